@@ -1,0 +1,42 @@
+package io.seqrec.cli;
+
+import io.seqrec.config.JobConfig;
+import io.seqrec.event.EventParser;
+import io.seqrec.kafka.KafkaConnectors;
+import io.seqrec.model.InferenceOptions;
+import io.seqrec.model.ModelArtifact;
+import io.seqrec.model.OnnxSequenceModel;
+import io.seqrec.pipeline.RecommendOptions;
+import io.seqrec.pipeline.RecommenderJob;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/** Wires the Kafka-backed job into an environment after checking the model up front. */
+final class JobLauncher {
+    private JobLauncher() {}
+
+    /**
+     * Loads and probes the model once in the client, so a bad artifact fails the submission with a
+     * clear message instead of a restarting job; then adds the dataflow to {@code env}.
+     */
+    static ModelArtifact build(JobConfig config, StreamExecutionEnvironment env) {
+        ModelArtifact artifact = ModelArtifact.load(config.modelDir());
+        try (OnnxSequenceModel ignored =
+                OnnxSequenceModel.load(artifact, InferenceOptions.cpu(1))) {
+            // loading probes the graph
+        }
+        RecommendOptions options =
+                RecommendOptions.from(config).withModelDir(artifact.dir().toString());
+        new RecommenderJob(
+                        KafkaConnectors.source(config),
+                        KafkaConnectors.recommendationSink(config),
+                        KafkaConnectors.deadLetterSink(config),
+                        new EventParser(
+                                config.maxRecordBytes(),
+                                config.maxFieldLength(),
+                                config.maxFutureSkew().toMillis()),
+                        options,
+                        config.maxOutOfOrderness())
+                .build(env);
+        return artifact;
+    }
+}

@@ -1,0 +1,110 @@
+package io.seqrec.cli;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Real interaction data read for replay into the input topic: each user's items in time order.
+ * Formats: {@code ml-1m} (line i = user i, items oldest first), {@code movielens-csv} ({@code
+ * userId,movieId,rating,timestamp} with header), {@code pairs} ({@code user item}, each user's
+ * lines in time order). Malformed lines are reported with file and line number.
+ */
+final class ReplaySource {
+    enum Format {
+        ML_1M,
+        MOVIELENS_CSV,
+        PAIRS
+    }
+
+    /** One user's items, oldest first. */
+    record UserSequence(String userId, List<String> items) {}
+
+    private ReplaySource() {}
+
+    static Format parseFormat(String s) {
+        switch (s) {
+            case "ml-1m":
+                return Format.ML_1M;
+            case "movielens-csv":
+                return Format.MOVIELENS_CSV;
+            case "pairs":
+                return Format.PAIRS;
+            default:
+                throw new UsageException(
+                        "--format '" + s + "': expected events-jsonl, ml-1m, movielens-csv or pairs");
+        }
+    }
+
+    static List<UserSequence> read(Path file, Format format) throws IOException {
+        Map<String, List<String[]>> byUser = new LinkedHashMap<>();
+        try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            String line;
+            int n = 0;
+            while ((line = in.readLine()) != null) {
+                n++;
+                String trimmed = line.trim();
+                if (trimmed.isEmpty()) {
+                    continue;
+                }
+                switch (format) {
+                    case ML_1M:
+                        String[] items = trimmed.split("\\s+");
+                        List<String[]> seq = byUser.computeIfAbsent(Integer.toString(n), k -> new ArrayList<>());
+                        for (String item : items) {
+                            requireInt(item, file, n);
+                            seq.add(new String[] {item, "0"});
+                        }
+                        break;
+                    case MOVIELENS_CSV:
+                        if (n == 1 && trimmed.startsWith("userId")) {
+                            continue;
+                        }
+                        String[] f = trimmed.split(",");
+                        if (f.length != 4) {
+                            throw malformed(file, n, "expected userId,movieId,rating,timestamp");
+                        }
+                        requireInt(f[3], file, n);
+                        byUser.computeIfAbsent(f[0], k -> new ArrayList<>()).add(new String[] {f[1], f[3]});
+                        break;
+                    default:
+                        String[] p = trimmed.split("\\s+");
+                        if (p.length != 2) {
+                            throw malformed(file, n, "expected 'user item'");
+                        }
+                        byUser.computeIfAbsent(p[0], k -> new ArrayList<>()).add(new String[] {p[1], "0"});
+                }
+            }
+        }
+        List<UserSequence> out = new ArrayList<>(byUser.size());
+        for (Map.Entry<String, List<String[]>> e : byUser.entrySet()) {
+            List<String[]> rows = e.getValue();
+            rows.sort(Comparator.comparingLong(r -> Long.parseLong(r[1]))); // stable on ties
+            List<String> items = new ArrayList<>(rows.size());
+            for (String[] r : rows) {
+                items.add(r[0]);
+            }
+            out.add(new UserSequence(e.getKey(), items));
+        }
+        return out;
+    }
+
+    private static void requireInt(String s, Path file, int line) throws IOException {
+        for (int i = 0; i < s.length(); i++) {
+            if (!Character.isDigit(s.charAt(i))) {
+                throw malformed(file, line, "'" + s + "' is not a whole number");
+            }
+        }
+    }
+
+    private static IOException malformed(Path file, int line, String what) {
+        return new IOException(file + ":" + line + ": malformed line: " + what);
+    }
+}

@@ -1,0 +1,185 @@
+package io.seqrec.config;
+
+import static io.seqrec.config.JobOptions.*;
+
+import java.io.Serializable;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The job's validated, immutable configuration. Built once, from command-line flags, by {@link
+ * #fromArgs}; every value has been parsed and checked (alone and against the others), so the job
+ * never meets a bad value at run time.
+ */
+public record JobConfig(
+        String bootstrapServers,
+        String inputTopic,
+        String outputTopic,
+        String dlqTopic,
+        String groupId,
+        Path kafkaProperties,
+        StartingOffsets startingOffsets,
+        Path modelDir,
+        int topK,
+        boolean excludeSeen,
+        int batchSize,
+        Duration batchTimeout,
+        int inferenceThreads,
+        Device device,
+        int parallelism,
+        Duration maxOutOfOrderness,
+        Duration allowedLateness,
+        Duration stateTtl,
+        int dedupeWindow,
+        DeliveryGuarantee deliveryGuarantee,
+        String transactionalIdPrefix,
+        Duration transactionTimeout,
+        Duration checkpointInterval,
+        Duration checkpointTimeout,
+        Duration minPauseBetweenCheckpoints,
+        String checkpointDir,
+        int restartAttempts,
+        int maxRecordBytes,
+        int maxFieldLength,
+        Duration maxFutureSkew,
+        String fromSavepoint,
+        String jobName)
+        implements Serializable {
+
+    /** The broker's default {@code transaction.max.timeout.ms}; above it the sink restarts forever. */
+    static final Duration BROKER_DEFAULT_MAX_TRANSACTION_TIMEOUT = Duration.ofMinutes(15);
+
+    /**
+     * Parses {@code --name value} pairs (also {@code --name=value}).
+     *
+     * @throws ConfigException naming the first unknown option or invalid value
+     */
+    public static JobConfig fromArgs(String[] args) {
+        return fromMap(toMap(args));
+    }
+
+    /** Splits {@code --name value} / {@code --name=value} pairs into a map, rejecting unknowns. */
+    public static Map<String, String> toMap(String[] args) {
+        Map<String, String> values = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (!a.startsWith("--") || a.length() == 2) {
+                throw new ConfigException("unexpected argument '" + a + "' (options look like --name value)");
+            }
+            String name = a.substring(2);
+            String value;
+            int eq = name.indexOf('=');
+            if (eq >= 0) {
+                value = name.substring(eq + 1);
+                name = name.substring(0, eq);
+            } else if (i + 1 < args.length && !args[i + 1].startsWith("--")) {
+                value = args[++i];
+            } else {
+                throw new ConfigException("--" + name + " needs a value");
+            }
+            if (JobOptions.byName(name) == null) {
+                throw new ConfigException("unknown option --" + name + " (see --help)");
+            }
+            if (values.put(name, value) != null) {
+                throw new ConfigException("--" + name + " given twice");
+            }
+        }
+        return values;
+    }
+
+    /** Builds the configuration from option names (without dashes) to raw values. */
+    public static JobConfig fromMap(Map<String, String> raw) {
+        for (String name : raw.keySet()) {
+            if (JobOptions.byName(name) == null) {
+                throw new ConfigException("unknown option --" + name + " (see --help)");
+            }
+        }
+        Reader r = new Reader(raw);
+        JobConfig config =
+                new JobConfig(
+                        r.required(BOOTSTRAP_SERVERS),
+                        r.get(INPUT_TOPIC),
+                        r.get(OUTPUT_TOPIC),
+                        r.get(DLQ_TOPIC),
+                        r.get(GROUP_ID),
+                        r.get(KAFKA_PROPERTIES),
+                        r.get(STARTING_OFFSETS),
+                        r.get(MODEL),
+                        r.get(TOP_K),
+                        r.get(EXCLUDE_SEEN),
+                        r.get(BATCH_SIZE),
+                        r.get(BATCH_TIMEOUT),
+                        r.get(INFERENCE_THREADS),
+                        r.get(DEVICE),
+                        r.get(PARALLELISM),
+                        r.get(MAX_OUT_OF_ORDERNESS),
+                        r.get(ALLOWED_LATENESS),
+                        r.get(STATE_TTL),
+                        r.get(DEDUPE_WINDOW),
+                        r.get(DELIVERY_GUARANTEE),
+                        r.get(TRANSACTIONAL_ID_PREFIX),
+                        r.get(TRANSACTION_TIMEOUT),
+                        r.get(CHECKPOINT_INTERVAL),
+                        r.get(CHECKPOINT_TIMEOUT),
+                        r.get(MIN_PAUSE_BETWEEN_CHECKPOINTS),
+                        r.get(CHECKPOINT_DIR),
+                        r.get(RESTART_ATTEMPTS),
+                        r.get(MAX_RECORD_BYTES),
+                        r.get(MAX_FIELD_LENGTH),
+                        r.get(MAX_FUTURE_SKEW),
+                        r.get(FROM_SAVEPOINT),
+                        r.get(JOB_NAME));
+        config.checkConsistency();
+        return config;
+    }
+
+    private void checkConsistency() {
+        if (kafkaProperties != null && !kafkaProperties.toFile().isFile()) {
+            throw new ConfigException(
+                    "--kafka-properties '" + kafkaProperties + "': no such file");
+        }
+        if (deliveryGuarantee == DeliveryGuarantee.EXACTLY_ONCE) {
+            if (transactionTimeout.compareTo(BROKER_DEFAULT_MAX_TRANSACTION_TIMEOUT) > 0) {
+                throw new ConfigException(
+                        "--transaction-timeout " + transactionTimeout.toMinutes()
+                                + "m exceeds the broker default transaction.max.timeout.ms (15m);"
+                                + " the sink would restart forever. Lower it, or raise the broker"
+                                + " limit and this check with it.");
+            }
+            if (transactionTimeout.compareTo(checkpointInterval.plus(checkpointTimeout)) <= 0) {
+                throw new ConfigException(
+                        "--transaction-timeout must exceed --checkpoint-interval plus"
+                                + " --checkpoint-timeout, or open transactions expire before"
+                                + " they commit");
+            }
+        }
+        if (batchTimeout.compareTo(checkpointInterval) >= 0) {
+            throw new ConfigException(
+                    "--batch-timeout must be shorter than --checkpoint-interval");
+        }
+    }
+
+    /** Reads options from the raw map, falling back to defaults. */
+    private static final class Reader {
+        private final Map<String, String> raw;
+
+        Reader(Map<String, String> raw) {
+            this.raw = raw;
+        }
+
+        <T> T get(Option<T> option) {
+            String value = raw.getOrDefault(option.name(), option.defaultValue());
+            return value == null ? null : option.parse(value);
+        }
+
+        <T> T required(Option<T> option) {
+            T value = get(option);
+            if (value == null) {
+                throw new ConfigException("--" + option.name() + " is required");
+            }
+            return value;
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package io.seqrec.kafka;
+
+import io.seqrec.config.ConfigException;
+import io.seqrec.config.DeliveryGuarantee;
+import io.seqrec.config.JobConfig;
+import io.seqrec.event.DeadLetter;
+import io.seqrec.event.RawRecord;
+import io.seqrec.event.Recommendation;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.Properties;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+/**
+ * Builds the job's Kafka source and sinks from its configuration. The client properties file
+ * ({@code --kafka-properties}) is applied to all three alike, so one security setup covers them.
+ */
+public final class KafkaConnectors {
+    private KafkaConnectors() {}
+
+    /** Client properties from {@code --kafka-properties}, or empty. */
+    public static Properties clientProperties(JobConfig config) {
+        Properties props = new Properties();
+        if (config.kafkaProperties() != null) {
+            try (Reader in =
+                    Files.newBufferedReader(config.kafkaProperties(), StandardCharsets.UTF_8)) {
+                props.load(in);
+            } catch (IOException | IllegalArgumentException e) {
+                throw new ConfigException(
+                        "--kafka-properties '" + config.kafkaProperties() + "': cannot read: "
+                                + e.getMessage(), e);
+            }
+        }
+        return props;
+    }
+
+    public static KafkaSource<RawRecord> source(JobConfig config) {
+        OffsetsInitializer start;
+        switch (config.startingOffsets()) {
+            case EARLIEST:
+                start = OffsetsInitializer.earliest();
+                break;
+            case LATEST:
+                start = OffsetsInitializer.latest();
+                break;
+            default:
+                start = OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
+        }
+        Properties props = clientProperties(config);
+        // Fail fast on wrong credentials or an unreachable broker instead of retrying silently.
+        props.putIfAbsent("partition.discovery.interval.ms", "60000");
+        return KafkaSource.<RawRecord>builder()
+                .setBootstrapServers(config.bootstrapServers())
+                .setTopics(config.inputTopic())
+                .setGroupId(config.groupId())
+                .setStartingOffsets(start)
+                .setDeserializer(new RawRecordDeserializer())
+                .setProperties(props)
+                .build();
+    }
+
+    public static KafkaSink<Recommendation> recommendationSink(JobConfig config) {
+        return sink(config, new RecommendationSerializer(config.outputTopic()), "rec");
+    }
+
+    public static KafkaSink<DeadLetter> deadLetterSink(JobConfig config) {
+        return sink(config, new DeadLetterSerializer(config.dlqTopic()), "dlq");
+    }
+
+    private static <T> KafkaSink<T> sink(
+            JobConfig config, KafkaRecordSerializationSchema<T> serializer, String role) {
+        Properties props = clientProperties(config);
+        props.putIfAbsent("linger.ms", "1");
+        props.putIfAbsent("compression.type", "lz4");
+        boolean exactlyOnce = config.deliveryGuarantee() == DeliveryGuarantee.EXACTLY_ONCE;
+        if (exactlyOnce) {
+            // Must stay under the broker's transaction.max.timeout.ms (STACK.md; checked in config).
+            props.setProperty(
+                    "transaction.timeout.ms",
+                    Long.toString(config.transactionTimeout().toMillis()));
+        }
+        return KafkaSink.<T>builder()
+                .setBootstrapServers(config.bootstrapServers())
+                .setKafkaProducerConfig(props)
+                .setRecordSerializer(serializer)
+                .setDeliveryGuarantee(
+                        exactlyOnce
+                                ? org.apache.flink.connector.base.DeliveryGuarantee.EXACTLY_ONCE
+                                : org.apache.flink.connector.base.DeliveryGuarantee.AT_LEAST_ONCE)
+                .setTransactionalIdPrefix(config.transactionalIdPrefix() + "-" + role)
+                .build();
+    }
+}

@@ -1,0 +1,244 @@
+package io.seqrec.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A model artifact directory as written by {@code model/} ({@code seqrec_model export}), checked
+ * against the contract the job relies on:
+ *
+ * <ul>
+ *   <li>{@code metadata.json}: {@code format_version} 1, {@code model_version}, {@code max_len},
+ *       {@code num_items}, one int64 input {@code [batch, seq_len]} and one float32 output {@code
+ *       [batch, num_items + 1]} (column 0 is padding), padding index 0 on the left;
+ *   <li>{@code items.txt}: exactly {@code num_items} lines, line i = external id of index i,
+ *       unique;
+ *   <li>{@code model.onnx}: present and non-empty (its graph is checked when it is loaded).
+ * </ul>
+ *
+ * Anything else is refused with a {@link ModelContractException} naming the file and the problem.
+ */
+public final class ModelArtifact implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    public static final int SUPPORTED_FORMAT_VERSION = 1;
+    public static final String METADATA_FILE = "metadata.json";
+    public static final String ITEMS_FILE = "items.txt";
+    public static final String MODEL_FILE = "model.onnx";
+
+    private final Path dir;
+    private final String modelVersion;
+    private final int maxLen;
+    private final int numItems;
+    private final String inputName;
+    private final String outputName;
+    private final String[] itemIds;
+    private transient Map<String, Integer> indexById;
+
+    private ModelArtifact(
+            Path dir,
+            String modelVersion,
+            int maxLen,
+            int numItems,
+            String inputName,
+            String outputName,
+            String[] itemIds) {
+        this.dir = dir;
+        this.modelVersion = modelVersion;
+        this.maxLen = maxLen;
+        this.numItems = numItems;
+        this.inputName = inputName;
+        this.outputName = outputName;
+        this.itemIds = itemIds;
+    }
+
+    /** Loads and checks the artifact in {@code dir}. */
+    public static ModelArtifact load(Path dir) {
+        Path absolute = dir.toAbsolutePath().normalize();
+        if (!Files.isDirectory(absolute)) {
+            throw new ModelContractException("model directory " + absolute + " does not exist");
+        }
+        Path metadataFile = absolute.resolve(METADATA_FILE);
+        Path itemsFile = absolute.resolve(ITEMS_FILE);
+        Path modelFile = absolute.resolve(MODEL_FILE);
+        JsonNode meta = readJson(metadataFile);
+
+        int formatVersion = requireInt(meta, "format_version", metadataFile);
+        if (formatVersion != SUPPORTED_FORMAT_VERSION) {
+            throw new ModelContractException(
+                    metadataFile + ": unknown format_version " + formatVersion
+                            + " (this job reads format_version " + SUPPORTED_FORMAT_VERSION + ")");
+        }
+        String modelVersion = requireText(meta, "model_version", metadataFile);
+        int maxLen = requireInt(meta, "max_len", metadataFile);
+        int numItems = requireInt(meta, "num_items", metadataFile);
+        if (maxLen < 1 || numItems < 1) {
+            throw new ModelContractException(
+                    metadataFile + ": max_len and num_items must be positive, got max_len="
+                            + maxLen + ", num_items=" + numItems);
+        }
+        JsonNode padding = meta.path("padding");
+        if (padding.path("index").asInt(-1) != 0 || !"left".equals(padding.path("side").asText())) {
+            throw new ModelContractException(
+                    metadataFile + ": padding must be {\"index\": 0, \"side\": \"left\"}, got "
+                            + padding);
+        }
+        JsonNode input = single(meta, "inputs", metadataFile);
+        JsonNode output = single(meta, "outputs", metadataFile);
+        String inputName = requireText(input, "name", metadataFile);
+        String outputName = requireText(output, "name", metadataFile);
+        if (!"int64".equals(input.path("dtype").asText())) {
+            throw new ModelContractException(
+                    metadataFile + ": input " + inputName + " must be int64, got "
+                            + input.path("dtype"));
+        }
+        if (input.path("shape").size() != 2) {
+            throw new ModelContractException(
+                    metadataFile + ": input " + inputName + " must have shape [batch, seq_len], got "
+                            + input.path("shape"));
+        }
+        JsonNode outShape = output.path("shape");
+        if (outShape.size() != 2 || outShape.get(1).asInt(-1) != numItems + 1) {
+            throw new ModelContractException(
+                    metadataFile + ": output " + outputName + " must have shape [batch, "
+                            + (numItems + 1) + "] (num_items + 1), got " + outShape);
+        }
+
+        String[] itemIds = readItems(itemsFile, numItems, metadataFile);
+        try {
+            if (!Files.isRegularFile(modelFile) || Files.size(modelFile) == 0) {
+                throw new ModelContractException(modelFile + ": missing or empty");
+            }
+        } catch (IOException e) {
+            throw new ModelContractException(modelFile + ": unreadable: " + e.getMessage(), e);
+        }
+        return new ModelArtifact(
+                absolute, modelVersion, maxLen, numItems, inputName, outputName, itemIds);
+    }
+
+    private static String[] readItems(Path itemsFile, int numItems, Path metadataFile) {
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(itemsFile, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new ModelContractException(itemsFile + ": cannot read: " + e.getMessage(), e);
+        }
+        if (!lines.isEmpty() && lines.get(lines.size() - 1).isEmpty()) {
+            lines = lines.subList(0, lines.size() - 1);
+        }
+        if (lines.size() != numItems) {
+            throw new ModelContractException(
+                    itemsFile + ": has " + lines.size() + " items but " + metadataFile.getFileName()
+                            + " says num_items=" + numItems);
+        }
+        String[] ids = new String[numItems + 1];
+        Map<String, Integer> seen = new HashMap<>(numItems * 2);
+        for (int i = 0; i < numItems; i++) {
+            String id = lines.get(i);
+            if (id.isEmpty()) {
+                throw new ModelContractException(itemsFile + ":" + (i + 1) + ": empty item id");
+            }
+            Integer before = seen.put(id, i + 1);
+            if (before != null) {
+                throw new ModelContractException(
+                        itemsFile + ":" + (i + 1) + ": item id '" + id + "' repeats line " + before);
+            }
+            ids[i + 1] = id;
+        }
+        return ids;
+    }
+
+    private static JsonNode readJson(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new ModelContractException(file + ": missing");
+        }
+        try {
+            JsonNode node = new ObjectMapper().readTree(file.toFile());
+            if (node == null || !node.isObject()) {
+                throw new ModelContractException(file + ": not a JSON object");
+            }
+            return node;
+        } catch (IOException e) {
+            throw new ModelContractException(file + ": not valid JSON: " + e.getMessage(), e);
+        }
+    }
+
+    private static JsonNode single(JsonNode meta, String field, Path file) {
+        JsonNode list = meta.path(field);
+        if (!list.isArray() || list.size() != 1) {
+            throw new ModelContractException(
+                    file + ": " + field + " must list exactly one tensor, got " + list);
+        }
+        return list.get(0);
+    }
+
+    private static int requireInt(JsonNode node, String field, Path file) {
+        JsonNode v = node.get(field);
+        if (v == null || !v.isIntegralNumber()) {
+            throw new ModelContractException(file + ": " + field + " missing or not an integer");
+        }
+        return v.intValue();
+    }
+
+    private static String requireText(JsonNode node, String field, Path file) {
+        JsonNode v = node.get(field);
+        if (v == null || !v.isTextual() || v.asText().isEmpty()) {
+            throw new ModelContractException(file + ": " + field + " missing or not a string");
+        }
+        return v.asText();
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public Path modelFile() {
+        return dir.resolve(MODEL_FILE);
+    }
+
+    public String modelVersion() {
+        return modelVersion;
+    }
+
+    public int maxLen() {
+        return maxLen;
+    }
+
+    public int numItems() {
+        return numItems;
+    }
+
+    public String inputName() {
+        return inputName;
+    }
+
+    public String outputName() {
+        return outputName;
+    }
+
+    /** External id of item index {@code index} (1..num_items). */
+    public String itemId(int index) {
+        return itemIds[index];
+    }
+
+    /** Index 1..num_items of an external item id, or 0 if the model does not know it. */
+    public int indexOf(String itemId) {
+        if (indexById == null) {
+            Map<String, Integer> m = new HashMap<>(itemIds.length * 2);
+            for (int i = 1; i < itemIds.length; i++) {
+                m.put(itemIds[i], i);
+            }
+            indexById = m;
+        }
+        Integer i = indexById.get(itemId);
+        return i == null ? 0 : i;
+    }
+}

@@ -1,0 +1,179 @@
+package io.seqrec.model;
+
+import ai.djl.Device;
+import ai.djl.MalformedModelException;
+import ai.djl.inference.Predictor;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.repository.zoo.Criteria;
+import ai.djl.repository.zoo.ModelNotFoundException;
+import ai.djl.repository.zoo.ZooModel;
+import ai.djl.translate.NoopTranslator;
+import ai.djl.translate.TranslateException;
+import ai.djl.util.PairList;
+import java.io.IOException;
+import java.nio.LongBuffer;
+
+/**
+ * A loaded SASRec model on DJL's ONNX Runtime engine: one predictor, owned by one subtask.
+ *
+ * <p>{@link #score} takes left-padded item indices of any length up to {@code max_len} (the
+ * exported model right-aligns positions, so leading padding can be trimmed without changing the
+ * scores) and returns the scores of every item for each row. Loading checks that the graph has
+ * the input and output the metadata promises, and runs one probe inference, so a broken model is
+ * refused at start-up rather than on the first event.
+ */
+public final class OnnxSequenceModel implements AutoCloseable {
+    static {
+        // DJL reports usage to a remote endpoint unless told not to (STACK.md).
+        System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
+        System.setProperty("OPT_OUT_TRACKING", "true");
+        // Size ORT's process-wide pool to one thread: each session brings its own intra-op
+        // threads (set per subtask), and several slots share the task manager's cores.
+        System.setProperty(
+                "ai.djl.onnxruntime.num_threads",
+                System.getProperty("ai.djl.onnxruntime.num_threads", "1"));
+        System.setProperty(
+                "ai.djl.onnxruntime.num_interop_threads",
+                System.getProperty("ai.djl.onnxruntime.num_interop_threads", "1"));
+    }
+
+    private final ModelArtifact artifact;
+    private final ZooModel<NDList, NDList> model;
+    private final Predictor<NDList, NDList> predictor;
+    private final int width;
+
+    private OnnxSequenceModel(
+            ModelArtifact artifact,
+            ZooModel<NDList, NDList> model,
+            Predictor<NDList, NDList> predictor) {
+        this.artifact = artifact;
+        this.model = model;
+        this.predictor = predictor;
+        this.width = artifact.numItems() + 1;
+    }
+
+    /** Loads {@code model.onnx} of a checked artifact; refuses a graph that breaks the contract. */
+    public static OnnxSequenceModel load(ModelArtifact artifact, InferenceOptions options) {
+        Criteria<NDList, NDList> criteria =
+                Criteria.builder()
+                        .setTypes(NDList.class, NDList.class)
+                        .optEngine("OnnxRuntime")
+                        .optModelPath(artifact.modelFile())
+                        .optTranslator(new NoopTranslator())
+                        .optDevice(options.gpuIndex() >= 0 ? Device.gpu(options.gpuIndex()) : Device.cpu())
+                        .optOption("intraOpNumThreads", Integer.toString(options.intraOpThreads()))
+                        .optOption("interOpNumThreads", "1")
+                        .optOption("executionMode", "SEQUENTIAL")
+                        .build();
+        ZooModel<NDList, NDList> model;
+        try {
+            model = criteria.loadModel();
+        } catch (ModelNotFoundException | MalformedModelException | IOException | RuntimeException e) {
+            throw new ModelContractException(
+                    artifact.modelFile() + ": ONNX Runtime cannot load it: " + rootMessage(e), e);
+        }
+        OnnxSequenceModel loaded = null;
+        try {
+            checkSignature(artifact, model);
+            loaded = new OnnxSequenceModel(artifact, model, model.newPredictor());
+            loaded.probe();
+            return loaded;
+        } catch (RuntimeException e) {
+            if (loaded != null) {
+                loaded.close();
+            } else {
+                model.close();
+            }
+            throw e;
+        }
+    }
+
+    private static void checkSignature(ModelArtifact artifact, ZooModel<NDList, NDList> model) {
+        PairList<String, Shape> inputs = model.describeInput();
+        if (inputs == null || inputs.size() != 1 || !artifact.inputName().equals(inputs.get(0).getKey())) {
+            throw new ModelContractException(
+                    artifact.modelFile() + ": graph inputs " + describe(inputs)
+                            + " do not match metadata.json input '" + artifact.inputName() + "'");
+        }
+        Shape shape = inputs.get(0).getValue();
+        if (shape != null && shape.dimension() != 2) {
+            throw new ModelContractException(
+                    artifact.modelFile() + ": input '" + artifact.inputName()
+                            + "' has shape " + shape + ", expected [batch, seq_len]");
+        }
+    }
+
+    /** One inference on a single short sequence: the output must be [1, num_items + 1]. */
+    private void probe() {
+        float[] scores;
+        try {
+            scores = score(new long[] {1}, 1, 1);
+        } catch (RuntimeException e) {
+            throw new ModelContractException(
+                    artifact.modelFile() + ": probe inference failed: " + rootMessage(e), e);
+        }
+        if (scores.length != width) {
+            throw new ModelContractException(
+                    artifact.modelFile() + ": output has " + scores.length
+                            + " scores per row, metadata.json promises num_items + 1 = " + width);
+        }
+    }
+
+    /**
+     * Scores a batch.
+     *
+     * @param input {@code batch * seqLen} item indices, row-major, each row left-padded with 0
+     * @return {@code batch * (num_items + 1)} scores, row-major; column 0 is padding
+     */
+    public float[] score(long[] input, int batch, int seqLen) {
+        if (input.length < batch * seqLen || seqLen < 1 || seqLen > artifact.maxLen()) {
+            throw new IllegalArgumentException(
+                    "input of " + input.length + " for batch " + batch + " x " + seqLen
+                            + " (max_len " + artifact.maxLen() + ")");
+        }
+        try (NDManager manager = model.getNDManager().newSubManager()) {
+            NDArray x =
+                    manager.create(
+                            LongBuffer.wrap(input, 0, batch * seqLen),
+                            new Shape(batch, seqLen),
+                            DataType.INT64);
+            x.setName(artifact.inputName());
+            NDList out = predictor.predict(new NDList(x));
+            NDArray scores = out.get(0);
+            if (scores.getShape().dimension() != 2 || scores.getShape().get(1) != width) {
+                throw new ModelContractException(
+                        artifact.modelFile() + ": output shape " + scores.getShape()
+                                + ", expected [" + batch + ", " + width + "]");
+            }
+            return scores.toFloatArray();
+        } catch (TranslateException e) {
+            throw new IllegalStateException("inference failed: " + rootMessage(e), e);
+        }
+    }
+
+    public ModelArtifact artifact() {
+        return artifact;
+    }
+
+    @Override
+    public void close() {
+        predictor.close();
+        model.close();
+    }
+
+    private static String describe(PairList<String, Shape> pairs) {
+        return pairs == null ? "(none)" : pairs.keys().toString();
+    }
+
+    static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t == e ? String.valueOf(e.getMessage()) : e.getMessage() + " (" + t.getMessage() + ")";
+    }
+}

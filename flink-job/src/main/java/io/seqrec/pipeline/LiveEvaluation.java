@@ -1,0 +1,60 @@
+package io.seqrec.pipeline;
+
+/**
+ * Prequential (test-then-train) quality on live traffic: each new step of a user's sequence is
+ * checked against the top-K last emitted for that user, before the step is learned from. This is
+ * the streaming counterpart of leave-one-out HR@10 / NDCG@10.
+ */
+public final class LiveEvaluation {
+    public static final int CUTOFF = 10;
+
+    private long evaluated;
+    private long hits;
+    private double ndcgSum;
+
+    /** Records one check of {@code target} against the previous recommendations. */
+    public void record(int[] previousTopK, int target) {
+        evaluated++;
+        int limit = Math.min(CUTOFF, previousTopK.length);
+        for (int rank = 0; rank < limit; rank++) {
+            if (previousTopK[rank] == target) {
+                hits++;
+                ndcgSum += gain(rank);
+                return;
+            }
+        }
+    }
+
+    /** The same check on external item ids, as a consumer of the output topic sees them. */
+    public void record(String[] previousTopK, String target) {
+        evaluated++;
+        int limit = Math.min(CUTOFF, previousTopK.length);
+        for (int rank = 0; rank < limit; rank++) {
+            if (previousTopK[rank].equals(target)) {
+                hits++;
+                ndcgSum += gain(rank);
+                return;
+            }
+        }
+    }
+
+    private static double gain(int rank) {
+        return 1.0 / (Math.log(rank + 2) / Math.log(2));
+    }
+
+    public long evaluated() {
+        return evaluated;
+    }
+
+    public long hits() {
+        return hits;
+    }
+
+    public double hitRate() {
+        return evaluated == 0 ? 0.0 : (double) hits / evaluated;
+    }
+
+    public double ndcg() {
+        return evaluated == 0 ? 0.0 : ndcgSum / evaluated;
+    }
+}

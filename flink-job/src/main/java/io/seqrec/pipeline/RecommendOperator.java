@@ -1,0 +1,373 @@
+package io.seqrec.pipeline;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtProvider;
+import io.seqrec.config.Device;
+import io.seqrec.event.BehaviorEvent;
+import io.seqrec.event.DeadLetter;
+import io.seqrec.event.DeadLetterReason;
+import io.seqrec.event.Recommendation;
+import io.seqrec.model.InferenceOptions;
+import io.seqrec.model.ModelArtifact;
+import io.seqrec.model.OnnxSequenceModel;
+import io.seqrec.model.TopK;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ScheduledFuture;
+import org.apache.flink.api.common.externalresource.ExternalResourceInfo;
+import org.apache.flink.api.common.state.StateTtlConfig;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.util.OutputTag;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keyed by user: keeps each user's sequence in keyed state and emits one {@link Recommendation}
+ * per accepted event, running the model on micro-batches of requests from many users.
+ *
+ * <p><b>Contract.</b> Every input event leaves exactly once: as a recommendation on the main
+ * output, or as a {@link DeadLetter} on {@link #DEAD_LETTERS} (late, duplicate event id, or a
+ * failed inference). Per user, recommendations are emitted in input order with {@code seq}
+ * increasing by one.
+ *
+ * <p><b>Batching and checkpoints.</b> Events wait in a buffer until {@code batchSize} are there,
+ * {@code batchTimeout} has passed since the first, a checkpoint barrier is about to be emitted
+ * ({@link #prepareSnapshotPreBarrier}), or the input ends. The buffer is therefore always empty
+ * when state is snapshotted: a restore neither loses nor repeats what it held. Events change
+ * state only when their batch is processed, in arrival order, so a user with two events in one
+ * batch sees the first applied before the second, exactly as without batching.
+ *
+ * <p><b>State.</b> One {@link UserState} per user (RocksDB in production), expired {@code
+ * stateTtl} after its last write; the sequence is capped at the model's {@code max_len}.
+ *
+ * <p><b>Model lifecycle.</b> The model is loaded in {@link #open()} (one predictor per subtask)
+ * and closed in {@link #close()}.
+ */
+public class RecommendOperator extends AbstractStreamOperator<Recommendation>
+        implements OneInputStreamOperator<BehaviorEvent, Recommendation> {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(RecommendOperator.class);
+
+    public static final OutputTag<DeadLetter> DEAD_LETTERS =
+            new OutputTag<>("dead-letters") {};
+
+    static final String STATE_NAME = "user-state";
+    /** Sequence lengths are rounded up to this, to keep the number of distinct shapes small. */
+    private static final int LENGTH_QUANTUM = 8;
+
+    private final RecommendOptions options;
+
+    private transient OnnxSequenceModel model;
+    private transient ModelArtifact artifact;
+    private transient ValueState<UserState> userState;
+    private transient List<Pending> pending;
+    private transient ScheduledFuture<?> flushTimer;
+    private transient LiveEvaluation liveEvaluation;
+
+    private transient Counter accepted;
+    private transient Counter recommendationsOut;
+    private transient Counter unknownItems;
+    private transient Map<DeadLetterReason, Counter> deadLettered;
+    private transient Histogram batchSizes;
+    private transient Histogram inferenceMicros;
+    private transient Histogram latencyMs;
+
+    /** An event waiting for its batch. */
+    private static final class Pending {
+        final String userId;
+        final BehaviorEvent event;
+        int[] row;
+        int target;
+        boolean accepted;
+
+        Pending(String userId, BehaviorEvent event) {
+            this.userId = userId;
+            this.event = event;
+        }
+    }
+
+    public RecommendOperator(RecommendOptions options) {
+        this.options = options;
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        artifact = ModelArtifact.load(Path.of(options.modelDir()));
+        model = OnnxSequenceModel.load(artifact, inferenceOptions());
+
+        ValueStateDescriptor<UserState> descriptor =
+                new ValueStateDescriptor<>(STATE_NAME, UserState.class);
+        descriptor.enableTimeToLive(
+                StateTtlConfig.newBuilder(Duration.ofMillis(options.stateTtlMs()))
+                        .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
+                        .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+                        .build());
+        userState = getRuntimeContext().getState(descriptor);
+        pending = new ArrayList<>(options.batchSize());
+        liveEvaluation = new LiveEvaluation();
+        registerMetrics(getMetricGroup());
+    }
+
+    private InferenceOptions inferenceOptions() {
+        int gpu = -1;
+        if (options.device() != Device.CPU) {
+            Set<ExternalResourceInfo> gpus = getRuntimeContext().getExternalResourceInfos("gpu");
+            boolean cuda = OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA);
+            if (cuda) {
+                gpu =
+                        gpus.stream()
+                                .findFirst()
+                                .flatMap(info -> info.getProperty("index"))
+                                .map(Integer::parseInt)
+                                .orElse(0);
+            } else if (options.device() == Device.GPU) {
+                throw new IllegalStateException(
+                        "--device gpu, but this ONNX Runtime has no CUDA provider: build with"
+                                + " -Pgpu and run on a GPU task manager");
+            } else {
+                LOG.info("--device auto: no CUDA provider in ONNX Runtime, running on CPU");
+            }
+        }
+        return new InferenceOptions(options.inferenceThreads(), gpu);
+    }
+
+    private void registerMetrics(MetricGroup group) {
+        accepted = group.counter("events_accepted");
+        recommendationsOut = group.counter("recommendations_out");
+        unknownItems = group.counter("unknown_items");
+        deadLettered = new HashMap<>();
+        for (DeadLetterReason r :
+                List.of(
+                        DeadLetterReason.LATE,
+                        DeadLetterReason.DUPLICATE_EVENT_ID,
+                        DeadLetterReason.INFERENCE_FAILED)) {
+            deadLettered.put(
+                    r, group.addGroup("reason", r.wireName()).counter("events_dead_lettered"));
+        }
+        batchSizes = group.histogram("inference_batch_size", new DescriptiveStatisticsHistogram(1024));
+        inferenceMicros =
+                group.histogram("inference_time_us", new DescriptiveStatisticsHistogram(1024));
+        latencyMs =
+                group.histogram("event_to_emit_latency_ms", new DescriptiveStatisticsHistogram(4096));
+        MetricGroup byModel = group.addGroup("model_version", artifact.modelVersion());
+        byModel.gauge("model_loaded", () -> 1);
+        byModel.gauge("live_hr_at_10", liveEvaluation::hitRate);
+        byModel.gauge("live_ndcg_at_10", liveEvaluation::ndcg);
+        byModel.gauge("live_evaluated", liveEvaluation::evaluated);
+    }
+
+    @Override
+    public void processElement(StreamRecord<BehaviorEvent> element) throws Exception {
+        pending.add(new Pending((String) getCurrentKey(), element.getValue()));
+        if (pending.size() >= options.batchSize() || options.batchTimeoutMs() == 0) {
+            flush();
+        } else if (pending.size() == 1) {
+            long now = getProcessingTimeService().getCurrentProcessingTime();
+            flushTimer =
+                    getProcessingTimeService()
+                            .registerTimer(now + options.batchTimeoutMs(), t -> flushTimer());
+        }
+    }
+
+    private void flushTimer() throws Exception {
+        flushTimer = null;
+        flush();
+    }
+
+    /** A checkpoint barrier must never find requests in the buffer. */
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        flush();
+        super.prepareSnapshotPreBarrier(checkpointId);
+    }
+
+    @Override
+    public void finish() throws Exception {
+        flush();
+        super.finish();
+    }
+
+    /** Applies, scores and emits everything buffered, in arrival order. */
+    void flush() throws Exception {
+        if (flushTimer != null) {
+            flushTimer.cancel(false);
+            flushTimer = null;
+        }
+        if (pending.isEmpty()) {
+            return;
+        }
+        List<Pending> batch = pending;
+        pending = new ArrayList<>(options.batchSize());
+
+        // Pass 1: apply each event to its user's state (read once per user per batch).
+        Map<String, UserState> states = new HashMap<>();
+        int maxRow = 1;
+        int requests = 0;
+        for (Pending p : batch) {
+            UserState st = states.get(p.userId);
+            if (st == null) {
+                setCurrentKey(p.userId);
+                st = userState.value();
+                if (st == null) {
+                    st = new UserState();
+                }
+                states.put(p.userId, st);
+            }
+            BehaviorEvent e = p.event;
+            int index = artifact.indexOf(e.itemId());
+            UserState.Applied applied =
+                    st.apply(
+                            e.eventId(),
+                            index,
+                            e.ts(),
+                            options.allowedLatenessMs(),
+                            artifact.maxLen(),
+                            options.dedupeWindow());
+            switch (applied) {
+                case LATE:
+                    deadLetter(e, DeadLetterReason.LATE, "older than the user's newest event by more than the allowed lateness");
+                    continue;
+                case DUPLICATE:
+                    deadLetter(e, DeadLetterReason.DUPLICATE_EVENT_ID, "event_id already applied for this user");
+                    continue;
+                case APPENDED:
+                    p.target = index;
+                    break;
+                default:
+                    if (index == 0) {
+                        unknownItems.inc();
+                    }
+            }
+            p.accepted = true;
+            p.row = st.items.clone();
+            maxRow = Math.max(maxRow, p.row.length);
+            requests++;
+        }
+        if (requests == 0) {
+            writeStates(states);
+            return;
+        }
+
+        // Inference on the batch, trimmed to the longest sequence it holds.
+        int len = Math.min(artifact.maxLen(), roundUp(maxRow));
+        long[] input = new long[requests * len];
+        int r = 0;
+        for (Pending p : batch) {
+            if (p.accepted) {
+                int offset = r * len + (len - p.row.length);
+                for (int i = 0; i < p.row.length; i++) {
+                    input[offset + i] = p.row[i];
+                }
+                r++;
+            }
+        }
+        float[] scores;
+        long started = System.nanoTime();
+        try {
+            scores = model.score(input, requests, len);
+        } catch (RuntimeException ex) {
+            LOG.error("Inference failed for a batch of {}; its events go to the dead-letter topic", requests, ex);
+            for (Pending p : batch) {
+                if (p.accepted) {
+                    deadLetter(p.event, DeadLetterReason.INFERENCE_FAILED, String.valueOf(ex.getMessage()));
+                }
+            }
+            return; // state stays as it was: these events were not applied
+        }
+        inferenceMicros.update((System.nanoTime() - started) / 1000);
+        batchSizes.update(requests);
+
+        // Pass 2: evaluate, select top-K, emit, in arrival order.
+        int width = artifact.numItems() + 1;
+        int k = Math.min(options.topK(), artifact.numItems());
+        int[] topIndex = new int[k];
+        float[] topScore = new float[k];
+        long now = System.currentTimeMillis();
+        r = 0;
+        for (Pending p : batch) {
+            if (!p.accepted) {
+                continue;
+            }
+            int from = r * width;
+            r++;
+            if (options.excludeSeen()) {
+                for (int item : p.row) {
+                    scores[from + item] = Float.NEGATIVE_INFINITY;
+                }
+            }
+            int n = TopK.select(scores, from, width, k, topIndex, topScore);
+            UserState st = states.get(p.userId);
+            if (p.target != 0 && st.lastTopK != null) {
+                liveEvaluation.record(st.lastTopK, p.target);
+            }
+            st.lastTopK = java.util.Arrays.copyOf(topIndex, n);
+            st.seq++;
+            String[] ids = new String[n];
+            for (int i = 0; i < n; i++) {
+                ids[i] = artifact.itemId(topIndex[i]);
+            }
+            BehaviorEvent e = p.event;
+            output.collect(
+                    new StreamRecord<>(
+                            new Recommendation(
+                                    e.userId(),
+                                    e.eventId(),
+                                    e.ts(),
+                                    now,
+                                    st.seq,
+                                    artifact.modelVersion(),
+                                    ids,
+                                    java.util.Arrays.copyOf(topScore, n),
+                                    e.producedTs()),
+                            e.ts()));
+            accepted.inc();
+            recommendationsOut.inc();
+            if (e.producedTs() > 0) {
+                latencyMs.update(now - e.producedTs());
+            }
+        }
+        writeStates(states);
+    }
+
+    private void writeStates(Map<String, UserState> states) throws Exception {
+        for (Map.Entry<String, UserState> entry : states.entrySet()) {
+            setCurrentKey(entry.getKey());
+            userState.update(entry.getValue());
+        }
+    }
+
+    private void deadLetter(BehaviorEvent e, DeadLetterReason reason, String detail) {
+        deadLettered.get(reason).inc();
+        output.collect(DEAD_LETTERS, new StreamRecord<>(DeadLetter.of(e, reason, detail), e.ts()));
+    }
+
+    private static int roundUp(int n) {
+        return ((n + LENGTH_QUANTUM - 1) / LENGTH_QUANTUM) * LENGTH_QUANTUM;
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            if (model != null) {
+                model.close();
+                model = null;
+            }
+        } finally {
+            super.close();
+        }
+    }
+}

@@ -1,0 +1,115 @@
+package io.seqrec.pipeline;
+
+import java.util.Arrays;
+
+/**
+ * What the job keeps per user (a Flink POJO, stored in RocksDB as one value).
+ *
+ * <ul>
+ *   <li>{@code items}/{@code times}: the user's last {@code maxLen} model item indices, oldest
+ *       first, ordered by event time (stable for equal times). A repeat of the neighbouring item
+ *       (view, click, cart of one product) is one step, as in training.
+ *   <li>{@code recentEventIds}: a ring of the last event ids applied, to apply a redelivered event
+ *       once.
+ *   <li>{@code newestTs}: newest event time seen; the reference for lateness.
+ *   <li>{@code lastTopK}/{@code seq}: the last emitted recommendations (item indices, for the live
+ *       evaluation) and how many have been emitted.
+ * </ul>
+ */
+public class UserState {
+    public int[] items = new int[0];
+    public long[] times = new long[0];
+    public String[] recentEventIds = new String[0];
+    public int recentNext;
+    public long newestTs = Long.MIN_VALUE;
+    public int[] lastTopK;
+    public long seq;
+
+    public UserState() {}
+
+    /** Outcome of {@link #apply}. */
+    public enum Applied {
+        /** The item became a new step of the sequence. */
+        APPENDED,
+        /** Accepted; the sequence did not change (a repeat, an unknown item, too old to fit). */
+        UNCHANGED,
+        LATE,
+        DUPLICATE
+    }
+
+    /**
+     * Applies one event.
+     *
+     * @param itemIndex the model's index of the item, 0 if the model does not know it
+     */
+    public Applied apply(
+            String eventId, int itemIndex, long ts, long allowedLatenessMs, int maxLen, int dedupeWindow) {
+        if (dedupeWindow > 0 && contains(recentEventIds, eventId)) {
+            return Applied.DUPLICATE;
+        }
+        if (newestTs != Long.MIN_VALUE && ts < newestTs - allowedLatenessMs) {
+            return Applied.LATE;
+        }
+        remember(eventId, dedupeWindow);
+        newestTs = Math.max(newestTs, ts);
+        if (itemIndex == 0) {
+            return Applied.UNCHANGED;
+        }
+        int n = items.length;
+        int pos = n;
+        while (pos > 0 && times[pos - 1] > ts) {
+            pos--;
+        }
+        if ((pos > 0 && items[pos - 1] == itemIndex) || (pos < n && items[pos] == itemIndex)) {
+            return Applied.UNCHANGED;
+        }
+        if (n == maxLen && pos == 0) {
+            return Applied.UNCHANGED;
+        }
+        int drop = n == maxLen ? 1 : 0;
+        int[] newItems = new int[n + 1 - drop];
+        long[] newTimes = new long[n + 1 - drop];
+        int before = pos - drop;
+        System.arraycopy(items, drop, newItems, 0, before);
+        System.arraycopy(times, drop, newTimes, 0, before);
+        newItems[before] = itemIndex;
+        newTimes[before] = ts;
+        System.arraycopy(items, pos, newItems, before + 1, n - pos);
+        System.arraycopy(times, pos, newTimes, before + 1, n - pos);
+        items = newItems;
+        times = newTimes;
+        return Applied.APPENDED;
+    }
+
+    private void remember(String eventId, int window) {
+        if (window == 0) {
+            return;
+        }
+        if (recentEventIds.length != window) {
+            String[] resized = new String[window];
+            int keep = Math.min(window, recentEventIds.length);
+            for (int i = 0; i < keep; i++) {
+                int from = Math.floorMod(recentNext - keep + i, Math.max(1, recentEventIds.length));
+                resized[i] = recentEventIds[from];
+            }
+            recentEventIds = resized;
+            recentNext = keep % window;
+        }
+        recentEventIds[recentNext] = eventId;
+        recentNext = (recentNext + 1) % window;
+    }
+
+    private static boolean contains(String[] ids, String id) {
+        for (String s : ids) {
+            if (id.equals(s)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public String toString() {
+        return "UserState{items=" + Arrays.toString(items) + ", seq=" + seq + "}";
+    }
+}

@@ -1,0 +1,93 @@
+package io.seqrec.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class JobConfigTest {
+    @Test
+    void appliesDefaultsFromTheOptionTable() {
+        JobConfig c = JobConfig.fromArgs(new String[] {"--bootstrap-servers", "k:9092"});
+        assertThat(c.inputTopic()).isEqualTo("behavior-events");
+        assertThat(c.outputTopic()).isEqualTo("recommendations");
+        assertThat(c.dlqTopic()).isEqualTo("behavior-events-dlq");
+        assertThat(c.topK()).isEqualTo(10);
+        assertThat(c.stateTtl()).isEqualTo(Duration.ofDays(30));
+        assertThat(c.batchTimeout()).isEqualTo(Duration.ofMillis(5));
+        assertThat(c.deliveryGuarantee()).isEqualTo(DeliveryGuarantee.AT_LEAST_ONCE);
+        assertThat(c.device()).isEqualTo(Device.AUTO);
+    }
+
+    @Test
+    void parsesEqualsFormAndEnumsWithDashes() {
+        JobConfig c =
+                JobConfig.fromArgs(
+                        new String[] {
+                            "--bootstrap-servers=k:1", "--delivery-guarantee", "exactly-once",
+                            "--batch-timeout", "0", "--state-ttl", "12h"
+                        });
+        assertThat(c.deliveryGuarantee()).isEqualTo(DeliveryGuarantee.EXACTLY_ONCE);
+        assertThat(c.batchTimeout()).isZero();
+        assertThat(c.stateTtl()).isEqualTo(Duration.ofHours(12));
+    }
+
+    @Test
+    void rejectsMissingBootstrapServers() {
+        assertThatThrownBy(() -> JobConfig.fromArgs(new String[0]))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("--bootstrap-servers is required");
+    }
+
+    @Test
+    void rejectsUnknownOptionNamingIt() {
+        assertThatThrownBy(() -> JobConfig.fromArgs(new String[] {"--bootstrap-servers", "k:1", "--topk", "5"}))
+                .hasMessageContaining("unknown option --topk");
+    }
+
+    @Test
+    void rejectsOutOfRangeValueSayingWhatFits() {
+        assertThatThrownBy(() -> JobConfig.fromArgs(new String[] {"--bootstrap-servers", "k:1", "--top-k", "0"}))
+                .hasMessage("--top-k '0': expected a value between 1 and 1000");
+        assertThatThrownBy(() -> JobConfig.fromArgs(new String[] {"--bootstrap-servers", "k:1", "--state-ttl", "30"}))
+                .hasMessageContaining("missing unit");
+        assertThatThrownBy(() -> JobConfig.fromArgs(new String[] {"--bootstrap-servers", "k:1", "--device", "tpu"}))
+                .hasMessageContaining("expected one of auto|cpu|gpu");
+    }
+
+    @Test
+    void rejectsTransactionTimeoutAboveBrokerMaximumForExactlyOnce() {
+        assertThatThrownBy(
+                        () ->
+                                JobConfig.fromArgs(
+                                        new String[] {
+                                            "--bootstrap-servers", "k:1",
+                                            "--delivery-guarantee", "exactly-once",
+                                            "--transaction-timeout", "1h"
+                                        }))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("transaction.max.timeout.ms");
+    }
+
+    @Test
+    void rejectsMissingKafkaPropertiesFile() {
+        assertThatThrownBy(
+                        () ->
+                                JobConfig.fromArgs(
+                                        new String[] {
+                                            "--bootstrap-servers", "k:1", "--kafka-properties", "/nope.properties"
+                                        }))
+                .hasMessageContaining("no such file");
+    }
+
+    @Test
+    void everyOptionHasDescriptionAndParsableDefault() {
+        for (Option<?> o : JobOptions.ALL) {
+            assertThat(o.description()).as(o.name()).isNotBlank();
+            if (o.defaultValue() != null) {
+                assertThat(o.parse(o.defaultValue())).as(o.name()).isNotNull();
+            }
+        }
+    }
+}
