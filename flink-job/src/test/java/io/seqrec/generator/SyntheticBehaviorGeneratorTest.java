@@ -1,0 +1,121 @@
+package io.seqrec.generator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.seqrec.event.EventParser;
+import io.seqrec.event.InvalidRecordException;
+import io.seqrec.event.RawRecord;
+import io.seqrec.event.SourcePosition;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class SyntheticBehaviorGeneratorTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static List<GeneratedRecord> generate(GeneratorConfig c) {
+        List<GeneratedRecord> out = new ArrayList<>();
+        new SyntheticBehaviorGenerator(c).forEachRemaining(out::add);
+        return out;
+    }
+
+    @Test
+    void sameSeedGivesSameRecords() {
+        GeneratorConfig c = GeneratorConfig.defaults(50, 2000, 3);
+        assertThat(generate(c)).isEqualTo(generate(c));
+    }
+
+    @Test
+    void differentUserSeedsShareTheCatalog() {
+        Set<String> a = items(generate(GeneratorConfig.defaults(200, 20_000, 1)));
+        Set<String> b = items(generate(GeneratorConfig.defaults(200, 20_000, 2)));
+        assertThat(a).allMatch(id -> id.matches("item-\\d{5}"));
+        Set<String> common = new HashSet<>(a);
+        common.retainAll(b);
+        assertThat(common.size()).isGreaterThan(a.size() / 2);
+    }
+
+    @Test
+    void validRecordsParseAsEventsInTheInputFormat() throws Exception {
+        EventParser parser = new EventParser(65536, 256, 3_600_000);
+        long n = 0;
+        for (GeneratedRecord r : generate(GeneratorConfig.defaults(20, 500, 5))) {
+            assertThat(r.valid()).isTrue();
+            parser.parse(new RawRecord(null, r.value().getBytes(StandardCharsets.UTF_8),
+                    new SourcePosition("t", 0, n++), 0));
+        }
+    }
+
+    @Test
+    void injectsRequestedFractionOfMalformedRecordsAllRejectedByTheParser() {
+        GeneratorConfig c =
+                new GeneratorConfig(2000, 20, 100, 20_000, 9, 7, GeneratorConfig.DEFAULT_START_MS, 10, 0.1);
+        EventParser parser = new EventParser(65536, 256, 3_600_000);
+        int malformed = 0;
+        for (GeneratedRecord r : generate(c)) {
+            if (!r.valid()) {
+                malformed++;
+                boolean rejected = false;
+                try {
+                    parser.parse(new RawRecord(null, r.value().getBytes(StandardCharsets.UTF_8),
+                            new SourcePosition("t", 0, 0), GeneratorConfig.DEFAULT_START_MS));
+                } catch (InvalidRecordException e) {
+                    rejected = true;
+                }
+                assertThat(rejected).as(r.value()).isTrue();
+            }
+        }
+        assertThat(malformed).isBetween(1800, 2200);
+    }
+
+    @Test
+    void nextEpisodeIsByFarTheMostCommonTransition() throws Exception {
+        Map<String, String> lastItem = new HashMap<>();
+        int steps = 0;
+        int nextEpisode = 0;
+        for (GeneratedRecord r : generate(GeneratorConfig.defaults(200, 40_000, 11))) {
+            JsonNode e = JSON.readTree(r.value());
+            String user = e.get("user_id").asText();
+            String item = e.get("item_id").asText();
+            String previous = lastItem.put(user, item);
+            if (previous != null && !previous.equals(item)) {
+                steps++;
+                if (Integer.parseInt(item.substring(5)) == Integer.parseInt(previous.substring(5)) + 1) {
+                    nextEpisode++;
+                }
+            }
+        }
+        // a sequence model can learn this; popularity cannot
+        assertThat((double) nextEpisode / steps).isGreaterThan(0.3);
+    }
+
+    @Test
+    void funnelOrdersEventTypesPerItem() throws Exception {
+        Map<String, Integer> counts = new HashMap<>();
+        for (GeneratedRecord r : generate(GeneratorConfig.defaults(100, 20_000, 4))) {
+            counts.merge(JSON.readTree(r.value()).get("event_type").asText(), 1, Integer::sum);
+        }
+        assertThat(counts.get("view")).isGreaterThan(counts.get("click"));
+        assertThat(counts.get("click")).isGreaterThan(counts.get("cart"));
+        assertThat(counts.get("cart")).isGreaterThan(counts.get("purchase"));
+    }
+
+    private static Set<String> items(List<GeneratedRecord> records) {
+        Set<String> ids = new HashSet<>();
+        for (GeneratedRecord r : records) {
+            try {
+                ids.add(JSON.readTree(r.value()).get("item_id").asText());
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        }
+        return ids;
+    }
+}
