@@ -1,0 +1,104 @@
+"""Typed, immutable configuration for the model and its training."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Dict, Mapping, Optional, Type, TypeVar
+
+LOSSES = ("ce", "sampled")
+NEGATIVE_SAMPLERS = ("uniform", "popularity")
+
+T = TypeVar("T")
+
+
+def _from_dict(cls: Type[T], values: Mapping[str, Any]) -> T:
+    names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} field(s): {', '.join(unknown)}")
+    return cls(**values)  # type: ignore[call-arg]
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """SASRec architecture."""
+
+    max_len: int = 50
+    hidden: int = 64
+    blocks: int = 2
+    heads: int = 1
+    dropout: float = 0.2
+
+    def __post_init__(self) -> None:
+        if self.max_len < 1:
+            raise ValueError(f"max_len must be >= 1, got {self.max_len}")
+        if self.hidden < 1 or self.blocks < 1 or self.heads < 1:
+            raise ValueError("hidden, blocks and heads must be >= 1")
+        if self.hidden % self.heads != 0:
+            raise ValueError(f"hidden ({self.hidden}) must be divisible by heads ({self.heads})")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> "ModelConfig":
+        return _from_dict(cls, values)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation, loss, early stopping and runtime settings."""
+
+    epochs: int = 200
+    batch_size: int = 128
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    seed: int = 42
+    loss: str = "ce"
+    num_negatives: int = 256
+    negative_sampling: str = "uniform"
+    patience: int = 10
+    eval_every: int = 1
+    eval_batch_size: int = 256
+    threads: int = 0
+    max_batches_per_epoch: Optional[int] = None
+
+    def __post_init__(self) -> None:
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
+        if self.negative_sampling not in NEGATIVE_SAMPLERS:
+            raise ValueError(
+                f"negative_sampling must be one of {NEGATIVE_SAMPLERS}, "
+                f"got {self.negative_sampling!r}"
+            )
+        if self.epochs < 1 or self.batch_size < 1 or self.eval_batch_size < 1:
+            raise ValueError("epochs, batch_size and eval_batch_size must be >= 1")
+        if self.lr <= 0 or self.weight_decay < 0:
+            raise ValueError("lr must be > 0 and weight_decay >= 0")
+        if self.num_negatives < 1:
+            raise ValueError("num_negatives must be >= 1")
+        if self.patience < 1 or self.eval_every < 1:
+            raise ValueError("patience and eval_every must be >= 1")
+        if self.threads < 0:
+            raise ValueError("threads must be >= 0 (0 = all available cores)")
+        if self.max_batches_per_epoch is not None and self.max_batches_per_epoch < 1:
+            raise ValueError("max_batches_per_epoch must be >= 1 when given")
+
+    def resolved_threads(self) -> int:
+        """Number of intra-op threads to use (0 means every core this process may run on)."""
+        if self.threads > 0:
+            return self.threads
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # pragma: no cover - non-Linux
+            return max(1, os.cpu_count() or 1)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> "TrainConfig":
+        return _from_dict(cls, values)

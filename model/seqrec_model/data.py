@@ -1,0 +1,409 @@
+"""Interaction readers, item vocabulary and the leave-one-out split.
+
+Every reader returns an :class:`InteractionData`: one chronologically ordered item sequence per
+user, with items mapped to dense indices ``1..N`` (index 0 is reserved for padding). Indices are
+assigned in order of first appearance after the interactions are put in time order (a stable
+sort, so ties keep file order), which makes the vocabulary deterministic for a given file.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+FORMATS = ("events", "ml-1m", "movielens-csv", "pairs")
+EVENT_TYPES = ("view", "click", "cart", "purchase", "rate")
+
+
+class DataFormatError(ValueError):
+    """A malformed input line; the message starts with ``path:line:``."""
+
+    def __init__(self, path: str, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}")
+        self.path = path
+        self.line = line
+        self.reason = message
+
+
+@dataclass(frozen=True)
+class InteractionData:
+    """Per-user item sequences (oldest first) over a dense item vocabulary."""
+
+    name: str
+    format: str
+    user_ids: List[str]
+    item_ids: List[str]  # item_ids[i - 1] is the external id of item index i
+    sequences: List[np.ndarray]  # int64 item indices, one array per user, oldest first
+    skipped_lines: int = 0
+    duplicate_events: int = 0
+
+    @property
+    def num_users(self) -> int:
+        return len(self.user_ids)
+
+    @property
+    def num_items(self) -> int:
+        return len(self.item_ids)
+
+    @property
+    def num_interactions(self) -> int:
+        return int(sum(len(s) for s in self.sequences))
+
+    def item_index(self) -> Dict[str, int]:
+        return {item: i + 1 for i, item in enumerate(self.item_ids)}
+
+    def summary(self) -> Dict[str, object]:
+        return {
+            "name": self.name,
+            "format": self.format,
+            "users": self.num_users,
+            "items": self.num_items,
+            "interactions": self.num_interactions,
+        }
+
+
+@dataclass
+class _Builder:
+    """Collects (user, item, time) records and turns them into an InteractionData."""
+
+    users: List[str] = field(default_factory=list)
+    items: List[str] = field(default_factory=list)
+    times: List[float] = field(default_factory=list)
+
+    def add(self, user: str, item: str, time: float = 0.0) -> None:
+        self.users.append(user)
+        self.items.append(item)
+        self.times.append(time)
+
+    def build(
+        self,
+        name: str,
+        fmt: str,
+        timed: bool,
+        skipped: int = 0,
+        duplicates: int = 0,
+    ) -> InteractionData:
+        order: Iterable[int] = range(len(self.users))
+        if timed:
+            # sorted() is stable: equal timestamps keep their file order.
+            order = sorted(order, key=self.times.__getitem__)
+        user_index: Dict[str, int] = {}
+        item_index: Dict[str, int] = {}
+        per_user: List[List[int]] = []
+        for i in order:
+            item = self.items[i]
+            idx = item_index.get(item)
+            if idx is None:
+                idx = len(item_index) + 1
+                item_index[item] = idx
+            user = self.users[i]
+            u = user_index.get(user)
+            if u is None:
+                u = len(per_user)
+                user_index[user] = u
+                per_user.append([])
+            per_user[u].append(idx)
+        return InteractionData(
+            name=name,
+            format=fmt,
+            user_ids=list(user_index),
+            item_ids=list(item_index),
+            sequences=[np.asarray(s, dtype=np.int64) for s in per_user],
+            skipped_lines=skipped,
+            duplicate_events=duplicates,
+        )
+
+
+class _LineErrors:
+    """Raises DataFormatError, or counts and skips when skip_malformed is set."""
+
+    def __init__(self, path: str, skip: bool) -> None:
+        self.path = path
+        self.skip = skip
+        self.count = 0
+        self.first: Optional[DataFormatError] = None
+
+    def handle(self, err: DataFormatError) -> None:
+        if not self.skip:
+            raise err
+        self.count += 1
+        if self.first is None:
+            self.first = err
+
+    def report(self) -> None:
+        if self.count:
+            print(
+                f"warning: skipped {self.count} malformed line(s) in {self.path} "
+                f"(first: {self.first})",
+                file=sys.stderr,
+            )
+
+
+def _lines(path: str) -> Iterator[Tuple[int, str]]:
+    with open(path, "r", encoding="utf-8") as f:
+        for number, line in enumerate(f, start=1):
+            yield number, line.rstrip("\r\n")
+
+
+def default_name(path: str) -> str:
+    """A dataset name derived from its path: ``ml-1m/sequences.txt`` -> ``ml-1m``."""
+    base = os.path.splitext(os.path.basename(path))[0]
+    parent = os.path.basename(os.path.dirname(os.path.abspath(path)))
+    generic = {"sequences", "interactions", "ratings", "events", "data", "train"}
+    return parent if base in generic and parent else base
+
+
+def _require_str(obj: Dict[str, object], key: str) -> str:
+    value = obj.get(key)
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"field {key!r} must be a non-empty string, got {value!r}")
+    return value
+
+
+def read_events(
+    path: str,
+    name: Optional[str] = None,
+    skip_malformed: bool = False,
+    event_types: Optional[Sequence[str]] = None,
+) -> InteractionData:
+    """Project event JSON lines: ``{"user_id", "item_id", "event_type", "ts", "event_id"?}``.
+
+    ``ts`` is epoch milliseconds; events are ordered by ``ts`` (ties keep file order). Events
+    repeating an ``event_id`` already seen (at-least-once delivery) are dropped. ``event_types``
+    restricts which event types count as interactions (default: all).
+    """
+    if event_types is not None:
+        bad = sorted(set(event_types) - set(EVENT_TYPES))
+        if bad:
+            raise ValueError(f"unknown event type(s) {bad}; expected a subset of {EVENT_TYPES}")
+    wanted = set(event_types) if event_types is not None else None
+    errors = _LineErrors(path, skip_malformed)
+    builder = _Builder()
+    seen_ids: set = set()
+    duplicates = 0
+    for number, line in _lines(path):
+        if not line.strip():
+            continue
+        try:
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"invalid JSON ({e.msg} at column {e.colno})") from None
+            if not isinstance(obj, dict):
+                raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
+            user = _require_str(obj, "user_id")
+            item = _require_str(obj, "item_id")
+            etype = obj.get("event_type")
+            if etype not in EVENT_TYPES:
+                raise ValueError(f"field 'event_type' must be one of {EVENT_TYPES}, got {etype!r}")
+            ts = obj.get("ts")
+            if isinstance(ts, bool) or not isinstance(ts, int) or ts < 0:
+                raise ValueError(
+                    f"field 'ts' must be a non-negative integer (epoch ms), got {ts!r}"
+                )
+            event_id = obj.get("event_id")
+            if event_id is not None and (
+                isinstance(event_id, bool) or not isinstance(event_id, (str, int))
+            ):
+                raise ValueError(
+                    f"field 'event_id' must be a string or integer when present, got {event_id!r}"
+                )
+        except ValueError as e:
+            errors.handle(DataFormatError(path, number, str(e)))
+            continue
+        if event_id is not None:
+            if event_id in seen_ids:
+                duplicates += 1
+                continue
+            seen_ids.add(event_id)
+        if wanted is not None and etype not in wanted:
+            continue
+        builder.add(user, item, float(ts))
+    errors.report()
+    return builder.build(name or default_name(path), "events", True, errors.count, duplicates)
+
+
+def read_ml1m_sequences(
+    path: str, name: Optional[str] = None, skip_malformed: bool = False
+) -> InteractionData:
+    """SASRec-preprocessed ML-1M: line i is user i, space-separated item ids, oldest first."""
+    errors = _LineErrors(path, skip_malformed)
+    builder = _Builder()
+    for number, line in _lines(path):
+        tokens = line.split()
+        bad = next((t for t in tokens if not t.isdigit() or int(t) == 0), None)
+        if bad is not None:
+            errors.handle(
+                DataFormatError(path, number, f"item id {bad!r} is not a positive integer")
+            )
+            continue
+        user = str(number)
+        for token in tokens:
+            builder.add(user, token)
+    errors.report()
+    return builder.build(name or default_name(path), "ml-1m", False, errors.count)
+
+
+def read_movielens_csv(
+    path: str,
+    name: Optional[str] = None,
+    skip_malformed: bool = False,
+    min_rating: Optional[float] = None,
+) -> InteractionData:
+    """MovieLens ``userId,movieId,rating,timestamp`` CSV with a header (timestamps in seconds).
+
+    Every rating counts as an implicit interaction unless ``min_rating`` is given.
+    """
+    errors = _LineErrors(path, skip_malformed)
+    builder = _Builder()
+    with open(path, "r", encoding="utf-8", newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader, None)
+        required = ("userId", "movieId", "rating", "timestamp")
+        if header is None or any(col not in header for col in required):
+            raise DataFormatError(path, 1, f"expected a header with columns {', '.join(required)}")
+        cols = [header.index(c) for c in required]
+        width = len(header)
+        for row in reader:
+            number = reader.line_num
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue
+            try:
+                if len(row) != width:
+                    raise ValueError(f"expected {width} columns, got {len(row)}")
+                user, item, rating_s, ts_s = (row[c].strip() for c in cols)
+                if not user or not item:
+                    raise ValueError("empty userId or movieId")
+                try:
+                    rating = float(rating_s)
+                except ValueError:
+                    raise ValueError(f"rating {rating_s!r} is not a number") from None
+                try:
+                    ts = int(ts_s)
+                except ValueError:
+                    raise ValueError(f"timestamp {ts_s!r} is not an integer") from None
+            except ValueError as e:
+                errors.handle(DataFormatError(path, number, str(e)))
+                continue
+            if min_rating is not None and rating < min_rating:
+                continue
+            builder.add(user, item, float(ts))
+    errors.report()
+    return builder.build(name or default_name(path), "movielens-csv", True, errors.count)
+
+
+def read_pairs(path: str, name: Optional[str] = None, skip_malformed: bool = False) -> InteractionData:
+    """``user item`` per line; each user's lines are in time order (no timestamps)."""
+    errors = _LineErrors(path, skip_malformed)
+    builder = _Builder()
+    for number, line in _lines(path):
+        tokens = line.split()
+        if not tokens:
+            continue
+        if len(tokens) != 2:
+            errors.handle(
+                DataFormatError(path, number, f"expected 'user item', got {len(tokens)} field(s)")
+            )
+            continue
+        builder.add(tokens[0], tokens[1])
+    errors.report()
+    return builder.build(name or default_name(path), "pairs", False, errors.count)
+
+
+def load(
+    fmt: str,
+    path: str,
+    name: Optional[str] = None,
+    skip_malformed: bool = False,
+    min_rating: Optional[float] = None,
+    event_types: Optional[Sequence[str]] = None,
+) -> InteractionData:
+    """Read ``path`` in format ``fmt`` (one of :data:`FORMATS`)."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"data file not found: {path}")
+    if fmt == "events":
+        data = read_events(path, name, skip_malformed, event_types)
+    elif fmt == "ml-1m":
+        data = read_ml1m_sequences(path, name, skip_malformed)
+    elif fmt == "movielens-csv":
+        data = read_movielens_csv(path, name, skip_malformed, min_rating)
+    elif fmt == "pairs":
+        data = read_pairs(path, name, skip_malformed)
+    else:
+        raise ValueError(f"unknown format {fmt!r}; expected one of {FORMATS}")
+    if data.num_items == 0:
+        raise ValueError(f"{path}: no interactions found")
+    return data
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    """Held-out targets: for user ``users[j]``, predict ``targets[j]`` after ``inputs[j]``."""
+
+    users: np.ndarray
+    inputs: List[np.ndarray]
+    targets: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+
+@dataclass(frozen=True)
+class Split:
+    """Leave-one-out: per user, last item = test, second to last = validation, rest = train."""
+
+    train: List[np.ndarray]
+    validation: EvalSet
+    test: EvalSet
+
+
+def leave_one_out(sequences: Sequence[np.ndarray]) -> Split:
+    """Split every user with >= 3 items; users with fewer items are entirely training data."""
+    train: List[np.ndarray] = []
+    users: List[int] = []
+    v_in: List[np.ndarray] = []
+    v_t: List[int] = []
+    t_in: List[np.ndarray] = []
+    t_t: List[int] = []
+    for u, seq in enumerate(sequences):
+        seq = np.asarray(seq, dtype=np.int64)
+        if len(seq) < 3:
+            train.append(seq)
+            continue
+        train.append(seq[:-2])
+        users.append(u)
+        v_in.append(seq[:-2])
+        v_t.append(int(seq[-2]))
+        t_in.append(seq[:-1])
+        t_t.append(int(seq[-1]))
+    uarr = np.asarray(users, dtype=np.int64)
+    return Split(
+        train=train,
+        validation=EvalSet(uarr, v_in, np.asarray(v_t, dtype=np.int64)),
+        test=EvalSet(uarr.copy(), t_in, np.asarray(t_t, dtype=np.int64)),
+    )
+
+
+def item_counts(sequences: Iterable[np.ndarray], num_items: int) -> np.ndarray:
+    """Occurrences of each item index (length ``num_items + 1``; entry 0 is padding = 0)."""
+    parts = [np.asarray(s, dtype=np.int64) for s in sequences]
+    flat = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    counts = np.bincount(flat, minlength=num_items + 1)[: num_items + 1].astype(np.int64)
+    counts[0] = 0
+    return counts
+
+
+def left_pad(sequences: Sequence[np.ndarray], length: int) -> np.ndarray:
+    """Keep the last ``length`` items of each sequence and left-pad with 0 to ``length``."""
+    out = np.zeros((len(sequences), length), dtype=np.int64)
+    for row, seq in enumerate(sequences):
+        tail = np.asarray(seq[-length:], dtype=np.int64) if length > 0 else seq[:0]
+        if len(tail):
+            out[row, length - len(tail) :] = tail
+    return out

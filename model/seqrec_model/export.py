@@ -1,0 +1,304 @@
+"""Export a trained SASRec to the serving artifact directory consumed by the Flink job.
+
+Files written to the artifact directory:
+
+* ``model.onnx``: ``forward_last`` graph, input ``item_seq`` int64 [batch, seq_len] (both axes
+  dynamic, seq_len in 1..max_len, left-padded with 0, right-aligned positions), output ``scores``
+  float32 [batch, num_items + 1] (column i = score of item index i; column 0 = padding, ignore);
+* ``items.txt``: line i (1-based) is the external item id of item index i;
+* ``metadata.json``: shapes, conventions, training data, metrics and configuration;
+* ``reference.jsonl``: PyTorch top-k results for fixed sequences, for cross-runtime checks.
+
+Everything is a deterministic function of the weights, vocabulary, data and seed; the only
+measured value is ``metrics.train_seconds`` (copied from training).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import warnings
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+import numpy as np
+import onnx
+import torch
+
+from seqrec_model import __version__, onnx_numpy
+from seqrec_model.config import TrainConfig
+from seqrec_model.data import left_pad
+from seqrec_model.sasrec import LastPositionScorer, SASRec
+from seqrec_model.train import weights_hash
+
+FORMAT_VERSION = 1
+OPSET = 17
+INPUT_NAME = "item_seq"
+OUTPUT_NAME = "scores"
+REFERENCE_LINES = 96
+REFERENCE_K = 10
+ARTIFACT_FILES = ("model.onnx", "items.txt", "metadata.json", "reference.jsonl")
+
+
+class ExportError(RuntimeError):
+    pass
+
+
+def onnx_bytes(model: SASRec) -> bytes:
+    """Trace ``forward_last`` to ONNX (opset 17) with dynamic batch and sequence axes."""
+    was_training = model.training
+    # The exporter restores the wrapper's train/eval mode (recursively) when it is done, so the
+    # wrapper must be in eval mode too, or the model would come back in training mode.
+    wrapper = LastPositionScorer(model).eval()
+    # Trace with a length different from max_len and a batch > 1 so neither is specialised.
+    length = max(1, min(model.max_len - 1, 3))
+    dummy = torch.ones(2, length, dtype=torch.long)
+    buf = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            wrapper,
+            (dummy,),
+            buf,
+            input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME],
+            dynamic_axes={INPUT_NAME: {0: "batch", 1: "seq_len"}, OUTPUT_NAME: {0: "batch"}},
+            opset_version=OPSET,
+            do_constant_folding=True,
+        )
+    model.train(was_training)
+    return buf.getvalue()
+
+
+def share_item_embedding(model_proto: onnx.ModelProto, weight_name: str) -> int:
+    """Score with the item embedding initializer itself instead of a transposed copy.
+
+    The exporter constant-folds ``item_emb.weight.t()`` into a second [hidden, N+1] initializer,
+    doubling the file size. Rewrite each ``MatMul(h, W^T-copy)`` with 2-D ``h`` into
+    ``Gemm(h, W, transB=1)`` and drop the copy. Returns the number of rewritten nodes.
+    """
+    graph = model_proto.graph
+    inits = {i.name: i for i in graph.initializer}
+    if weight_name not in inits:
+        raise ExportError(f"initializer {weight_name!r} not found in the exported graph")
+    weight_t = onnx.numpy_helper.to_array(inits[weight_name]).T
+    # A MatMul with a 2-D B producing a declared 2-D graph output has a 2-D A, as Gemm needs.
+    # (onnx 1.12 shape inference does not know LayerNormalization, so use the declared outputs.)
+    rank2_outputs = {
+        o.name for o in graph.output if len(o.type.tensor_type.shape.dim) == 2
+    }
+    rewritten = 0
+    for i, node in enumerate(graph.node):
+        if node.op_type != "MatMul" or node.input[1] not in inits:
+            continue
+        if node.output[0] not in rank2_outputs:
+            continue
+        candidate = inits[node.input[1]]
+        if tuple(candidate.dims) != weight_t.shape:
+            continue
+        if not np.array_equal(onnx.numpy_helper.to_array(candidate), weight_t):
+            continue
+        gemm = onnx.helper.make_node(
+            "Gemm", [node.input[0], weight_name], list(node.output), name=node.name, transB=1
+        )
+        graph.node.remove(node)
+        graph.node.insert(i, gemm)
+        rewritten += 1
+    used = {name for n in graph.node for name in n.input}
+    for init in list(graph.initializer):
+        if init.name not in used and init.name != weight_name:
+            graph.initializer.remove(init)
+    return rewritten
+
+
+def graph_io(model_proto: onnx.ModelProto) -> Dict[str, List[Dict[str, Any]]]:
+    """Names, dtypes and shapes (dim_param strings or ints) of the graph inputs/outputs."""
+
+    def describe(values: Sequence[onnx.ValueInfoProto]) -> List[Dict[str, Any]]:
+        out = []
+        for v in values:
+            t = v.type.tensor_type
+            dims: List[Any] = [d.dim_param if d.dim_param else d.dim_value for d in t.shape.dim]
+            dtype = onnx.mapping.TENSOR_TYPE_TO_NP_TYPE[t.elem_type].name
+            out.append({"name": v.name, "dtype": dtype, "shape": dims})
+        return out
+
+    initializers = {i.name for i in model_proto.graph.initializer}
+    inputs = [i for i in model_proto.graph.input if i.name not in initializers]
+    return {"inputs": describe(inputs), "outputs": describe(model_proto.graph.output)}
+
+
+@torch.no_grad()
+def topk(model: SASRec, sequence: Sequence[int], k: int) -> tuple[List[int], List[float], np.ndarray]:
+    """Top-k item indices (index 0 excluded, seen items NOT excluded) for one unpadded sequence.
+
+    Ties are broken by lower item index. Also returns the full score row.
+    """
+    model.eval()
+    scores = model.forward_last(torch.tensor([list(sequence)], dtype=torch.long))[0]
+    row = scores.numpy().copy()
+    ranked = scores.clone()
+    ranked[0] = float("-inf")
+    order = torch.sort(ranked, descending=True, stable=True).indices[:k]
+    return [int(i) for i in order], [float(scores[i]) for i in order], row
+
+
+def reference_sequences(
+    histories: Sequence[np.ndarray],
+    num_items: int,
+    max_len: int,
+    count: int = REFERENCE_LINES,
+    seed: int = 0,
+) -> List[List[int]]:
+    """``count`` unpadded sequences: suffixes of held-out users' histories plus random ones.
+
+    Lengths: 6 of length 1, 6 of length ``max_len``, the rest uniform in 1..max_len. Every 8th
+    sequence (and any length no held-out history can supply) is uniformly random.
+    """
+    rng = np.random.default_rng(seed)
+    fixed = [1] * min(6, count) + [max_len] * min(6, max(0, count - 6))
+    lengths = fixed + [int(v) for v in rng.integers(1, max_len + 1, size=count - len(fixed))]
+    lengths = [lengths[i] for i in rng.permutation(count)]
+    hist_len = np.asarray([len(h) for h in histories], dtype=np.int64)
+    out: List[List[int]] = []
+    for i, length in enumerate(lengths):
+        eligible = np.flatnonzero(hist_len >= length) if i % 8 != 7 else np.zeros(0, np.int64)
+        if len(eligible):
+            h = histories[int(eligible[rng.integers(len(eligible))])]
+            out.append([int(v) for v in h[-length:]])
+        else:
+            out.append([int(v) for v in rng.integers(1, num_items + 1, size=length)])
+    return out
+
+
+def _check_graph(model_proto: onnx.ModelProto, num_items: int) -> None:
+    onnx.checker.check_model(model_proto)
+    io_ = graph_io(model_proto)
+    (inp,) = io_["inputs"]
+    (out,) = io_["outputs"]
+    if inp["name"] != INPUT_NAME or inp["dtype"] != "int64":
+        raise ExportError(f"unexpected graph input {inp}")
+    if not all(isinstance(d, str) and d for d in inp["shape"]) or len(inp["shape"]) != 2:
+        raise ExportError(f"graph input axes must both be dynamic, got {inp['shape']}")
+    if out["name"] != OUTPUT_NAME or out["dtype"] != "float32":
+        raise ExportError(f"unexpected graph output {out}")
+    if len(out["shape"]) != 2 or out["shape"][1] != num_items + 1:
+        raise ExportError(f"graph output must be [batch, {num_items + 1}], got {out['shape']}")
+    missing = onnx_numpy.unsupported_ops(model_proto)
+    if missing:
+        raise ExportError(f"graph uses operators the verifier does not know: {missing}")
+
+
+def verify_onnx(
+    model_proto: onnx.ModelProto,
+    model: SASRec,
+    sequences: Sequence[Sequence[int]],
+    rows: Sequence[np.ndarray],
+) -> float:
+    """Run the exported graph (NumPy interpreter) and compare with PyTorch. Returns max error.
+
+    Checks every sequence unpadded (batch 1) and all sequences together left-padded to max_len.
+    """
+    scale = max(1.0, max(float(np.abs(r[1:]).max()) for r in rows))
+    tol = 1e-4 * scale
+    worst = 0.0
+    for seq, row in zip(sequences, rows):
+        (got,) = onnx_numpy.run(model_proto, {INPUT_NAME: np.asarray([seq], dtype=np.int64)})
+        worst = max(worst, float(np.abs(got[0] - row).max()))
+    padded = left_pad([np.asarray(s) for s in sequences], model.max_len)
+    (got,) = onnx_numpy.run(model_proto, {INPUT_NAME: padded})
+    if got.shape != (len(sequences), model.num_items + 1) or got.dtype != np.float32:
+        raise ExportError(f"graph produced {got.dtype} {got.shape}")
+    worst = max(worst, float(np.abs(got - np.stack(rows)).max()))
+    if not np.isfinite(worst) or worst > tol:
+        raise ExportError(f"ONNX graph disagrees with PyTorch: max abs error {worst:g} > {tol:g}")
+    return worst
+
+
+def export_artifact(
+    model: SASRec,
+    item_ids: Sequence[str],
+    out_dir: str,
+    *,
+    model_name: str,
+    training_data: Mapping[str, Any],
+    metrics: Mapping[str, Any],
+    train_config: TrainConfig,
+    reference_histories: Optional[Sequence[np.ndarray]] = None,
+    verify: bool = True,
+) -> Dict[str, Any]:
+    """Write the artifact directory and return its metadata."""
+    if len(item_ids) != model.num_items:
+        raise ExportError(f"{len(item_ids)} item ids for a model with {model.num_items} items")
+    for i, item in enumerate(item_ids, start=1):
+        if not item or any(c in item for c in "\r\n"):
+            raise ExportError(f"item index {i}: id {item!r} cannot be written as one line")
+    model.eval()
+    os.makedirs(out_dir, exist_ok=True)
+    cfg = model.config
+
+    model_proto = onnx.load_from_string(onnx_bytes(model))
+    share_item_embedding(model_proto, "model.item_emb.weight")
+    blob = model_proto.SerializeToString()
+    _check_graph(model_proto, model.num_items)
+
+    seed = train_config.seed
+    sequences = reference_sequences(
+        reference_histories or [], model.num_items, cfg.max_len, REFERENCE_LINES, seed
+    )
+    lines = []
+    rows = []
+    for seq in sequences:
+        indices, scores, row = topk(model, seq, REFERENCE_K)
+        rows.append(row)
+        lines.append({"sequence": seq, "k": REFERENCE_K, "indices": indices, "scores": scores})
+    if verify:
+        verify_onnx(model_proto, model, sequences, rows)
+
+    io_ = graph_io(model_proto)
+    metadata: Dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
+        "model_version": f"{model_name}-{weights_hash(model)[:12]}",
+        "max_len": cfg.max_len,
+        "num_items": model.num_items,
+        "hidden_size": cfg.hidden,
+        "num_blocks": cfg.blocks,
+        "num_heads": cfg.heads,
+        "dropout": cfg.dropout,
+        "inputs": [{"name": INPUT_NAME, "dtype": "int64", "shape": ["batch", "seq_len"]}],
+        "outputs": [
+            {"name": OUTPUT_NAME, "dtype": "float32", "shape": ["batch", model.num_items + 1]}
+        ],
+        "padding": {
+            "index": 0,
+            "side": "left",
+            "positions": "right_aligned",
+            "seq_len_axis": "dynamic",
+        },
+        "opset": OPSET,
+        "training_data": {
+            key: training_data[key] for key in ("name", "format", "users", "items", "interactions")
+        },
+        "metrics": dict(metrics),
+        "seed": seed,
+        "torch_version": torch.__version__,
+        "train_config": train_config.to_dict(),
+        "created_by": f"seqrec_model {__version__}",
+    }
+    # The declared I/O must be what the graph really has.
+    if [i["name"] for i in io_["inputs"]] != [INPUT_NAME] or [
+        o["name"] for o in io_["outputs"]
+    ] != [OUTPUT_NAME]:
+        raise ExportError(f"graph I/O {io_} does not match metadata")
+
+    with open(os.path.join(out_dir, "model.onnx"), "wb") as f:
+        f.write(blob)
+    with open(os.path.join(out_dir, "items.txt"), "w", encoding="utf-8", newline="\n") as f:
+        f.write("".join(f"{item}\n" for item in item_ids))
+    with open(os.path.join(out_dir, "metadata.json"), "w", encoding="utf-8", newline="\n") as f:
+        json.dump(metadata, f, indent=2)
+        f.write("\n")
+    with open(os.path.join(out_dir, "reference.jsonl"), "w", encoding="utf-8", newline="\n") as f:
+        for line in lines:
+            f.write(json.dumps(line) + "\n")
+    return metadata

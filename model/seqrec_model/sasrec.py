@@ -1,0 +1,200 @@
+"""SASRec (Kang & McAuley, 2018): causal self-attention over the user's item sequence.
+
+Conventions shared with the serving side (see ``export.py``):
+
+* item index 0 is padding; sequences are LEFT-padded (oldest item first, newest last);
+* positions are right-aligned: for an input of length ``T <= max_len`` the positional embeddings
+  ``pos_emb[max_len - T : max_len]`` are used, so the newest item always sits at position
+  ``max_len - 1``. With key-padding masking and zeroed padding embeddings, the output for a
+  sequence does not depend on how much leading padding it carries;
+* masking uses a large finite negative value, so an all-padding row yields finite scores;
+* scores are dot products of the last hidden state with the (shared) item embedding table;
+  column 0 of the scores is the padding item and must be ignored.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Tuple
+
+import torch
+from torch import Tensor, nn
+
+from seqrec_model.config import ModelConfig
+
+MASK_VALUE = -1e9
+LAYER_NORM_EPS = 1e-8
+
+
+class Dropout(nn.Module):
+    """Inverted dropout drawing a uniform mask (``torch.rand_like``).
+
+    Statistically the same as ``nn.Dropout``; about 3x faster here because this torch build's
+    ``bernoulli_`` is slow on CPU. Identity in eval mode, so it never appears in the export.
+    """
+
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        self.p = p
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        keep = torch.rand_like(x) >= self.p
+        return x * keep * (1.0 / (1.0 - self.p))
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class MultiHeadAttention(nn.Module):
+    """Scaled dot-product attention; queries may be a suffix of the key positions."""
+
+    def __init__(self, hidden: int, heads: int, dropout: float) -> None:
+        super().__init__()
+        self.heads = heads
+        self.head_dim = hidden // heads
+        self.hidden = hidden
+        self.query = nn.Linear(hidden, hidden)
+        self.key = nn.Linear(hidden, hidden)
+        self.value = nn.Linear(hidden, hidden)
+        self.out = nn.Linear(hidden, hidden)
+        self.dropout = Dropout(dropout)
+        self.scale = 1.0 / math.sqrt(self.head_dim)
+
+    def _split(self, x: Tensor) -> Tensor:
+        # [B, T, d] -> [B, heads, T, head_dim]
+        return x.reshape(x.shape[0], x.shape[1], self.heads, self.head_dim).transpose(1, 2)
+
+    def forward(self, query: Tensor, keys: Tensor, allowed: Tensor) -> Tensor:
+        """``query`` [B, Tq, d], ``keys`` [B, Tk, d], ``allowed`` bool [B, Tq or 1, Tk]."""
+        q = self._split(self.query(query))
+        k = self._split(self.key(keys))
+        v = self._split(self.value(keys))
+        scores = torch.matmul(q, k.transpose(-2, -1)) * self.scale
+        scores = scores.masked_fill(~allowed.unsqueeze(1), MASK_VALUE)
+        weights = self.dropout(torch.softmax(scores, dim=-1))
+        context = torch.matmul(weights, v).transpose(1, 2)
+        context = context.reshape(context.shape[0], context.shape[1], self.hidden)
+        return self.out(context)
+
+
+class PointWiseFeedForward(nn.Module):
+    def __init__(self, hidden: int, dropout: float) -> None:
+        super().__init__()
+        self.inner = nn.Linear(hidden, hidden)
+        self.outer = nn.Linear(hidden, hidden)
+        self.dropout = Dropout(dropout)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.outer(self.dropout(torch.relu(self.inner(x))))
+
+
+class Block(nn.Module):
+    """Pre-LN transformer block: x + Attn(LN(x)), then x + FFN(LN(x)); padding re-zeroed."""
+
+    def __init__(self, hidden: int, heads: int, dropout: float) -> None:
+        super().__init__()
+        self.attn_norm = nn.LayerNorm(hidden, eps=LAYER_NORM_EPS)
+        self.attn = MultiHeadAttention(hidden, heads, dropout)
+        self.ffn_norm = nn.LayerNorm(hidden, eps=LAYER_NORM_EPS)
+        self.ffn = PointWiseFeedForward(hidden, dropout)
+        self.dropout = Dropout(dropout)
+
+    def forward(self, x: Tensor, allowed: Tensor, keep: Tensor) -> Tensor:
+        h = self.attn_norm(x)
+        x = x + self.dropout(self.attn(h, h, allowed))
+        x = x + self.dropout(self.ffn(self.ffn_norm(x)))
+        return x * keep
+
+    def forward_last(self, x: Tensor, key_allowed: Tensor, keep_last: Tensor) -> Tensor:
+        """Only the last query position; keys/values are all positions. Returns [B, 1, d]."""
+        h = self.attn_norm(x)
+        y = x[:, -1:, :] + self.dropout(self.attn(h[:, -1:, :], h, key_allowed.unsqueeze(1)))
+        y = y + self.dropout(self.ffn(self.ffn_norm(y)))
+        return y * keep_last
+
+
+class SASRec(nn.Module):
+    def __init__(self, num_items: int, config: ModelConfig) -> None:
+        super().__init__()
+        if num_items < 1:
+            raise ValueError("num_items must be >= 1")
+        self.num_items = num_items
+        self.config = config
+        self.max_len = config.max_len
+        self.item_emb = nn.Embedding(num_items + 1, config.hidden, padding_idx=0)
+        self.pos_emb = nn.Embedding(config.max_len, config.hidden)
+        self.emb_dropout = Dropout(config.dropout)
+        self.blocks = nn.ModuleList(
+            [Block(config.hidden, config.heads, config.dropout) for _ in range(config.blocks)]
+        )
+        self.final_norm = nn.LayerNorm(config.hidden, eps=LAYER_NORM_EPS)
+        self.emb_scale = math.sqrt(config.hidden)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        for module in self.modules():
+            if isinstance(module, nn.Linear):
+                nn.init.xavier_normal_(module.weight)
+                nn.init.zeros_(module.bias)
+            elif isinstance(module, nn.Embedding):
+                nn.init.xavier_normal_(module.weight)
+            elif isinstance(module, nn.LayerNorm):
+                nn.init.ones_(module.weight)
+                nn.init.zeros_(module.bias)
+        with torch.no_grad():
+            self.item_emb.weight[0].zero_()
+
+    def _embed(self, seq: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        """Right-aligned embeddings. Returns (x [B,T,d], keep bool [B,T], keep float [B,T,1])."""
+        seq = seq[:, -self.max_len :]
+        length = seq.shape[1]
+        positions = torch.arange(length, device=seq.device) + (self.max_len - length)
+        keep = seq != 0
+        keep_f = keep.unsqueeze(-1).to(self.item_emb.weight.dtype)
+        x = self.item_emb(seq) * self.emb_scale + self.pos_emb(positions).unsqueeze(0)
+        x = self.emb_dropout(x) * keep_f
+        return x, keep, keep_f
+
+    def hidden_states(self, seq: Tensor) -> Tensor:
+        """Final hidden state at every position: [B, T, d] (T capped at max_len)."""
+        x, keep, keep_f = self._embed(seq)
+        length = x.shape[1]
+        steps = torch.arange(length, device=seq.device)
+        causal = steps.unsqueeze(0) <= steps.unsqueeze(1)  # [T, T]: key j allowed for query i
+        allowed = causal.unsqueeze(0) & keep.unsqueeze(1)  # [B, T, T]
+        for block in self.blocks:
+            x = block(x, allowed, keep_f)
+        return self.final_norm(x)
+
+    def score(self, hidden: Tensor) -> Tensor:
+        """Dot product with every item embedding: [..., d] -> [..., num_items + 1]."""
+        return torch.matmul(hidden, self.item_emb.weight.t())
+
+    def forward(self, seq: Tensor) -> Tensor:
+        """Scores for every position: [B, T, num_items + 1]."""
+        return self.score(self.hidden_states(seq))
+
+    def forward_last(self, seq: Tensor) -> Tensor:
+        """Scores for the last position only: [B, num_items + 1] (column 0 = padding)."""
+        x, keep, keep_f = self._embed(seq)
+        length = x.shape[1]
+        steps = torch.arange(length, device=seq.device)
+        causal = steps.unsqueeze(0) <= steps.unsqueeze(1)
+        allowed = causal.unsqueeze(0) & keep.unsqueeze(1)
+        for block in self.blocks[:-1]:
+            x = block(x, allowed, keep_f)
+        last = self.blocks[-1].forward_last(x, keep, keep_f[:, -1:, :])
+        return self.score(self.final_norm(last[:, 0, :]))
+
+
+class LastPositionScorer(nn.Module):
+    """Wraps ``SASRec.forward_last`` for ONNX export: ``item_seq`` -> ``scores``."""
+
+    def __init__(self, model: SASRec) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, item_seq: Tensor) -> Tensor:
+        return self.model.forward_last(item_seq)
