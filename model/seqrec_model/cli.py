@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from dataclasses import fields
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 from seqrec_model import __version__
 from seqrec_model.config import LOSSES, NEGATIVE_SAMPLERS, ModelConfig, TrainConfig

@@ -298,7 +298,9 @@ def read_movielens_csv(
     return builder.build(name or default_name(path), "movielens-csv", True, errors.count)
 
 
-def read_pairs(path: str, name: Optional[str] = None, skip_malformed: bool = False) -> InteractionData:
+def read_pairs(
+    path: str, name: Optional[str] = None, skip_malformed: bool = False
+) -> InteractionData:
     """``user item`` per line; each user's lines are in time order (no timestamps)."""
     errors = _LineErrors(path, skip_malformed)
     builder = _Builder()

@@ -129,7 +129,9 @@ def graph_io(model_proto: onnx.ModelProto) -> Dict[str, List[Dict[str, Any]]]:
 
 
 @torch.no_grad()
-def topk(model: SASRec, sequence: Sequence[int], k: int) -> tuple[List[int], List[float], np.ndarray]:
+def topk(
+    model: SASRec, sequence: Sequence[int], k: int
+) -> tuple[List[int], List[float], np.ndarray]:
     """Top-k item indices (index 0 excluded, seen items NOT excluded) for one unpadded sequence.
 
     Ties are broken by lower item index. Also returns the full score row.

@@ -23,7 +23,8 @@ from seqrec_model.data import (
 def seqs(data):
     """Sequences as external ids per external user id."""
     return {
-        user: [data.item_ids[i - 1] for i in seq] for user, seq in zip(data.user_ids, data.sequences)
+        user: [data.item_ids[i - 1] for i in seq]
+        for user, seq in zip(data.user_ids, data.sequences)
     }
 
 

@@ -90,7 +90,8 @@ def test_artifact_files_and_metadata(run: Dict[str, Path], events_file: Path) ->
         "interactions": data.num_interactions,
     }
     m = meta["metrics"]
-    assert {"test", "validation", "popularity", "epochs_trained", "best_epoch", "train_seconds"} <= set(m)
+    expected = {"test", "validation", "popularity", "epochs_trained", "best_epoch", "train_seconds"}
+    assert expected <= set(m)
     assert meta["seed"] == 3 and meta["train_config"]["seed"] == 3
     assert meta["train_config"]["loss"] == "ce"
     assert meta["torch_version"] == torch.__version__
@@ -209,7 +210,7 @@ def test_item_embedding_is_stored_once(run: Dict[str, Path]) -> None:
     assert gemm.output[0] == "scores"
 
 
-def test_export_keeps_model_mode(events_file: Path, tmp_path: Path) -> None:
+def test_export_keeps_model_mode() -> None:
     from seqrec_model.export import onnx_bytes
     from seqrec_model.sasrec import SASRec
 
