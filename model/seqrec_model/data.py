@@ -88,6 +88,7 @@ class _Builder:
         timed: bool,
         skipped: int = 0,
         duplicates: int = 0,
+        collapse_repeats: bool = False,
     ) -> InteractionData:
         order: Iterable[int] = range(len(self.users))
         if timed:
@@ -108,6 +109,9 @@ class _Builder:
                 u = len(per_user)
                 user_index[user] = u
                 per_user.append([])
+            if collapse_repeats and per_user[u] and per_user[u][-1] == idx:
+                # view, click, cart of one item: one step, exactly as the job's UserState counts it
+                continue
             per_user[u].append(idx)
         return InteractionData(
             name=name,
@@ -175,7 +179,9 @@ def read_events(
     """Project event JSON lines: ``{"user_id", "item_id", "event_type", "ts", "event_id"?}``.
 
     ``ts`` is epoch milliseconds; events are ordered by ``ts`` (ties keep file order). Events
-    repeating an ``event_id`` already seen (at-least-once delivery) are dropped. ``event_types``
+    repeating an ``event_id`` already seen (at-least-once delivery) are dropped. Consecutive events
+    of a user on the same item (the view, click, cart funnel) are one step of the sequence, as in
+    the streaming job. A missing ``event_type`` means ``view``, as in the job. ``event_types``
     restricts which event types count as interactions (default: all).
     """
     if event_types is not None:
@@ -199,7 +205,9 @@ def read_events(
                 raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
             user = _require_str(obj, "user_id")
             item = _require_str(obj, "item_id")
-            etype = obj.get("event_type")
+            etype = obj.get("event_type", "view")
+            if etype is None:
+                etype = "view"  # the job's default too
             if etype not in EVENT_TYPES:
                 raise ValueError(f"field 'event_type' must be one of {EVENT_TYPES}, got {etype!r}")
             ts = obj.get("ts")
@@ -226,7 +234,9 @@ def read_events(
             continue
         builder.add(user, item, float(ts))
     errors.report()
-    return builder.build(name or default_name(path), "events", True, errors.count, duplicates)
+    return builder.build(
+        name or default_name(path), "events", True, errors.count, duplicates, collapse_repeats=True
+    )
 
 
 def read_ml1m_sequences(

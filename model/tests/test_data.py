@@ -82,6 +82,20 @@ def test_events_duplicate_event_ids_and_type_filter(tmp_path: Path) -> None:
         read_events(str(path), event_types=["like"])
 
 
+def test_events_funnel_on_one_item_is_one_step(tmp_path: Path) -> None:
+    path = tmp_path / "funnel.jsonl"
+    lines = [
+        ev("a", "x", 1),
+        ev("a", "x", 2, "click"),
+        ev("a", "x", 3, "cart"),
+        ev("a", "y", 4),
+        ev("a", "x", 5),  # back to x after y: a new step
+        json.dumps({"user_id": "a", "item_id": "z", "ts": 6}),  # event_type defaults to view
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    assert seqs(read_events(str(path))) == {"a": ["x", "y", "x", "z"]}
+
+
 @pytest.mark.parametrize(
     "bad, reason",
     [
