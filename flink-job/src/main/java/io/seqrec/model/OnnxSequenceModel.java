@@ -112,6 +112,8 @@ public final class OnnxSequenceModel implements AutoCloseable {
         float[] scores;
         try {
             scores = score(new long[] {1}, 1, 1);
+        } catch (ModelContractException e) {
+            throw e;
         } catch (RuntimeException e) {
             throw new ModelContractException(
                     artifact.modelFile() + ": probe inference failed: " + rootMessage(e), e);
@@ -147,7 +149,7 @@ public final class OnnxSequenceModel implements AutoCloseable {
             if (scores.getShape().dimension() != 2 || scores.getShape().get(1) != width) {
                 throw new ModelContractException(
                         artifact.modelFile() + ": output shape " + scores.getShape()
-                                + ", expected [" + batch + ", " + width + "]");
+                                + ", but metadata.json promises [batch, num_items + 1 = " + width + "]");
             }
             return scores.toFloatArray();
         } catch (TranslateException e) {

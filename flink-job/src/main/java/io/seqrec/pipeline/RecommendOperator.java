@@ -115,6 +115,10 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                 StateTtlConfig.newBuilder(Duration.ofMillis(options.stateTtlMs()))
                         .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
                         .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+                        // Expired users are removed, not just hidden: by RocksDB compaction in
+                        // production, incrementally as records pass on the heap backend.
+                        .cleanupInRocksdbCompactFilter(1000)
+                        .cleanupIncrementally(10, true)
                         .build());
         userState = getRuntimeContext().getState(descriptor);
         pending = new ArrayList<>(options.batchSize());

@@ -1,0 +1,216 @@
+package io.seqrec.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.seqrec.TestPaths;
+import io.seqrec.config.JobConfig;
+import io.seqrec.event.Recommendation;
+import io.seqrec.event.RecommendationCodec;
+import io.seqrec.generator.GeneratedRecord;
+import io.seqrec.generator.GeneratorConfig;
+import io.seqrec.generator.SyntheticBehaviorGenerator;
+import io.seqrec.kafka.DeadLetterSerializer;
+import io.seqrec.kafka.EmbeddedKafkaBroker;
+import io.seqrec.kafka.KafkaConnectors;
+import io.seqrec.model.InferenceOptions;
+import io.seqrec.model.ModelArtifact;
+import io.seqrec.model.OnnxSequenceModel;
+import io.seqrec.model.TopK;
+import io.seqrec.event.EventParser;
+import io.seqrec.pipeline.JobEnvironment;
+import io.seqrec.pipeline.RecommendOptions;
+import io.seqrec.pipeline.RecommenderJob;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole job on a MiniCluster (parallelism 2, RocksDB) between topics of a real KRaft broker:
+ * thousands of events of hundreds of users, some out of order, some redelivered, some malformed.
+ * Every accepted event yields exactly one recommendation, equal to a direct model call on the
+ * user's sequence as a plain-Java reference computes it from the input.
+ */
+class RecommenderPipelineITCase {
+    private static final int PARALLELISM = 2;
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(PARALLELISM)
+                            .build());
+
+    @TempDir static Path tmp;
+    private static EmbeddedKafkaBroker broker;
+
+    @BeforeAll
+    static void startBroker() {
+        broker = EmbeddedKafkaBroker.start(tmp.resolve("kafka"));
+        broker.createTopics(PARALLELISM, "behavior-events", "recommendations");
+        broker.createTopics(1, "behavior-events-dlq");
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        broker.close();
+    }
+
+    @Test
+    void everyAcceptedEventGetsTheModelsRecommendationForTheReferenceSequence() throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        List<String[]> input = new ArrayList<>();
+        List<GeneratedRecord> generated = new ArrayList<>();
+        new SyntheticBehaviorGenerator(
+                        new GeneratorConfig(2000, 20, 300, 4000, 99, 7,
+                                System.currentTimeMillis() - 60_000, 10, 0.02))
+                .forEachRemaining(generated::add);
+        Random random = new Random(5);
+        // Move a few events later in the stream (out of order, within the allowed lateness) and
+        // redeliver a few right after their original, as a retrying producer would.
+        for (int i = 0; i < generated.size(); i++) {
+            GeneratedRecord r = generated.get(i);
+            if (r.valid() && random.nextInt(40) == 0 && i + 5 < generated.size()) {
+                generated.add(i + 5, generated.remove(i));
+            }
+        }
+        int redelivered = 0;
+        for (GeneratedRecord r : generated) {
+            input.add(new String[] {r.key(), r.value()});
+            if (r.valid() && random.nextInt(50) == 0) {
+                input.add(new String[] {r.key(), r.value()});
+                redelivered++;
+            }
+        }
+        KafkaTestSupport.produce(broker.bootstrapServers(), "behavior-events", input);
+
+        JobConfig config =
+                JobConfig.fromArgs(
+                        new String[] {
+                            "--bootstrap-servers", broker.bootstrapServers(),
+                            "--model", TestPaths.defaultModel().toString(),
+                            "--starting-offsets", "earliest",
+                            "--batch-size", "16",
+                            "--checkpoint-interval", "2s",
+                            "--checkpoint-dir", tmp.resolve("checkpoints").toUri().toString()
+                        });
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        JobEnvironment.configure(env, config);
+        env.setParallelism(PARALLELISM);
+        new RecommenderJob(
+                        KafkaConnectors.source(config),
+                        KafkaConnectors.recommendationSink(config),
+                        KafkaConnectors.deadLetterSink(config),
+                        new EventParser(config.maxRecordBytes(), config.maxFieldLength(), config.maxFutureSkew().toMillis()),
+                        RecommendOptions.from(config),
+                        config.maxOutOfOrderness())
+                .build(env);
+        JobClient job = env.executeAsync("pipeline-it");
+
+        int total = input.size();
+        List<ConsumerRecord<byte[], byte[]>> recs;
+        List<ConsumerRecord<byte[], byte[]>> dead;
+        long deadline = System.currentTimeMillis() + 180_000;
+        do {
+            recs = KafkaTestSupport.drain(broker.bootstrapServers(), "recommendations", r -> false, Duration.ofSeconds(2));
+            dead = KafkaTestSupport.drain(broker.bootstrapServers(), "behavior-events-dlq", r -> false, Duration.ofSeconds(1));
+        } while (recs.size() + dead.size() < total && System.currentTimeMillis() < deadline);
+        job.cancel().get();
+
+        // Counts balance: events in = accepted + dead-lettered.
+        assertThat(recs.size() + dead.size()).isEqualTo(total);
+        Map<String, Long> reasons = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> d : dead) {
+            reasons.merge(KafkaTestSupport.header(d, DeadLetterSerializer.REASON), 1L, Long::sum);
+            assertThat(KafkaTestSupport.header(d, DeadLetterSerializer.SOURCE_OFFSET)).isNotNull();
+        }
+        assertThat(reasons.get("duplicate_event_id")).isEqualTo((long) redelivered);
+        long malformed = generated.stream().filter(r -> !r.valid()).count();
+        assertThat(dead.size() - redelivered).isEqualTo(malformed);
+
+        // Exactly one recommendation per accepted event.
+        Map<String, Recommendation> byEvent = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : recs) {
+            Recommendation rec = RecommendationCodec.fromJson(r.value());
+            assertThat(byEvent.put(rec.eventId(), rec)).as("second recommendation for %s", rec.eventId()).isNull();
+            assertThat(new String(r.key())).isEqualTo(rec.userId());
+        }
+
+        // Plain-Java reference: per user, in input order, insert by time, one step per run of the
+        // same item, newest max_len items; then the model called directly.
+        ModelArtifact artifact = ModelArtifact.load(TestPaths.defaultModel());
+        Map<String, List<long[]>> sequences = new HashMap<>(); // [ts, item index]
+        Map<String, Long> lastSeq = new HashMap<>();
+        java.util.Set<String> applied = new java.util.HashSet<>();
+        int checked = 0;
+        try (OnnxSequenceModel model = OnnxSequenceModel.load(artifact, InferenceOptions.cpu(1))) {
+            for (String[] kv : input) {
+                JsonNode e;
+                try {
+                    e = json.readTree(kv[1]);
+                } catch (Exception notJson) {
+                    continue;
+                }
+                if (!e.path("event_id").isTextual() || !applied.add(e.get("event_id").asText())) {
+                    continue;
+                }
+                String eventId = e.get("event_id").asText();
+                Recommendation rec = byEvent.get(eventId);
+                if (rec == null) {
+                    continue; // malformed: already accounted for in the dead letters
+                }
+                String user = rec.userId();
+                List<long[]> seq = sequences.computeIfAbsent(user, k -> new ArrayList<>());
+                insert(seq, e.get("ts").asLong(), artifact.indexOf(e.get("item_id").asText()));
+                long[] window = seq.stream().skip(Math.max(0, seq.size() - artifact.maxLen())).mapToLong(x -> x[1]).toArray();
+
+                float[] scores = model.score(window.length == 0 ? new long[] {0} : window, 1, Math.max(1, window.length));
+                for (long item : window) {
+                    scores[(int) item] = Float.NEGATIVE_INFINITY;
+                }
+                int[] idx = new int[10];
+                float[] val = new float[10];
+                TopK.select(scores, 0, scores.length, 10, idx, val);
+                for (int i = 0; i < 10; i++) {
+                    assertThat(rec.itemIds()[i]).as("%s rank %d", eventId, i).isEqualTo(artifact.itemId(idx[i]));
+                    assertThat(rec.scores()[i]).isCloseTo(val[i], org.assertj.core.data.Offset.offset(1e-4f));
+                }
+                long expectedSeq = lastSeq.merge(user, 1L, Long::sum);
+                assertThat(rec.seq()).isEqualTo(expectedSeq);
+                checked++;
+            }
+        }
+        assertThat(checked).isEqualTo(byEvent.size()).isGreaterThan(3000);
+        assertThat(sequences).hasSizeGreaterThan(250);
+    }
+
+    private static void insert(List<long[]> seq, long ts, long item) {
+        if (item == 0) {
+            return;
+        }
+        int pos = seq.size();
+        while (pos > 0 && seq.get(pos - 1)[0] > ts) {
+            pos--;
+        }
+        boolean repeat = (pos > 0 && seq.get(pos - 1)[1] == item) || (pos < seq.size() && seq.get(pos)[1] == item);
+        if (!repeat) {
+            seq.add(pos, new long[] {ts, item});
+        }
+    }
+}

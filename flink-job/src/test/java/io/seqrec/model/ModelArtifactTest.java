@@ -1,0 +1,136 @@
+package io.seqrec.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.seqrec.TestPaths;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The job refuses artifacts that break the contract, naming the file and the mismatch. */
+class ModelArtifactTest {
+    @TempDir Path tmp;
+
+    private Path copyOfDefault() throws IOException {
+        Path dir = tmp.resolve("model");
+        Files.createDirectories(dir);
+        try (Stream<Path> files = Files.list(TestPaths.defaultModel())) {
+            for (Path f : files.toList()) {
+                Files.copy(f, dir.resolve(f.getFileName()));
+            }
+        }
+        return dir;
+    }
+
+    private static void editMetadata(Path dir, java.util.function.Consumer<ObjectNode> edit) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode meta = (ObjectNode) json.readTree(dir.resolve("metadata.json").toFile());
+        edit.accept(meta);
+        json.writeValue(dir.resolve("metadata.json").toFile(), meta);
+    }
+
+    @Test
+    void loadsTheShippedModel() {
+        ModelArtifact a = ModelArtifact.load(TestPaths.defaultModel());
+        assertThat(a.numItems()).isPositive();
+        assertThat(a.itemId(1)).isNotEmpty();
+        assertThat(a.indexOf(a.itemId(a.numItems()))).isEqualTo(a.numItems());
+        assertThat(a.indexOf("no-such-item")).isZero();
+    }
+
+    @Test
+    void refusesMissingDirectory() {
+        assertThatThrownBy(() -> ModelArtifact.load(tmp.resolve("absent")))
+                .isInstanceOf(ModelContractException.class)
+                .hasMessageContaining("does not exist");
+    }
+
+    @Test
+    void refusesMissingModelFile() throws IOException {
+        Path dir = copyOfDefault();
+        Files.delete(dir.resolve("model.onnx"));
+        assertThatThrownBy(() -> ModelArtifact.load(dir))
+                .hasMessageContaining("model.onnx")
+                .hasMessageContaining("missing");
+    }
+
+    @Test
+    void refusesMissingMetadata() throws IOException {
+        Path dir = copyOfDefault();
+        Files.delete(dir.resolve("metadata.json"));
+        assertThatThrownBy(() -> ModelArtifact.load(dir)).hasMessageContaining("metadata.json: missing");
+    }
+
+    @Test
+    void refusesItemCountMismatch() throws IOException {
+        Path dir = copyOfDefault();
+        List<String> items = Files.readAllLines(dir.resolve("items.txt"));
+        Files.write(dir.resolve("items.txt"), items.subList(0, items.size() - 1));
+        assertThatThrownBy(() -> ModelArtifact.load(dir))
+                .hasMessageContaining("items.txt")
+                .hasMessageContaining("has " + (items.size() - 1) + " items")
+                .hasMessageContaining("num_items=" + items.size());
+    }
+
+    @Test
+    void refusesUnknownFormatVersion() throws IOException {
+        Path dir = copyOfDefault();
+        editMetadata(dir, m -> m.put("format_version", 99));
+        assertThatThrownBy(() -> ModelArtifact.load(dir))
+                .hasMessageContaining("metadata.json")
+                .hasMessageContaining("unknown format_version 99");
+    }
+
+    @Test
+    void refusesDuplicateItemIds() throws IOException {
+        Path dir = copyOfDefault();
+        List<String> items = new java.util.ArrayList<>(Files.readAllLines(dir.resolve("items.txt")));
+        items.set(1, items.get(0));
+        Files.write(dir.resolve("items.txt"), items);
+        assertThatThrownBy(() -> ModelArtifact.load(dir)).hasMessageContaining("items.txt:2").hasMessageContaining("repeats line 1");
+    }
+
+    @Test
+    void refusesCorruptOnnxFileAtLoad() throws IOException {
+        Path dir = copyOfDefault();
+        Files.writeString(dir.resolve("model.onnx"), "this is not a protobuf");
+        ModelArtifact a = ModelArtifact.load(dir);
+        assertThatThrownBy(() -> OnnxSequenceModel.load(a, InferenceOptions.cpu(1)))
+                .isInstanceOf(ModelContractException.class)
+                .hasMessageContaining("model.onnx");
+    }
+
+    @Test
+    void refusesGraphWhoseInputNameDiffersFromMetadata() throws IOException {
+        Path dir = copyOfDefault();
+        editMetadata(dir, m -> ((ObjectNode) m.withArray("inputs").get(0)).put("name", "tokens"));
+        ModelArtifact a = ModelArtifact.load(dir);
+        assertThatThrownBy(() -> OnnxSequenceModel.load(a, InferenceOptions.cpu(1)))
+                .hasMessageContaining("model.onnx")
+                .hasMessageContaining("'tokens'");
+    }
+
+    @Test
+    void refusesGraphWhoseOutputWidthDiffersFromItems() throws IOException {
+        Path dir = copyOfDefault();
+        List<String> items = new java.util.ArrayList<>(Files.readAllLines(dir.resolve("items.txt")));
+        items.add("extra-item");
+        Files.write(dir.resolve("items.txt"), items);
+        int n = items.size();
+        editMetadata(dir, m -> {
+            m.put("num_items", n);
+            ((com.fasterxml.jackson.databind.node.ArrayNode) m.withArray("outputs").get(0).get("shape")).set(1, n + 1);
+        });
+        ModelArtifact a = ModelArtifact.load(dir);
+        assertThatThrownBy(() -> OnnxSequenceModel.load(a, InferenceOptions.cpu(1)))
+                .hasMessageContaining("model.onnx")
+                .hasMessageContaining("num_items + 1 = " + (n + 1));
+    }
+}

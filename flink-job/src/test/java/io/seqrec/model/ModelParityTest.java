@@ -1,0 +1,97 @@
+package io.seqrec.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.seqrec.TestPaths;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The exported model through DJL + ONNX Runtime reproduces PyTorch's reference outputs written
+ * at export time: same top-K item indices, scores within 1e-4 — with the sequences trimmed to
+ * their own length (as the job batches them) and padded to max_len alike.
+ */
+class ModelParityTest {
+    private static final double TOLERANCE = 1e-4;
+    private static ModelArtifact artifact;
+    private static OnnxSequenceModel model;
+    private static List<JsonNode> references;
+
+    @BeforeAll
+    static void load() throws Exception {
+        Path dir = TestPaths.defaultModel();
+        artifact = ModelArtifact.load(dir);
+        model = OnnxSequenceModel.load(artifact, InferenceOptions.cpu(1));
+        references = new ArrayList<>();
+        ObjectMapper json = new ObjectMapper();
+        for (String line : Files.readAllLines(dir.resolve("reference.jsonl"))) {
+            if (!line.isBlank()) {
+                references.add(json.readTree(line));
+            }
+        }
+    }
+
+    @AfterAll
+    static void close() {
+        model.close();
+    }
+
+    @Test
+    void referenceFileHoldsEnoughVariedSequences() {
+        assertThat(references).hasSizeGreaterThanOrEqualTo(64);
+        assertThat(references).anyMatch(r -> r.get("sequence").size() == 1);
+        assertThat(references).anyMatch(r -> r.get("sequence").size() == artifact.maxLen());
+    }
+
+    @Test
+    void reproducesReferenceTopKOneSequenceAtATimeTrimmedToItsLength() {
+        for (JsonNode ref : references) {
+            long[] seq = sequence(ref);
+            check(ref, model.score(seq, 1, seq.length), 0);
+        }
+    }
+
+    @Test
+    void reproducesReferenceTopKInOneBatchPaddedToMaxLen() {
+        int len = artifact.maxLen();
+        long[] input = new long[references.size() * len];
+        for (int r = 0; r < references.size(); r++) {
+            long[] seq = sequence(references.get(r));
+            System.arraycopy(seq, 0, input, r * len + len - seq.length, seq.length);
+        }
+        float[] scores = model.score(input, references.size(), len);
+        for (int r = 0; r < references.size(); r++) {
+            check(references.get(r), scores, r * (artifact.numItems() + 1));
+        }
+    }
+
+    private static long[] sequence(JsonNode ref) {
+        JsonNode s = ref.get("sequence");
+        long[] seq = new long[s.size()];
+        for (int i = 0; i < seq.length; i++) {
+            seq[i] = s.get(i).asLong();
+        }
+        return seq;
+    }
+
+    private static void check(JsonNode ref, float[] scores, int from) {
+        int k = ref.get("k").asInt();
+        int[] idx = new int[k];
+        float[] val = new float[k];
+        TopK.select(scores, from, artifact.numItems() + 1, k, idx, val);
+        for (int i = 0; i < k; i++) {
+            double expected = ref.get("scores").get(i).asDouble();
+            assertThat((double) scores[from + ref.get("indices").get(i).asInt()])
+                    .as("score of reference item %d of %s", i, ref.get("sequence"))
+                    .isCloseTo(expected, org.assertj.core.data.Offset.offset(TOLERANCE));
+            assertThat(idx[i]).as("rank %d of %s", i, ref.get("sequence")).isEqualTo(ref.get("indices").get(i).asInt());
+        }
+    }
+}

@@ -1,0 +1,26 @@
+package io.seqrec.pipeline;
+
+import io.seqrec.event.BehaviorEvent;
+import io.seqrec.event.EventType;
+import io.seqrec.event.SourcePosition;
+import java.nio.charset.StandardCharsets;
+
+/** Test data builder for events, with fixed instants. */
+final class Events {
+    static final long T0 = 1_767_225_600_000L;
+
+    private Events() {}
+
+    static BehaviorEvent event(String user, String item, long offsetMs, String eventId) {
+        String json = "{\"user_id\":\"" + user + "\",\"item_id\":\"" + item + "\",\"ts\":" + (T0 + offsetMs) + "}";
+        return new BehaviorEvent(
+                user,
+                item,
+                EventType.VIEW,
+                T0 + offsetMs,
+                eventId,
+                new SourcePosition("behavior-events", 0, offsetMs),
+                T0 + offsetMs,
+                json.getBytes(StandardCharsets.UTF_8));
+    }
+}
