@@ -90,6 +90,7 @@ final class DemoCommand {
                     "model %s: %d items, max_len %d%n",
                     artifact.modelVersion(), artifact.numItems(), artifact.maxLen());
             JobClient job = env.executeAsync(config.jobName());
+            awaitRunning(job);
 
             Observed seen = new Observed();
             AtomicBoolean stop = new AtomicBoolean();
@@ -152,6 +153,21 @@ final class DemoCommand {
         } finally {
             deleteRecursively(work);
         }
+    }
+
+    /**
+     * Waits until the job runs and its tasks have had time to deploy and load the model, so the
+     * latency figures describe the running job rather than its start-up.
+     */
+    private static void awaitRunning(JobClient job) throws Exception {
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (job.getJobStatus().get() != org.apache.flink.api.common.JobStatus.RUNNING) {
+            if (job.getJobStatus().get().isTerminalState() || System.currentTimeMillis() > deadline) {
+                throw new IllegalStateException("the job did not start: " + job.getJobStatus().get());
+            }
+            Thread.sleep(100);
+        }
+        Thread.sleep(3000);
     }
 
     private static void createTopics(JobConfig config) throws Exception {

@@ -65,6 +65,11 @@ public final class JobOptions {
                     "Inference micro-batch: flush this long after the first request waits"
                             + " (0 = no waiting).",
                     nonNegativeDuration());
+    public static final Option<Duration> BUFFER_TIMEOUT =
+            new Option<>("buffer-timeout", "2ms", "DURATION",
+                    "Longest a record waits in a network buffer between operators (Flink's"
+                            + " default of 100ms would dominate latency).",
+                    nonNegativeDuration());
     public static final Option<Integer> INFERENCE_THREADS =
             new Option<>("inference-threads", "1", "N",
                     "ONNX Runtime intra-op threads per subtask (size it to cores per slot).",
@@ -157,6 +162,7 @@ public final class JobOptions {
                     EXCLUDE_SEEN,
                     BATCH_SIZE,
                     BATCH_TIMEOUT,
+                    BUFFER_TIMEOUT,
                     INFERENCE_THREADS,
                     DEVICE,
                     PARALLELISM,

@@ -4,6 +4,7 @@ import io.seqrec.config.JobConfig;
 import java.time.Duration;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateBackendOptions;
@@ -45,6 +46,7 @@ public final class JobEnvironment {
         conf.set(
                 RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_ATTEMPTS,
                 c.restartAttempts());
+        conf.set(ExecutionOptions.BUFFER_TIMEOUT, c.bufferTimeout());
         if (c.fromSavepoint() != null) {
             conf.set(StateRecoveryOptions.SAVEPOINT_PATH, c.fromSavepoint());
         }
