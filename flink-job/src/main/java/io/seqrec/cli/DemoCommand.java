@@ -40,8 +40,8 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * {@code seqrec demo}: the whole product on a laptop. An in-process KRaft broker, a local Flink
- * with RocksDB state, the shipped model, and the synthetic generator writing to the input topic;
- * a consumer reads the recommendations back and measures what a downstream service would see.
+ * with RocksDB state, the shipped model, and the synthetic generator writing to the input topic; a
+ * consumer reads the recommendations back and measures what a downstream service would see.
  * Everything lives in one temporary directory, removed at the end.
  */
 final class DemoCommand {
@@ -78,7 +78,10 @@ final class DemoCommand {
             createTopics(config);
             System.out.printf(
                     "seqrec demo: broker %s, %d events from %d users at %s events/s%n",
-                    config.bootstrapServers(), events, users, rate == 0 ? "max" : String.format("%.0f", rate));
+                    config.bootstrapServers(),
+                    events,
+                    users,
+                    rate == 0 ? "max" : String.format("%.0f", rate));
 
             Configuration conf = JobEnvironment.flinkConfiguration(config);
             conf.set(CoreOptions.TMP_DIRS, work.resolve("flink").toString());
@@ -113,7 +116,12 @@ final class DemoCommand {
             long start = System.currentTimeMillis();
             long nextReport = start + 2000;
             long sent = 0;
-            try (EventSender sender = new EventSender(config.bootstrapServers(), new Properties(), config.inputTopic(), rate)) {
+            try (EventSender sender =
+                    new EventSender(
+                            config.bootstrapServers(),
+                            new Properties(),
+                            config.inputTopic(),
+                            rate)) {
                 SyntheticBehaviorGenerator g = new SyntheticBehaviorGenerator(gen);
                 while (g.hasNext()) {
                     GeneratedRecord r = g.next();
@@ -162,8 +170,10 @@ final class DemoCommand {
     private static void awaitRunning(JobClient job) throws Exception {
         long deadline = System.currentTimeMillis() + 60_000;
         while (job.getJobStatus().get() != org.apache.flink.api.common.JobStatus.RUNNING) {
-            if (job.getJobStatus().get().isTerminalState() || System.currentTimeMillis() > deadline) {
-                throw new IllegalStateException("the job did not start: " + job.getJobStatus().get());
+            if (job.getJobStatus().get().isTerminalState()
+                    || System.currentTimeMillis() > deadline) {
+                throw new IllegalStateException(
+                        "the job did not start: " + job.getJobStatus().get());
             }
             Thread.sleep(100);
         }
@@ -192,7 +202,9 @@ final class DemoCommand {
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "seqrec-demo-consumer");
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+                ByteArrayDeserializer.class.getName());
         try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
             c.subscribe(List.of(config.outputTopic(), config.dlqTopic()));
             while (!stop.get()) {
@@ -228,8 +240,11 @@ final class DemoCommand {
         System.out.println();
         System.out.println("sample users (recent items -> latest recommendations):");
         produced.entrySet().stream()
-                .sorted(Comparator.comparing((Map.Entry<String, List<String[]>> e) -> -e.getValue().size())
-                        .thenComparing(Map.Entry::getKey))
+                .sorted(
+                        Comparator.comparing(
+                                        (Map.Entry<String, List<String[]>> e) ->
+                                                -e.getValue().size())
+                                .thenComparing(Map.Entry::getKey))
                 .limit(3)
                 .forEach(
                         e -> {
@@ -237,18 +252,21 @@ final class DemoCommand {
                             List<String> recent = new ArrayList<>();
                             for (int i = Math.max(0, evs.size() - 6); i < evs.size(); i++) {
                                 String item = evs.get(i)[1];
-                                if (recent.isEmpty() || !recent.get(recent.size() - 1).equals(item)) {
+                                if (recent.isEmpty()
+                                        || !recent.get(recent.size() - 1).equals(item)) {
                                     recent.add(item);
                                 }
                             }
                             Recommendation last = seen.byEventId.get(evs.get(evs.size() - 1)[0]);
-                            System.out.println("  " + e.getKey() + "  recent: " + String.join(" ", recent));
+                            System.out.println(
+                                    "  " + e.getKey() + "  recent: " + String.join(" ", recent));
                             if (last != null) {
                                 StringBuilder sb = new StringBuilder();
                                 for (int i = 0; i < Math.min(5, last.itemIds().length); i++) {
                                     sb.append(' ').append(last.itemIds()[i]);
                                 }
-                                System.out.println("    recommended (seq " + last.seq() + "):" + sb);
+                                System.out.println(
+                                        "    recommended (seq " + last.seq() + "):" + sb);
                             }
                         });
         System.out.println();
@@ -316,5 +334,4 @@ final class DemoCommand {
             System.err.println("could not remove " + dir + ": " + e.getMessage());
         }
     }
-
 }

@@ -10,8 +10,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * Sends input records at a target rate (or as fast as the broker takes them), idempotently and
- * with {@code acks=all}, and remembers the first send error.
+ * Sends input records at a target rate (or as fast as the broker takes them), idempotently and with
+ * {@code acks=all}, and remembers the first send error.
  */
 final class EventSender implements AutoCloseable {
     private final KafkaProducer<byte[], byte[]> producer;
@@ -22,7 +22,9 @@ final class EventSender implements AutoCloseable {
     private final AtomicReference<Exception> error = new AtomicReference<>();
     private long sent;
 
-    /** @param rate records per second, or 0 for no limit */
+    /**
+     * @param rate records per second, or 0 for no limit
+     */
     EventSender(String bootstrapServers, Properties clientProperties, String topic, double rate) {
         Properties p = new Properties();
         p.putAll(clientProperties);

@@ -16,7 +16,8 @@ final class Flags {
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (!a.startsWith("--") || a.length() == 2) {
-                throw new UsageException("unexpected argument '" + a + "' (options look like --name value)");
+                throw new UsageException(
+                        "unexpected argument '" + a + "' (options look like --name value)");
             }
             String name = a.substring(2);
             String value;
@@ -40,7 +41,8 @@ final class Flags {
 
     void rejectRest() {
         if (!rest.isEmpty()) {
-            throw new UsageException("unknown option --" + rest.keySet().iterator().next() + " (see --help)");
+            throw new UsageException(
+                    "unknown option --" + rest.keySet().iterator().next() + " (see --help)");
         }
     }
 
@@ -80,7 +82,8 @@ final class Flags {
         try {
             double d = Double.parseDouble(v.trim());
             if (!(d >= min && d <= max)) {
-                throw new UsageException("--" + name + " '" + v + "': must be between " + min + " and " + max);
+                throw new UsageException(
+                        "--" + name + " '" + v + "': must be between " + min + " and " + max);
             }
             return d;
         } catch (NumberFormatException e) {

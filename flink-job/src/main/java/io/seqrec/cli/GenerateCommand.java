@@ -17,11 +17,19 @@ final class GenerateCommand {
         Flags f =
                 new Flags(
                         args,
-                        Set.of("out", "users", "events", "seed", "items", "categories",
-                                "catalog-seed", "malformed-fraction"));
+                        Set.of(
+                                "out",
+                                "users",
+                                "events",
+                                "seed",
+                                "items",
+                                "categories",
+                                "catalog-seed",
+                                "malformed-fraction"));
         f.rejectRest();
         Path out = Path.of(f.required("out"));
-        GeneratorConfig config = generatorConfig(f, 5000, 300_000, GeneratorConfig.DEFAULT_START_MS);
+        GeneratorConfig config =
+                generatorConfig(f, 5000, 300_000, GeneratorConfig.DEFAULT_START_MS);
         if (out.getParent() != null) {
             Files.createDirectories(out.getParent());
         }
@@ -47,7 +55,8 @@ final class GenerateCommand {
                     (int) f.longValue("users", users, 1),
                     f.longValue("events", events, 0),
                     f.longValue("seed", 1, Long.MIN_VALUE),
-                    f.longValue("catalog-seed", GeneratorConfig.DEFAULT_CATALOG_SEED, Long.MIN_VALUE),
+                    f.longValue(
+                            "catalog-seed", GeneratorConfig.DEFAULT_CATALOG_SEED, Long.MIN_VALUE),
                     startMs,
                     10.0,
                     f.doubleValue("malformed-fraction", 0.0, 0.0, 1.0));

@@ -18,14 +18,19 @@ public final class Main {
                     "usage: seqrec COMMAND [options]",
                     "",
                     "commands:",
-                    "  demo      everything embedded: Kafka broker, Flink, shipped model, synthetic events",
+                    "  demo      everything embedded: Kafka broker, Flink, shipped model, synthetic"
+                            + " events",
                     "            [--events N] [--rate EPS] [--users U] [job options]",
-                    "  run       the job against your Kafka: --bootstrap-servers HOST:PORT [job options]",
+                    "  run       the job against your Kafka: --bootstrap-servers HOST:PORT [job"
+                            + " options]",
                     "  produce   write events to the input topic: --bootstrap-servers HOST:PORT",
-                    "            --source synthetic|FILE [--format events-jsonl|ml-1m|movielens-csv|pairs]",
-                    "            [--rate EPS] [--events N] [--users U] [--seed S] [--malformed-fraction F]",
+                    "            --source synthetic|FILE [--format"
+                            + " events-jsonl|ml-1m|movielens-csv|pairs]",
+                    "            [--rate EPS] [--events N] [--users U] [--seed S]"
+                            + " [--malformed-fraction F]",
                     "            [--topic T] [--kafka-properties FILE]",
-                    "  generate  synthetic events as JSON lines: --out FILE [--users U] [--events N] [--seed S]",
+                    "  generate  synthetic events as JSON lines: --out FILE [--users U] [--events"
+                            + " N] [--seed S]",
                     "            [--items N] [--categories N] [--malformed-fraction F]",
                     "  tail      print recommendations: --bootstrap-servers HOST:PORT [--topic T]",
                     "            [--from earliest|latest] [--max N] [--kafka-properties FILE]",
@@ -54,7 +59,10 @@ public final class Main {
 
     /** Runs a command and returns the process exit status. */
     static int run(String[] args) {
-        if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
+        if (args.length == 0
+                || args[0].equals("--help")
+                || args[0].equals("-h")
+                || args[0].equals("help")) {
             System.out.print(USAGE + JobOptions.helpText());
             return args.length == 0 ? 2 : 0;
         }

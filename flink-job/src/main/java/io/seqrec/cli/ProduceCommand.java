@@ -14,9 +14,9 @@ import java.util.Properties;
 import java.util.Set;
 
 /**
- * {@code seqrec produce}: replays real interaction data, or synthetic events, into the input
- * topic. Replayed users are interleaved round-robin (each user's items in order) and stamped
- * with the current time, like live traffic.
+ * {@code seqrec produce}: replays real interaction data, or synthetic events, into the input topic.
+ * Replayed users are interleaved round-robin (each user's items in order) and stamped with the
+ * current time, like live traffic.
  */
 final class ProduceCommand {
     private ProduceCommand() {}
@@ -25,22 +25,36 @@ final class ProduceCommand {
         Flags f =
                 new Flags(
                         args,
-                        Set.of("bootstrap-servers", "topic", "source", "format", "rate", "events",
-                                "users", "seed", "items", "categories", "catalog-seed",
-                                "malformed-fraction", "kafka-properties"));
+                        Set.of(
+                                "bootstrap-servers",
+                                "topic",
+                                "source",
+                                "format",
+                                "rate",
+                                "events",
+                                "users",
+                                "seed",
+                                "items",
+                                "categories",
+                                "catalog-seed",
+                                "malformed-fraction",
+                                "kafka-properties"));
         f.rejectRest();
         String bootstrap = f.required("bootstrap-servers");
         String topic = f.string("topic", "behavior-events");
         String source = f.required("source");
         double rate = f.doubleValue("rate", 0, 0, 1e9);
-        long limit = f.longValue("events", source.equals("synthetic") ? 100_000 : Long.MAX_VALUE, 1);
+        long limit =
+                f.longValue("events", source.equals("synthetic") ? 100_000 : Long.MAX_VALUE, 1);
         Properties props = loadProperties(f.string("kafka-properties", null));
         long sent;
         try (EventSender sender = new EventSender(bootstrap, props, topic, rate)) {
             if (source.equals("synthetic")) {
                 sent = produceSynthetic(f, sender, limit);
             } else {
-                sent = produceFile(Path.of(source), f.string("format", "events-jsonl"), sender, limit);
+                sent =
+                        produceFile(
+                                Path.of(source), f.string("format", "events-jsonl"), sender, limit);
             }
         }
         System.out.println("produced " + sent + " records to " + topic);
@@ -51,7 +65,8 @@ final class ProduceCommand {
             throws InterruptedException {
         SyntheticBehaviorGenerator g =
                 new SyntheticBehaviorGenerator(
-                        GenerateCommand.generatorConfig(f, 1000, limit, System.currentTimeMillis()));
+                        GenerateCommand.generatorConfig(
+                                f, 1000, limit, System.currentTimeMillis()));
         long n = 0;
         while (g.hasNext()) {
             GeneratedRecord r = g.next();
@@ -92,7 +107,8 @@ final class ProduceCommand {
             }
             return n;
         }
-        List<ReplaySource.UserSequence> users = ReplaySource.read(file, ReplaySource.parseFormat(format));
+        List<ReplaySource.UserSequence> users =
+                ReplaySource.read(file, ReplaySource.parseFormat(format));
         int[] next = new int[users.size()];
         boolean more = true;
         while (more && n < limit) {
@@ -102,9 +118,17 @@ final class ProduceCommand {
                 if (next[u] < s.items().size()) {
                     String item = s.items().get(next[u]);
                     String json =
-                            "{\"event_id\":\"replay-" + s.userId() + "-" + next[u]
-                                    + "\",\"user_id\":\"" + s.userId() + "\",\"item_id\":\"" + item
-                                    + "\",\"event_type\":\"view\",\"ts\":" + System.currentTimeMillis() + "}";
+                            "{\"event_id\":\"replay-"
+                                    + s.userId()
+                                    + "-"
+                                    + next[u]
+                                    + "\",\"user_id\":\""
+                                    + s.userId()
+                                    + "\",\"item_id\":\""
+                                    + item
+                                    + "\",\"event_type\":\"view\",\"ts\":"
+                                    + System.currentTimeMillis()
+                                    + "}";
                     sender.send(s.userId(), json);
                     next[u]++;
                     n++;
@@ -121,7 +145,8 @@ final class ProduceCommand {
             try (Reader in = Files.newBufferedReader(Path.of(file), StandardCharsets.UTF_8)) {
                 props.load(in);
             } catch (IOException e) {
-                throw new ConfigException("--kafka-properties '" + file + "': cannot read: " + e.getMessage(), e);
+                throw new ConfigException(
+                        "--kafka-properties '" + file + "': cannot read: " + e.getMessage(), e);
             }
         }
         return props;

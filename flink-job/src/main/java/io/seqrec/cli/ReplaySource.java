@@ -39,7 +39,9 @@ final class ReplaySource {
                 return Format.PAIRS;
             default:
                 throw new UsageException(
-                        "--format '" + s + "': expected events-jsonl, ml-1m, movielens-csv or pairs");
+                        "--format '"
+                                + s
+                                + "': expected events-jsonl, ml-1m, movielens-csv or pairs");
         }
     }
 
@@ -57,7 +59,8 @@ final class ReplaySource {
                 switch (format) {
                     case ML_1M:
                         String[] items = trimmed.split("\\s+");
-                        List<String[]> seq = byUser.computeIfAbsent(Integer.toString(n), k -> new ArrayList<>());
+                        List<String[]> seq =
+                                byUser.computeIfAbsent(Integer.toString(n), k -> new ArrayList<>());
                         for (String item : items) {
                             requireInt(item, file, n);
                             seq.add(new String[] {item, "0"});
@@ -72,14 +75,16 @@ final class ReplaySource {
                             throw malformed(file, n, "expected userId,movieId,rating,timestamp");
                         }
                         requireInt(f[3], file, n);
-                        byUser.computeIfAbsent(f[0], k -> new ArrayList<>()).add(new String[] {f[1], f[3]});
+                        byUser.computeIfAbsent(f[0], k -> new ArrayList<>())
+                                .add(new String[] {f[1], f[3]});
                         break;
                     default:
                         String[] p = trimmed.split("\\s+");
                         if (p.length != 2) {
                             throw malformed(file, n, "expected 'user item'");
                         }
-                        byUser.computeIfAbsent(p[0], k -> new ArrayList<>()).add(new String[] {p[1], "0"});
+                        byUser.computeIfAbsent(p[0], k -> new ArrayList<>())
+                                .add(new String[] {p[1], "0"});
                 }
             }
         }

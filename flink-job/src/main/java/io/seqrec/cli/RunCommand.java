@@ -5,8 +5,8 @@ import io.seqrec.pipeline.JobEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
- * {@code seqrec run}: the job against an existing Kafka. Locally (through {@code ./seqrec}) it
- * runs on an embedded Flink; under {@code flink run} on the cluster it is submitted to.
+ * {@code seqrec run}: the job against an existing Kafka. Locally (through {@code ./seqrec}) it runs
+ * on an embedded Flink; under {@code flink run} on the cluster it is submitted to.
  */
 final class RunCommand {
     private RunCommand() {}

@@ -16,7 +16,10 @@ final class TailCommand {
     private TailCommand() {}
 
     static int run(String[] args) {
-        Flags f = new Flags(args, Set.of("bootstrap-servers", "topic", "from", "max", "kafka-properties"));
+        Flags f =
+                new Flags(
+                        args,
+                        Set.of("bootstrap-servers", "topic", "from", "max", "kafka-properties"));
         f.rejectRest();
         String from = f.string("from", "latest");
         if (!from.equals("earliest") && !from.equals("latest")) {
@@ -30,12 +33,15 @@ final class TailCommand {
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "seqrec-tail-" + ProcessHandle.current().pid());
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+                ByteArrayDeserializer.class.getName());
         long shown = 0;
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
             consumer.subscribe(List.of(f.string("topic", "recommendations")));
             while (shown < max) {
-                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                for (ConsumerRecord<byte[], byte[]> record :
+                        consumer.poll(Duration.ofMillis(500))) {
                     System.out.println(format(RecommendationCodec.fromJson(record.value())));
                     if (++shown >= max) {
                         break;

@@ -49,7 +49,9 @@ public record JobConfig(
         String jobName)
         implements Serializable {
 
-    /** The broker's default {@code transaction.max.timeout.ms}; above it the sink restarts forever. */
+    /**
+     * The broker's default {@code transaction.max.timeout.ms}; above it the sink restarts forever.
+     */
     static final Duration BROKER_DEFAULT_MAX_TRANSACTION_TIMEOUT = Duration.ofMinutes(15);
 
     /**
@@ -67,7 +69,8 @@ public record JobConfig(
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (!a.startsWith("--") || a.length() == 2) {
-                throw new ConfigException("unexpected argument '" + a + "' (options look like --name value)");
+                throw new ConfigException(
+                        "unexpected argument '" + a + "' (options look like --name value)");
             }
             String name = a.substring(2);
             String value;
@@ -139,13 +142,13 @@ public record JobConfig(
 
     private void checkConsistency() {
         if (kafkaProperties != null && !kafkaProperties.toFile().isFile()) {
-            throw new ConfigException(
-                    "--kafka-properties '" + kafkaProperties + "': no such file");
+            throw new ConfigException("--kafka-properties '" + kafkaProperties + "': no such file");
         }
         if (deliveryGuarantee == DeliveryGuarantee.EXACTLY_ONCE) {
             if (transactionTimeout.compareTo(BROKER_DEFAULT_MAX_TRANSACTION_TIMEOUT) > 0) {
                 throw new ConfigException(
-                        "--transaction-timeout " + transactionTimeout.toMinutes()
+                        "--transaction-timeout "
+                                + transactionTimeout.toMinutes()
                                 + "m exceeds the broker default transaction.max.timeout.ms (15m);"
                                 + " the sink would restart forever. Lower it, or raise the broker"
                                 + " limit and this check with it.");
@@ -158,8 +161,7 @@ public record JobConfig(
             }
         }
         if (batchTimeout.compareTo(checkpointInterval) >= 0) {
-            throw new ConfigException(
-                    "--batch-timeout must be shorter than --checkpoint-interval");
+            throw new ConfigException("--batch-timeout must be shorter than --checkpoint-interval");
         }
     }
 

@@ -22,128 +22,230 @@ public final class JobOptions {
     private static final Function<String, Path> PATH = s -> Path.of(nonEmpty().apply(s));
 
     public static final Option<String> BOOTSTRAP_SERVERS =
-            new Option<>("bootstrap-servers", null, "HOST:PORT",
-                    "Kafka bootstrap servers (required for run).", nonEmpty());
+            new Option<>(
+                    "bootstrap-servers",
+                    null,
+                    "HOST:PORT",
+                    "Kafka bootstrap servers (required for run).",
+                    nonEmpty());
     public static final Option<String> INPUT_TOPIC =
-            new Option<>("input-topic", "behavior-events", "TOPIC",
-                    "Topic of behavior events (JSON).", nonEmpty());
+            new Option<>(
+                    "input-topic",
+                    "behavior-events",
+                    "TOPIC",
+                    "Topic of behavior events (JSON).",
+                    nonEmpty());
     public static final Option<String> OUTPUT_TOPIC =
-            new Option<>("output-topic", "recommendations", "TOPIC",
+            new Option<>(
+                    "output-topic",
+                    "recommendations",
+                    "TOPIC",
                     "Topic for recommendations, keyed by user_id; make it log-compacted.",
                     nonEmpty());
     public static final Option<String> DLQ_TOPIC =
-            new Option<>("dlq-topic", "behavior-events-dlq", "TOPIC",
+            new Option<>(
+                    "dlq-topic",
+                    "behavior-events-dlq",
+                    "TOPIC",
                     "Dead-letter topic: original bytes, reason and source position in headers.",
                     nonEmpty());
     public static final Option<String> GROUP_ID =
-            new Option<>("group-id", "seqrec", "ID",
+            new Option<>(
+                    "group-id",
+                    "seqrec",
+                    "ID",
                     "Kafka consumer group of the source (offsets are committed on checkpoints).",
                     nonEmpty());
     public static final Option<Path> KAFKA_PROPERTIES =
-            new Option<>("kafka-properties", null, "FILE",
+            new Option<>(
+                    "kafka-properties",
+                    null,
+                    "FILE",
                     "Java properties file of Kafka client settings (security etc.), applied to"
-                            + " source, sink and dead-letter producer alike.", PATH);
+                            + " source, sink and dead-letter producer alike.",
+                    PATH);
     public static final Option<StartingOffsets> STARTING_OFFSETS =
-            new Option<>("starting-offsets", "committed", "committed|earliest|latest",
+            new Option<>(
+                    "starting-offsets",
+                    "committed",
+                    "committed|earliest|latest",
                     "Where to start without a checkpoint: committed falls back to earliest.",
                     oneOf(StartingOffsets.class));
     public static final Option<Path> MODEL =
-            new Option<>("model", "model/artifacts/default", "DIR",
-                    "Model artifact directory (model.onnx, items.txt, metadata.json).", PATH);
+            new Option<>(
+                    "model",
+                    "model/artifacts/default",
+                    "DIR",
+                    "Model artifact directory (model.onnx, items.txt, metadata.json).",
+                    PATH);
     public static final Option<Integer> TOP_K =
             new Option<>("top-k", "10", "K", "Recommendations per event.", intInRange(1, 1000));
     public static final Option<Boolean> EXCLUDE_SEEN =
-            new Option<>("exclude-seen", "true", "BOOL",
+            new Option<>(
+                    "exclude-seen",
+                    "true",
+                    "BOOL",
                     "Leave items already in the user's sequence out of the recommendations.",
                     bool());
     public static final Option<Integer> BATCH_SIZE =
-            new Option<>("batch-size", "32", "N",
+            new Option<>(
+                    "batch-size",
+                    "32",
+                    "N",
                     "Inference micro-batch: flush when this many requests wait.",
                     intInRange(1, 4096));
     public static final Option<Duration> BATCH_TIMEOUT =
-            new Option<>("batch-timeout", "5ms", "DURATION",
+            new Option<>(
+                    "batch-timeout",
+                    "5ms",
+                    "DURATION",
                     "Inference micro-batch: flush this long after the first request waits"
                             + " (0 = no waiting).",
                     nonNegativeDuration());
     public static final Option<Duration> BUFFER_TIMEOUT =
-            new Option<>("buffer-timeout", "2ms", "DURATION",
+            new Option<>(
+                    "buffer-timeout",
+                    "2ms",
+                    "DURATION",
                     "Longest a record waits in a network buffer between operators (Flink's"
                             + " default of 100ms would dominate latency).",
                     nonNegativeDuration());
     public static final Option<Integer> INFERENCE_THREADS =
-            new Option<>("inference-threads", "1", "N",
+            new Option<>(
+                    "inference-threads",
+                    "1",
+                    "N",
                     "ONNX Runtime intra-op threads per subtask (size it to cores per slot).",
                     intInRange(1, 256));
     public static final Option<Device> DEVICE =
-            new Option<>("device", "auto", "auto|cpu|gpu",
+            new Option<>(
+                    "device",
+                    "auto",
+                    "auto|cpu|gpu",
                     "Inference device; gpu needs the -Pgpu build and a GPU external resource.",
                     oneOf(Device.class));
     public static final Option<Integer> PARALLELISM =
-            new Option<>("parallelism", "0", "N",
-                    "Job parallelism; 0 keeps the cluster's default.", intInRange(0, 4096));
+            new Option<>(
+                    "parallelism",
+                    "0",
+                    "N",
+                    "Job parallelism; 0 keeps the cluster's default.",
+                    intInRange(0, 4096));
     public static final Option<Duration> MAX_OUT_OF_ORDERNESS =
-            new Option<>("max-out-of-orderness", "5s", "DURATION",
-                    "Watermark bound on out-of-order event time.", nonNegativeDuration());
+            new Option<>(
+                    "max-out-of-orderness",
+                    "5s",
+                    "DURATION",
+                    "Watermark bound on out-of-order event time.",
+                    nonNegativeDuration());
     public static final Option<Duration> ALLOWED_LATENESS =
-            new Option<>("allowed-lateness", "1h", "DURATION",
+            new Option<>(
+                    "allowed-lateness",
+                    "1h",
+                    "DURATION",
                     "Events this much older than the user's newest event are still inserted in"
                             + " time order; older ones go to the dead-letter topic as late.",
                     nonNegativeDuration());
     public static final Option<Duration> STATE_TTL =
-            new Option<>("state-ttl", "30d", "DURATION",
+            new Option<>(
+                    "state-ttl",
+                    "30d",
+                    "DURATION",
                     "A user's state is dropped this long after their last event.",
                     positiveDuration());
     public static final Option<Integer> DEDUPE_WINDOW =
-            new Option<>("dedupe-window", "32", "N",
+            new Option<>(
+                    "dedupe-window",
+                    "32",
+                    "N",
                     "Event ids remembered per user to apply a redelivered event only once"
                             + " (0 = off).",
                     intInRange(0, 10_000));
     public static final Option<DeliveryGuarantee> DELIVERY_GUARANTEE =
-            new Option<>("delivery-guarantee", "at-least-once", "at-least-once|exactly-once",
+            new Option<>(
+                    "delivery-guarantee",
+                    "at-least-once",
+                    "at-least-once|exactly-once",
                     "Output guarantee; exactly-once output is visible at checkpoint completion.",
                     oneOf(DeliveryGuarantee.class));
     public static final Option<String> TRANSACTIONAL_ID_PREFIX =
-            new Option<>("transactional-id-prefix", "seqrec", "PREFIX",
+            new Option<>(
+                    "transactional-id-prefix",
+                    "seqrec",
+                    "PREFIX",
                     "Kafka transactional id prefix for exactly-once; unique per deployment.",
                     nonEmpty());
     public static final Option<Duration> TRANSACTION_TIMEOUT =
-            new Option<>("transaction-timeout", "10m", "DURATION",
+            new Option<>(
+                    "transaction-timeout",
+                    "10m",
+                    "DURATION",
                     "Kafka transaction.timeout.ms; must stay below the broker's"
                             + " transaction.max.timeout.ms (15m by default).",
                     positiveDuration());
     public static final Option<Duration> CHECKPOINT_INTERVAL =
-            new Option<>("checkpoint-interval", "10s", "DURATION",
+            new Option<>(
+                    "checkpoint-interval",
+                    "10s",
+                    "DURATION",
                     "Checkpoint interval (exactly-once output latency follows it).",
                     positiveDuration());
     public static final Option<Duration> CHECKPOINT_TIMEOUT =
-            new Option<>("checkpoint-timeout", "2m", "DURATION",
-                    "A checkpoint taking longer is aborted.", positiveDuration());
+            new Option<>(
+                    "checkpoint-timeout",
+                    "2m",
+                    "DURATION",
+                    "A checkpoint taking longer is aborted.",
+                    positiveDuration());
     public static final Option<Duration> MIN_PAUSE_BETWEEN_CHECKPOINTS =
-            new Option<>("min-pause-between-checkpoints", "1s", "DURATION",
+            new Option<>(
+                    "min-pause-between-checkpoints",
+                    "1s",
+                    "DURATION",
                     "Minimum pause between the end of one checkpoint and the next.",
                     nonNegativeDuration());
     public static final Option<String> CHECKPOINT_DIR =
-            new Option<>("checkpoint-dir", null, "URI",
+            new Option<>(
+                    "checkpoint-dir",
+                    null,
+                    "URI",
                     "Checkpoint storage (file://, s3://); unset keeps the cluster's setting.",
                     nonEmpty());
     public static final Option<Integer> RESTART_ATTEMPTS =
-            new Option<>("restart-attempts", "10", "N",
+            new Option<>(
+                    "restart-attempts",
+                    "10",
+                    "N",
                     "Restarts allowed (exponential backoff) before the job fails.",
                     intInRange(0, 1_000_000));
     public static final Option<Integer> MAX_RECORD_BYTES =
-            new Option<>("max-record-bytes", "65536", "BYTES",
+            new Option<>(
+                    "max-record-bytes",
+                    "65536",
+                    "BYTES",
                     "Larger input records go to the dead-letter topic unparsed.",
                     intInRange(64, 64 * 1024 * 1024));
     public static final Option<Integer> MAX_FIELD_LENGTH =
-            new Option<>("max-field-length", "256", "CHARS",
-                    "Longest accepted user_id, item_id and event_id.", intInRange(1, 65536));
+            new Option<>(
+                    "max-field-length",
+                    "256",
+                    "CHARS",
+                    "Longest accepted user_id, item_id and event_id.",
+                    intInRange(1, 65536));
     public static final Option<Duration> MAX_FUTURE_SKEW =
-            new Option<>("max-future-skew", "1h", "DURATION",
+            new Option<>(
+                    "max-future-skew",
+                    "1h",
+                    "DURATION",
                     "Events whose ts lies further ahead of their Kafka timestamp are rejected.",
                     nonNegativeDuration());
     public static final Option<String> FROM_SAVEPOINT =
-            new Option<>("from-savepoint", null, "PATH",
-                    "Restore from this savepoint or retained checkpoint.", nonEmpty());
+            new Option<>(
+                    "from-savepoint",
+                    null,
+                    "PATH",
+                    "Restore from this savepoint or retained checkpoint.",
+                    nonEmpty());
     public static final Option<String> JOB_NAME =
             new Option<>("job-name", "seqrec", "NAME", "Flink job name.", nonEmpty());
 

@@ -3,8 +3,8 @@ package io.seqrec.config;
 import java.util.function.Function;
 
 /**
- * One command-line option: its flag, default, description and how to parse and check a value.
- * The option table in {@link JobOptions} is the single source for parsing, {@code --help} and the
+ * One command-line option: its flag, default, description and how to parse and check a value. The
+ * option table in {@link JobOptions} is the single source for parsing, {@code --help} and the
  * README's configuration table.
  *
  * @param name flag without the leading dashes
@@ -26,8 +26,7 @@ public record Option<T>(
         try {
             return parser.apply(raw);
         } catch (IllegalArgumentException e) {
-            throw new ConfigException(
-                    "--" + name + " " + quote(raw) + ": " + e.getMessage(), e);
+            throw new ConfigException("--" + name + " " + quote(raw) + ": " + e.getMessage(), e);
         }
     }
 

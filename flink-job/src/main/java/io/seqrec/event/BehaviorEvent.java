@@ -4,9 +4,8 @@ package io.seqrec.event;
  * One validated behavior event, with where it came from.
  *
  * <p>{@code rawValue} keeps the record's original bytes so that an event rejected after parsing
- * (late, duplicate, failed inference) still reaches the dead-letter topic byte for byte.
- * {@code producedTs} is the Kafka record timestamp, the start of the event-to-recommendation
- * latency.
+ * (late, duplicate, failed inference) still reaches the dead-letter topic byte for byte. {@code
+ * producedTs} is the Kafka record timestamp, the start of the event-to-recommendation latency.
  */
 public record BehaviorEvent(
         String userId,

@@ -1,9 +1,9 @@
 package io.seqrec.event;
 
 /**
- * A record the job could not accept: the original key and value bytes, why, and where it came
- * from. Written to the dead-letter topic with the original bytes as the value and the rest as
- * headers, so nothing about the input is lost.
+ * A record the job could not accept: the original key and value bytes, why, and where it came from.
+ * Written to the dead-letter topic with the original bytes as the value and the rest as headers, so
+ * nothing about the input is lost.
  */
 public record DeadLetter(
         DeadLetterReason reason,

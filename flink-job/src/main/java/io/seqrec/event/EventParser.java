@@ -14,9 +14,9 @@ import java.io.Serializable;
  * Turns an input record into a {@link BehaviorEvent} or says precisely why it cannot.
  *
  * <p>Strict by design: every way a producer can get a record wrong maps to its own {@link
- * DeadLetterReason}, so a platform reading the dead-letter topic knows what to fix. Unknown
- * fields are ignored (producers may add fields before the job knows them). Uses Jackson's
- * streaming parser: no tree, no reflection, bounded nesting and string sizes.
+ * DeadLetterReason}, so a platform reading the dead-letter topic knows what to fix. Unknown fields
+ * are ignored (producers may add fields before the job knows them). Uses Jackson's streaming
+ * parser: no tree, no reflection, bounded nesting and string sizes.
  */
 public final class EventParser implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -106,7 +106,8 @@ public final class EventParser implements Serializable {
                             : DeadLetterReason.INVALID_JSON;
             throw new InvalidRecordException(reason, firstLine(e.getOriginalMessage()));
         } catch (IOException e) {
-            throw new InvalidRecordException(DeadLetterReason.INVALID_JSON, firstLine(e.getMessage()));
+            throw new InvalidRecordException(
+                    DeadLetterReason.INVALID_JSON, firstLine(e.getMessage()));
         }
 
         if (userId == null) {
@@ -121,7 +122,11 @@ public final class EventParser implements Serializable {
         if (ts > record.timestamp() + maxFutureSkewMs && record.timestamp() > 0) {
             throw new InvalidRecordException(
                     DeadLetterReason.FUTURE_TIMESTAMP,
-                    "ts " + ts + " is more than " + maxFutureSkewMs + " ms after the record time "
+                    "ts "
+                            + ts
+                            + " is more than "
+                            + maxFutureSkewMs
+                            + " ms after the record time "
                             + record.timestamp());
         }
         if (eventId == null) {
@@ -182,7 +187,9 @@ public final class EventParser implements Serializable {
         if (type == null) {
             throw new InvalidRecordException(
                     DeadLetterReason.UNKNOWN_EVENT_TYPE,
-                    "event_type '" + abbreviate(p.getText()) + "' is not one of view|click|cart|purchase|rate");
+                    "event_type '"
+                            + abbreviate(p.getText())
+                            + "' is not one of view|click|cart|purchase|rate");
         }
         return type;
     }

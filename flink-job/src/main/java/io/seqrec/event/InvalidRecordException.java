@@ -1,8 +1,8 @@
 package io.seqrec.event;
 
 /**
- * Thrown by {@link EventParser} for a record that cannot become an event. Carries the
- * dead-letter reason; no stack trace, since bad input is data, not a bug.
+ * Thrown by {@link EventParser} for a record that cannot become an event. Carries the dead-letter
+ * reason; no stack trace, since bad input is data, not a bug.
  */
 public final class InvalidRecordException extends Exception {
     private final DeadLetterReason reason;

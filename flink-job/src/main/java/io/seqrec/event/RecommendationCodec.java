@@ -9,8 +9,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 
 /**
- * The output topic's JSON format, written with Jackson's streaming generator (no reflection on
- * the hot path) and read back for consumers, tests and {@code seqrec tail}.
+ * The output topic's JSON format, written with Jackson's streaming generator (no reflection on the
+ * hot path) and read back for consumers, tests and {@code seqrec tail}.
  *
  * <pre>
  * {"user_id":"u1","event_id":"e9","event_ts":1,"emitted_ts":2,"seq":3,

@@ -1,10 +1,10 @@
 package io.seqrec.generator;
 
 /**
- * Settings of the synthetic behavior generator. The catalog (items, categories, series,
- * popularity) depends only on {@code catalogSeed}, {@code items} and {@code categories}, so data
- * generated with different {@code seed}s (different users) share one item vocabulary: the shipped
- * model, trained on one seed, serves the demo's users drawn from another.
+ * Settings of the synthetic behavior generator. The catalog (items, categories, series, popularity)
+ * depends only on {@code catalogSeed}, {@code items} and {@code categories}, so data generated with
+ * different {@code seed}s (different users) share one item vocabulary: the shipped model, trained
+ * on one seed, serves the demo's users drawn from another.
  *
  * @param items catalog size
  * @param categories number of categories
@@ -30,6 +30,7 @@ public record GeneratorConfig(
     public static final int DEFAULT_ITEMS = 2000;
     public static final int DEFAULT_CATEGORIES = 20;
     public static final long DEFAULT_CATALOG_SEED = 7;
+
     /** 2026-01-01T00:00:00Z: a fixed start keeps generated files reproducible. */
     public static final long DEFAULT_START_MS = 1_767_225_600_000L;
 

@@ -6,22 +6,21 @@ import java.util.NoSuchElementException;
 import java.util.SplittableRandom;
 
 /**
- * Seeded synthetic behavior with the regularities a sequence model can learn and popularity
- * cannot:
+ * Seeded synthetic behavior with the regularities a sequence model can learn and popularity cannot:
  *
  * <ul>
  *   <li>Items belong to categories and, within a category, to ordered <i>series</i> (episodes of a
  *       show, volumes of a set): after episode e, episode e+1 is by far the likeliest next item.
  *   <li>Series popularity is Zipf-distributed; users have a taste mixture over two to four
  *       categories and tend to stay in the category they are in.
- *   <li>Each item a user turns to goes through a funnel: view, then with falling probability
- *       click, cart, purchase (consecutive events on one item; the job and the trainer count them
- *       as one step of the sequence).
+ *   <li>Each item a user turns to goes through a funnel: view, then with falling probability click,
+ *       cart, purchase (consecutive events on one item; the job and the trainer count them as one
+ *       step of the sequence).
  *   <li>Users act interleaved in time, like a real platform's stream.
  * </ul>
  *
- * Records come as JSON lines in the input topic's format. Optionally a fraction of them is
- * replaced by malformed records of many kinds, to exercise the dead-letter path.
+ * Records come as JSON lines in the input topic's format. Optionally a fraction of them is replaced
+ * by malformed records of many kinds, to exercise the dead-letter path.
  */
 public final class SyntheticBehaviorGenerator implements Iterator<GeneratedRecord> {
     private static final double P_NEXT_EPISODE = 0.75;
@@ -66,7 +65,10 @@ public final class SyntheticBehaviorGenerator implements Iterator<GeneratedRecor
             throw new NoSuchElementException();
         }
         produced++;
-        clock += config.meanGapMs() == 0 ? 0 : -config.meanGapMs() * Math.log(1 - random.nextDouble());
+        clock +=
+                config.meanGapMs() == 0
+                        ? 0
+                        : -config.meanGapMs() * Math.log(1 - random.nextDouble());
         long ts = (long) clock;
         if (config.malformedFraction() > 0 && random.nextDouble() < config.malformedFraction()) {
             return Malformed.record(random, ts, produced);
@@ -79,9 +81,17 @@ public final class SyntheticBehaviorGenerator implements Iterator<GeneratedRecor
         String type = user.nextEvent(random);
         String eventId = "ev-" + config.seed() + "-" + (eventCounter++);
         String json =
-                "{\"event_id\":\"" + eventId + "\",\"user_id\":\"" + user.id
-                        + "\",\"item_id\":\"" + itemId(user.currentItem)
-                        + "\",\"event_type\":\"" + type + "\",\"ts\":" + ts + "}";
+                "{\"event_id\":\""
+                        + eventId
+                        + "\",\"user_id\":\""
+                        + user.id
+                        + "\",\"item_id\":\""
+                        + itemId(user.currentItem)
+                        + "\",\"event_type\":\""
+                        + type
+                        + "\",\"ts\":"
+                        + ts
+                        + "}";
         return new GeneratedRecord(user.id, json, true);
     }
 
@@ -91,8 +101,10 @@ public final class SyntheticBehaviorGenerator implements Iterator<GeneratedRecor
         final int[] seriesStart;
         final int[] seriesEnd;
         final int[] seriesOfItem;
+
         /** Per category: its series (ids), and cumulative Zipf weights for picking one. */
         final int[][] seriesByCategory;
+
         final double[][] cumulativeByCategory;
 
         Catalog(int items, int categories, long seed) {
@@ -189,6 +201,7 @@ public final class SyntheticBehaviorGenerator implements Iterator<GeneratedRecor
         final int[] tasteCategories;
         final double[] tasteCumulative;
         int currentItem = -1;
+
         /** 0 = next event starts a new item; 1 viewed; 2 clicked; 3 carted. */
         int funnel;
 
@@ -209,7 +222,9 @@ public final class SyntheticBehaviorGenerator implements Iterator<GeneratedRecor
             }
         }
 
-        /** Advances the user by one event and returns its type; {@link #currentItem} is its item. */
+        /**
+         * Advances the user by one event and returns its type; {@link #currentItem} is its item.
+         */
         String nextEvent(SplittableRandom r) {
             if (funnel == 1 && r.nextDouble() < P_CLICK) {
                 funnel = 2;
@@ -235,7 +250,8 @@ public final class SyntheticBehaviorGenerator implements Iterator<GeneratedRecor
                     return currentItem + 1;
                 }
                 if (r.nextDouble() < P_SAME_CATEGORY) {
-                    return catalog.seriesStart[catalog.pickSeries(catalog.categoryOf[currentItem], r)];
+                    return catalog.seriesStart[
+                            catalog.pickSeries(catalog.categoryOf[currentItem], r)];
                 }
             }
             double x = r.nextDouble();

@@ -42,6 +42,7 @@ public final class DeadLetterSerializer implements KafkaRecordSerializationSchem
     }
 
     private static Header header(String key, String value) {
-        return new RecordHeader(key, value == null ? new byte[0] : value.getBytes(StandardCharsets.UTF_8));
+        return new RecordHeader(
+                key, value == null ? new byte[0] : value.getBytes(StandardCharsets.UTF_8));
     }
 }

@@ -33,8 +33,11 @@ public final class KafkaConnectors {
                 props.load(in);
             } catch (IOException | IllegalArgumentException e) {
                 throw new ConfigException(
-                        "--kafka-properties '" + config.kafkaProperties() + "': cannot read: "
-                                + e.getMessage(), e);
+                        "--kafka-properties '"
+                                + config.kafkaProperties()
+                                + "': cannot read: "
+                                + e.getMessage(),
+                        e);
             }
         }
         return props;
@@ -80,7 +83,8 @@ public final class KafkaConnectors {
         props.putIfAbsent("compression.type", "lz4");
         boolean exactlyOnce = config.deliveryGuarantee() == DeliveryGuarantee.EXACTLY_ONCE;
         if (exactlyOnce) {
-            // Must stay under the broker's transaction.max.timeout.ms (STACK.md; checked in config).
+            // Must stay under the broker's transaction.max.timeout.ms (STACK.md; checked in
+            // config).
             props.setProperty(
                     "transaction.timeout.ms",
                     Long.toString(config.transactionTimeout().toMillis()));

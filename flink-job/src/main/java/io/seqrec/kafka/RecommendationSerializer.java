@@ -7,8 +7,8 @@ import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
- * Recommendations keyed by {@code user_id}: one partition per user keeps a user's records in
- * {@code seq} order, and on a compacted topic the latest per user is what survives.
+ * Recommendations keyed by {@code user_id}: one partition per user keeps a user's records in {@code
+ * seq} order, and on a compacted topic the latest per user is what survives.
  */
 public final class RecommendationSerializer
         implements KafkaRecordSerializationSchema<Recommendation> {

@@ -74,21 +74,29 @@ public final class ModelArtifact implements Serializable {
         int formatVersion = requireInt(meta, "format_version", metadataFile);
         if (formatVersion != SUPPORTED_FORMAT_VERSION) {
             throw new ModelContractException(
-                    metadataFile + ": unknown format_version " + formatVersion
-                            + " (this job reads format_version " + SUPPORTED_FORMAT_VERSION + ")");
+                    metadataFile
+                            + ": unknown format_version "
+                            + formatVersion
+                            + " (this job reads format_version "
+                            + SUPPORTED_FORMAT_VERSION
+                            + ")");
         }
         String modelVersion = requireText(meta, "model_version", metadataFile);
         int maxLen = requireInt(meta, "max_len", metadataFile);
         int numItems = requireInt(meta, "num_items", metadataFile);
         if (maxLen < 1 || numItems < 1) {
             throw new ModelContractException(
-                    metadataFile + ": max_len and num_items must be positive, got max_len="
-                            + maxLen + ", num_items=" + numItems);
+                    metadataFile
+                            + ": max_len and num_items must be positive, got max_len="
+                            + maxLen
+                            + ", num_items="
+                            + numItems);
         }
         JsonNode padding = meta.path("padding");
         if (padding.path("index").asInt(-1) != 0 || !"left".equals(padding.path("side").asText())) {
             throw new ModelContractException(
-                    metadataFile + ": padding must be {\"index\": 0, \"side\": \"left\"}, got "
+                    metadataFile
+                            + ": padding must be {\"index\": 0, \"side\": \"left\"}, got "
                             + padding);
         }
         JsonNode input = single(meta, "inputs", metadataFile);
@@ -97,19 +105,30 @@ public final class ModelArtifact implements Serializable {
         String outputName = requireText(output, "name", metadataFile);
         if (!"int64".equals(input.path("dtype").asText())) {
             throw new ModelContractException(
-                    metadataFile + ": input " + inputName + " must be int64, got "
+                    metadataFile
+                            + ": input "
+                            + inputName
+                            + " must be int64, got "
                             + input.path("dtype"));
         }
         if (input.path("shape").size() != 2) {
             throw new ModelContractException(
-                    metadataFile + ": input " + inputName + " must have shape [batch, seq_len], got "
+                    metadataFile
+                            + ": input "
+                            + inputName
+                            + " must have shape [batch, seq_len], got "
                             + input.path("shape"));
         }
         JsonNode outShape = output.path("shape");
         if (outShape.size() != 2 || outShape.get(1).asInt(-1) != numItems + 1) {
             throw new ModelContractException(
-                    metadataFile + ": output " + outputName + " must have shape [batch, "
-                            + (numItems + 1) + "] (num_items + 1), got " + outShape);
+                    metadataFile
+                            + ": output "
+                            + outputName
+                            + " must have shape [batch, "
+                            + (numItems + 1)
+                            + "] (num_items + 1), got "
+                            + outShape);
         }
 
         String[] itemIds = readItems(itemsFile, numItems, metadataFile);
@@ -136,8 +155,13 @@ public final class ModelArtifact implements Serializable {
         }
         if (lines.size() != numItems) {
             throw new ModelContractException(
-                    itemsFile + ": has " + lines.size() + " items but " + metadataFile.getFileName()
-                            + " says num_items=" + numItems);
+                    itemsFile
+                            + ": has "
+                            + lines.size()
+                            + " items but "
+                            + metadataFile.getFileName()
+                            + " says num_items="
+                            + numItems);
         }
         String[] ids = new String[numItems + 1];
         Map<String, Integer> seen = new HashMap<>(numItems * 2);
@@ -149,7 +173,13 @@ public final class ModelArtifact implements Serializable {
             Integer before = seen.put(id, i + 1);
             if (before != null) {
                 throw new ModelContractException(
-                        itemsFile + ":" + (i + 1) + ": item id '" + id + "' repeats line " + before);
+                        itemsFile
+                                + ":"
+                                + (i + 1)
+                                + ": item id '"
+                                + id
+                                + "' repeats line "
+                                + before);
             }
             ids[i + 1] = id;
         }

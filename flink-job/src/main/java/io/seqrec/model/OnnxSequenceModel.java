@@ -22,8 +22,8 @@ import java.nio.LongBuffer;
  *
  * <p>{@link #score} takes left-padded item indices of any length up to {@code max_len} (the
  * exported model right-aligns positions, so leading padding can be trimmed without changing the
- * scores) and returns the scores of every item for each row. Loading checks that the graph has
- * the input and output the metadata promises, and runs one probe inference, so a broken model is
+ * scores) and returns the scores of every item for each row. Loading checks that the graph has the
+ * input and output the metadata promises, and runs one probe inference, so a broken model is
  * refused at start-up rather than on the first event.
  */
 public final class OnnxSequenceModel implements AutoCloseable {
@@ -64,7 +64,10 @@ public final class OnnxSequenceModel implements AutoCloseable {
                         .optEngine("OnnxRuntime")
                         .optModelPath(artifact.modelFile())
                         .optTranslator(new NoopTranslator())
-                        .optDevice(options.gpuIndex() >= 0 ? Device.gpu(options.gpuIndex()) : Device.cpu())
+                        .optDevice(
+                                options.gpuIndex() >= 0
+                                        ? Device.gpu(options.gpuIndex())
+                                        : Device.cpu())
                         .optOption("intraOpNumThreads", Integer.toString(options.intraOpThreads()))
                         .optOption("interOpNumThreads", "1")
                         .optOption("executionMode", "SEQUENTIAL")
@@ -72,7 +75,10 @@ public final class OnnxSequenceModel implements AutoCloseable {
         ZooModel<NDList, NDList> model;
         try {
             model = criteria.loadModel();
-        } catch (ModelNotFoundException | MalformedModelException | IOException | RuntimeException e) {
+        } catch (ModelNotFoundException
+                | MalformedModelException
+                | IOException
+                | RuntimeException e) {
             throw new ModelContractException(
                     artifact.modelFile() + ": ONNX Runtime cannot load it: " + rootMessage(e), e);
         }
@@ -94,16 +100,26 @@ public final class OnnxSequenceModel implements AutoCloseable {
 
     private static void checkSignature(ModelArtifact artifact, ZooModel<NDList, NDList> model) {
         PairList<String, Shape> inputs = model.describeInput();
-        if (inputs == null || inputs.size() != 1 || !artifact.inputName().equals(inputs.get(0).getKey())) {
+        if (inputs == null
+                || inputs.size() != 1
+                || !artifact.inputName().equals(inputs.get(0).getKey())) {
             throw new ModelContractException(
-                    artifact.modelFile() + ": graph inputs " + describe(inputs)
-                            + " do not match metadata.json input '" + artifact.inputName() + "'");
+                    artifact.modelFile()
+                            + ": graph inputs "
+                            + describe(inputs)
+                            + " do not match metadata.json input '"
+                            + artifact.inputName()
+                            + "'");
         }
         Shape shape = inputs.get(0).getValue();
         if (shape != null && shape.dimension() != 2) {
             throw new ModelContractException(
-                    artifact.modelFile() + ": input '" + artifact.inputName()
-                            + "' has shape " + shape + ", expected [batch, seq_len]");
+                    artifact.modelFile()
+                            + ": input '"
+                            + artifact.inputName()
+                            + "' has shape "
+                            + shape
+                            + ", expected [batch, seq_len]");
         }
     }
 
@@ -120,8 +136,11 @@ public final class OnnxSequenceModel implements AutoCloseable {
         }
         if (scores.length != width) {
             throw new ModelContractException(
-                    artifact.modelFile() + ": output has " + scores.length
-                            + " scores per row, metadata.json promises num_items + 1 = " + width);
+                    artifact.modelFile()
+                            + ": output has "
+                            + scores.length
+                            + " scores per row, metadata.json promises num_items + 1 = "
+                            + width);
         }
     }
 
@@ -134,8 +153,15 @@ public final class OnnxSequenceModel implements AutoCloseable {
     public float[] score(long[] input, int batch, int seqLen) {
         if (input.length < batch * seqLen || seqLen < 1 || seqLen > artifact.maxLen()) {
             throw new IllegalArgumentException(
-                    "input of " + input.length + " for batch " + batch + " x " + seqLen
-                            + " (max_len " + artifact.maxLen() + ")");
+                    "input of "
+                            + input.length
+                            + " for batch "
+                            + batch
+                            + " x "
+                            + seqLen
+                            + " (max_len "
+                            + artifact.maxLen()
+                            + ")");
         }
         try (NDManager manager = model.getNDManager().newSubManager()) {
             NDArray x =
@@ -148,8 +174,12 @@ public final class OnnxSequenceModel implements AutoCloseable {
             NDArray scores = out.get(0);
             if (scores.getShape().dimension() != 2 || scores.getShape().get(1) != width) {
                 throw new ModelContractException(
-                        artifact.modelFile() + ": output shape " + scores.getShape()
-                                + ", but metadata.json promises [batch, num_items + 1 = " + width + "]");
+                        artifact.modelFile()
+                                + ": output shape "
+                                + scores.getShape()
+                                + ", but metadata.json promises [batch, num_items + 1 = "
+                                + width
+                                + "]");
             }
             return scores.toFloatArray();
         } catch (TranslateException e) {
@@ -176,6 +206,8 @@ public final class OnnxSequenceModel implements AutoCloseable {
         while (t.getCause() != null && t.getCause() != t) {
             t = t.getCause();
         }
-        return t == e ? String.valueOf(e.getMessage()) : e.getMessage() + " (" + t.getMessage() + ")";
+        return t == e
+                ? String.valueOf(e.getMessage())
+                : e.getMessage() + " (" + t.getMessage() + ")";
     }
 }

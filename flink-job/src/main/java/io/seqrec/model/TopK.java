@@ -1,8 +1,8 @@
 package io.seqrec.model;
 
 /**
- * Selects the k best-scoring items of one score row without sorting the catalog: one pass keeping
- * a small sorted array, so O(n) for the usual case where few scores beat the current k-th.
+ * Selects the k best-scoring items of one score row without sorting the catalog: one pass keeping a
+ * small sorted array, so O(n) for the usual case where few scores beat the current k-th.
  */
 public final class TopK {
     private TopK() {}

@@ -16,9 +16,9 @@ import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
 /**
- * Parses input records: valid events go on, every other record goes to {@link #DEAD_LETTERS}
- * with its reason. Counts {@code events_in} (every record) and dead letters by reason, so that
- * events in = accepted + dead-lettered can be checked from metrics.
+ * Parses input records: valid events go on, every other record goes to {@link #DEAD_LETTERS} with
+ * its reason. Counts {@code events_in} (every record) and dead letters by reason, so that events in
+ * = accepted + dead-lettered can be checked from metrics.
  */
 public class ParseEvents extends ProcessFunction<RawRecord, BehaviorEvent> {
     private static final long serialVersionUID = 1L;

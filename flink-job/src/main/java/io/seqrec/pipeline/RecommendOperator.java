@@ -35,8 +35,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keyed by user: keeps each user's sequence in keyed state and emits one {@link Recommendation}
- * per accepted event, running the model on micro-batches of requests from many users.
+ * Keyed by user: keeps each user's sequence in keyed state and emits one {@link Recommendation} per
+ * accepted event, running the model on micro-batches of requests from many users.
  *
  * <p><b>Contract.</b> Every input event leaves exactly once: as a recommendation on the main
  * output, or as a {@link DeadLetter} on {@link #DEAD_LETTERS} (late, duplicate event id, or a
@@ -46,25 +46,25 @@ import org.slf4j.LoggerFactory;
  * <p><b>Batching and checkpoints.</b> Events wait in a buffer until {@code batchSize} are there,
  * {@code batchTimeout} has passed since the first, a checkpoint barrier is about to be emitted
  * ({@link #prepareSnapshotPreBarrier}), or the input ends. The buffer is therefore always empty
- * when state is snapshotted: a restore neither loses nor repeats what it held. Events change
- * state only when their batch is processed, in arrival order, so a user with two events in one
- * batch sees the first applied before the second, exactly as without batching.
+ * when state is snapshotted: a restore neither loses nor repeats what it held. Events change state
+ * only when their batch is processed, in arrival order, so a user with two events in one batch sees
+ * the first applied before the second, exactly as without batching.
  *
- * <p><b>State.</b> One {@link UserState} per user (RocksDB in production), expired {@code
- * stateTtl} after its last write; the sequence is capped at the model's {@code max_len}.
+ * <p><b>State.</b> One {@link UserState} per user (RocksDB in production), expired {@code stateTtl}
+ * after its last write; the sequence is capped at the model's {@code max_len}.
  *
- * <p><b>Model lifecycle.</b> The model is loaded in {@link #open()} (one predictor per subtask)
- * and closed in {@link #close()}.
+ * <p><b>Model lifecycle.</b> The model is loaded in {@link #open()} (one predictor per subtask) and
+ * closed in {@link #close()}.
  */
 public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         implements OneInputStreamOperator<BehaviorEvent, Recommendation> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(RecommendOperator.class);
 
-    public static final OutputTag<DeadLetter> DEAD_LETTERS =
-            new OutputTag<>("dead-letters") {};
+    public static final OutputTag<DeadLetter> DEAD_LETTERS = new OutputTag<>("dead-letters") {};
 
     static final String STATE_NAME = "user-state";
+
     /** Sequence lengths are rounded up to this, to keep the number of distinct shapes small. */
     private static final int LENGTH_QUANTUM = 8;
 
@@ -162,11 +162,13 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
             deadLettered.put(
                     r, group.addGroup("reason", r.wireName()).counter("events_dead_lettered"));
         }
-        batchSizes = group.histogram("inference_batch_size", new DescriptiveStatisticsHistogram(1024));
+        batchSizes =
+                group.histogram("inference_batch_size", new DescriptiveStatisticsHistogram(1024));
         inferenceMicros =
                 group.histogram("inference_time_us", new DescriptiveStatisticsHistogram(1024));
         latencyMs =
-                group.histogram("event_to_emit_latency_ms", new DescriptiveStatisticsHistogram(4096));
+                group.histogram(
+                        "event_to_emit_latency_ms", new DescriptiveStatisticsHistogram(4096));
         MetricGroup byModel = group.addGroup("model_version", artifact.modelVersion());
         byModel.gauge("model_loaded", () -> 1);
         byModel.gauge("live_hr_at_10", liveEvaluation::hitRate);
@@ -243,10 +245,16 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                             options.dedupeWindow());
             switch (applied) {
                 case LATE:
-                    deadLetter(e, DeadLetterReason.LATE, "older than the user's newest event by more than the allowed lateness");
+                    deadLetter(
+                            e,
+                            DeadLetterReason.LATE,
+                            "older than the user's newest event by more than the allowed lateness");
                     continue;
                 case DUPLICATE:
-                    deadLetter(e, DeadLetterReason.DUPLICATE_EVENT_ID, "event_id already applied for this user");
+                    deadLetter(
+                            e,
+                            DeadLetterReason.DUPLICATE_EVENT_ID,
+                            "event_id already applied for this user");
                     continue;
                 case APPENDED:
                     p.target = index;
@@ -284,10 +292,16 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         try {
             scores = model.score(input, requests, len);
         } catch (RuntimeException ex) {
-            LOG.error("Inference failed for a batch of {}; its events go to the dead-letter topic", requests, ex);
+            LOG.error(
+                    "Inference failed for a batch of {}; its events go to the dead-letter topic",
+                    requests,
+                    ex);
             for (Pending p : batch) {
                 if (p.accepted) {
-                    deadLetter(p.event, DeadLetterReason.INFERENCE_FAILED, String.valueOf(ex.getMessage()));
+                    deadLetter(
+                            p.event,
+                            DeadLetterReason.INFERENCE_FAILED,
+                            String.valueOf(ex.getMessage()));
                 }
             }
             return; // state stays as it was: these events were not applied

@@ -43,7 +43,12 @@ public class UserState {
      * @param itemIndex the model's index of the item, 0 if the model does not know it
      */
     public Applied apply(
-            String eventId, int itemIndex, long ts, long allowedLatenessMs, int maxLen, int dedupeWindow) {
+            String eventId,
+            int itemIndex,
+            long ts,
+            long allowedLatenessMs,
+            int maxLen,
+            int dedupeWindow) {
         if (dedupeWindow > 0 && contains(recentEventIds, eventId)) {
             return Applied.DUPLICATE;
         }

@@ -25,8 +25,13 @@ class JobConfigTest {
         JobConfig c =
                 JobConfig.fromArgs(
                         new String[] {
-                            "--bootstrap-servers=k:1", "--delivery-guarantee", "exactly-once",
-                            "--batch-timeout", "0", "--state-ttl", "12h"
+                            "--bootstrap-servers=k:1",
+                            "--delivery-guarantee",
+                            "exactly-once",
+                            "--batch-timeout",
+                            "0",
+                            "--state-ttl",
+                            "12h"
                         });
         assertThat(c.deliveryGuarantee()).isEqualTo(DeliveryGuarantee.EXACTLY_ONCE);
         assertThat(c.batchTimeout()).isZero();
@@ -42,17 +47,35 @@ class JobConfigTest {
 
     @Test
     void rejectsUnknownOptionNamingIt() {
-        assertThatThrownBy(() -> JobConfig.fromArgs(new String[] {"--bootstrap-servers", "k:1", "--topk", "5"}))
+        assertThatThrownBy(
+                        () ->
+                                JobConfig.fromArgs(
+                                        new String[] {"--bootstrap-servers", "k:1", "--topk", "5"}))
                 .hasMessageContaining("unknown option --topk");
     }
 
     @Test
     void rejectsOutOfRangeValueSayingWhatFits() {
-        assertThatThrownBy(() -> JobConfig.fromArgs(new String[] {"--bootstrap-servers", "k:1", "--top-k", "0"}))
+        assertThatThrownBy(
+                        () ->
+                                JobConfig.fromArgs(
+                                        new String[] {
+                                            "--bootstrap-servers", "k:1", "--top-k", "0"
+                                        }))
                 .hasMessage("--top-k '0': expected a value between 1 and 1000");
-        assertThatThrownBy(() -> JobConfig.fromArgs(new String[] {"--bootstrap-servers", "k:1", "--state-ttl", "30"}))
+        assertThatThrownBy(
+                        () ->
+                                JobConfig.fromArgs(
+                                        new String[] {
+                                            "--bootstrap-servers", "k:1", "--state-ttl", "30"
+                                        }))
                 .hasMessageContaining("missing unit");
-        assertThatThrownBy(() -> JobConfig.fromArgs(new String[] {"--bootstrap-servers", "k:1", "--device", "tpu"}))
+        assertThatThrownBy(
+                        () ->
+                                JobConfig.fromArgs(
+                                        new String[] {
+                                            "--bootstrap-servers", "k:1", "--device", "tpu"
+                                        }))
                 .hasMessageContaining("expected one of auto|cpu|gpu");
     }
 
@@ -76,7 +99,10 @@ class JobConfigTest {
                         () ->
                                 JobConfig.fromArgs(
                                         new String[] {
-                                            "--bootstrap-servers", "k:1", "--kafka-properties", "/nope.properties"
+                                            "--bootstrap-servers",
+                                            "k:1",
+                                            "--kafka-properties",
+                                            "/nope.properties"
                                         }))
                 .hasMessageContaining("no such file");
     }

@@ -25,8 +25,10 @@ class EventParserTest {
     @Test
     void parsesCompleteEvent() throws Exception {
         BehaviorEvent e =
-                parser.parse(record("{\"user_id\":\"u1\",\"item_id\":\"i9\",\"event_type\":\"cart\","
-                        + "\"ts\":1767225600000,\"event_id\":\"e-1\",\"extra\":{\"a\":[1,2]}}"));
+                parser.parse(
+                        record(
+                                "{\"user_id\":\"u1\",\"item_id\":\"i9\",\"event_type\":\"cart\","
+                                    + "\"ts\":1767225600000,\"event_id\":\"e-1\",\"extra\":{\"a\":[1,2]}}"));
         assertThat(e.userId()).isEqualTo("u1");
         assertThat(e.itemId()).isEqualTo("i9");
         assertThat(e.eventType()).isEqualTo(EventType.CART);
@@ -47,31 +49,65 @@ class EventParserTest {
         return Stream.of(
                 Arguments.of(null, DeadLetterReason.EMPTY_VALUE),
                 Arguments.of("", DeadLetterReason.EMPTY_VALUE),
-                Arguments.of("{\"user_id\":\"" + "x".repeat(5000) + "\"}", DeadLetterReason.RECORD_TOO_LARGE),
+                Arguments.of(
+                        "{\"user_id\":\"" + "x".repeat(5000) + "\"}",
+                        DeadLetterReason.RECORD_TOO_LARGE),
                 Arguments.of("{not json", DeadLetterReason.INVALID_JSON),
-                Arguments.of("{\"user_id\":\"u\"," + ok + "} trailing", DeadLetterReason.INVALID_JSON),
+                Arguments.of(
+                        "{\"user_id\":\"u\"," + ok + "} trailing", DeadLetterReason.INVALID_JSON),
                 Arguments.of("[1,2]", DeadLetterReason.NOT_AN_OBJECT),
                 Arguments.of("\"just a string\"", DeadLetterReason.NOT_AN_OBJECT),
-                Arguments.of("{\"a\":" + "[".repeat(40) + "]".repeat(40) + "," + "\"user_id\":\"u\"," + ok + "}",
+                Arguments.of(
+                        "{\"a\":"
+                                + "[".repeat(40)
+                                + "]".repeat(40)
+                                + ","
+                                + "\"user_id\":\"u\","
+                                + ok
+                                + "}",
                         DeadLetterReason.TOO_DEEPLY_NESTED),
                 Arguments.of("{" + ok + "}", DeadLetterReason.MISSING_FIELD),
                 Arguments.of("{\"user_id\":null," + ok + "}", DeadLetterReason.MISSING_FIELD),
                 Arguments.of("{\"user_id\":\"u\",\"ts\":5}", DeadLetterReason.MISSING_FIELD),
-                Arguments.of("{\"user_id\":\"u\",\"item_id\":\"i\"}", DeadLetterReason.MISSING_FIELD),
+                Arguments.of(
+                        "{\"user_id\":\"u\",\"item_id\":\"i\"}", DeadLetterReason.MISSING_FIELD),
                 Arguments.of("{\"user_id\":7," + ok + "}", DeadLetterReason.WRONG_TYPE),
                 Arguments.of("{\"user_id\":{\"id\":1}," + ok + "}", DeadLetterReason.WRONG_TYPE),
                 Arguments.of("{\"user_id\":\"   \"," + ok + "}", DeadLetterReason.EMPTY_FIELD),
-                Arguments.of("{\"user_id\":\"" + "u".repeat(65) + "\"," + ok + "}", DeadLetterReason.FIELD_TOO_LONG),
-                Arguments.of("{\"user_id\":\"a\\u0000b\"," + ok + "}", DeadLetterReason.INVALID_CHARACTERS),
-                Arguments.of("{\"user_id\":\"u\",\"user_id\":\"v\"," + ok + "}", DeadLetterReason.DUPLICATE_FIELD),
-                Arguments.of("{\"user_id\":\"u\"," + ok + ",\"event_type\":\"teleport\"}", DeadLetterReason.UNKNOWN_EVENT_TYPE),
-                Arguments.of("{\"user_id\":\"u\"," + ok + ",\"event_type\":3}", DeadLetterReason.WRONG_TYPE),
-                Arguments.of("{\"user_id\":\"u\",\"item_id\":\"i\",\"ts\":-1}", DeadLetterReason.INVALID_TIMESTAMP),
-                Arguments.of("{\"user_id\":\"u\",\"item_id\":\"i\",\"ts\":0}", DeadLetterReason.INVALID_TIMESTAMP),
-                Arguments.of("{\"user_id\":\"u\",\"item_id\":\"i\",\"ts\":1.5}", DeadLetterReason.INVALID_TIMESTAMP),
-                Arguments.of("{\"user_id\":\"u\",\"item_id\":\"i\",\"ts\":99999999999999999999}", DeadLetterReason.INVALID_TIMESTAMP),
-                Arguments.of("{\"user_id\":\"u\",\"item_id\":\"i\",\"ts\":\"today\"}", DeadLetterReason.WRONG_TYPE),
-                Arguments.of("{\"user_id\":\"u\",\"item_id\":\"i\",\"ts\":" + (RECORD_TS + 3_600_001) + "}",
+                Arguments.of(
+                        "{\"user_id\":\"" + "u".repeat(65) + "\"," + ok + "}",
+                        DeadLetterReason.FIELD_TOO_LONG),
+                Arguments.of(
+                        "{\"user_id\":\"a\\u0000b\"," + ok + "}",
+                        DeadLetterReason.INVALID_CHARACTERS),
+                Arguments.of(
+                        "{\"user_id\":\"u\",\"user_id\":\"v\"," + ok + "}",
+                        DeadLetterReason.DUPLICATE_FIELD),
+                Arguments.of(
+                        "{\"user_id\":\"u\"," + ok + ",\"event_type\":\"teleport\"}",
+                        DeadLetterReason.UNKNOWN_EVENT_TYPE),
+                Arguments.of(
+                        "{\"user_id\":\"u\"," + ok + ",\"event_type\":3}",
+                        DeadLetterReason.WRONG_TYPE),
+                Arguments.of(
+                        "{\"user_id\":\"u\",\"item_id\":\"i\",\"ts\":-1}",
+                        DeadLetterReason.INVALID_TIMESTAMP),
+                Arguments.of(
+                        "{\"user_id\":\"u\",\"item_id\":\"i\",\"ts\":0}",
+                        DeadLetterReason.INVALID_TIMESTAMP),
+                Arguments.of(
+                        "{\"user_id\":\"u\",\"item_id\":\"i\",\"ts\":1.5}",
+                        DeadLetterReason.INVALID_TIMESTAMP),
+                Arguments.of(
+                        "{\"user_id\":\"u\",\"item_id\":\"i\",\"ts\":99999999999999999999}",
+                        DeadLetterReason.INVALID_TIMESTAMP),
+                Arguments.of(
+                        "{\"user_id\":\"u\",\"item_id\":\"i\",\"ts\":\"today\"}",
+                        DeadLetterReason.WRONG_TYPE),
+                Arguments.of(
+                        "{\"user_id\":\"u\",\"item_id\":\"i\",\"ts\":"
+                                + (RECORD_TS + 3_600_001)
+                                + "}",
                         DeadLetterReason.FUTURE_TIMESTAMP));
     }
 
@@ -80,12 +116,14 @@ class EventParserTest {
     void rejectsMalformedRecordWithSpecificReason(String value, DeadLetterReason reason) {
         assertThatThrownBy(() -> parser.parse(record(value)))
                 .isInstanceOfSatisfying(
-                        InvalidRecordException.class, e -> assertThat(e.reason()).isEqualTo(reason));
+                        InvalidRecordException.class,
+                        e -> assertThat(e.reason()).isEqualTo(reason));
     }
 
     @Test
     void rejectsInvalidUtf8BeforeParsing() {
-        byte[] bad = "{\"user_id\":\"u?\",\"item_id\":\"i\",\"ts\":5}".getBytes(StandardCharsets.UTF_8);
+        byte[] bad =
+                "{\"user_id\":\"u?\",\"item_id\":\"i\",\"ts\":5}".getBytes(StandardCharsets.UTF_8);
         bad[13] = (byte) 0xC3; // a lead byte followed by '"', not a continuation byte
         assertThatThrownBy(() -> parser.parse(record(bad)))
                 .isInstanceOfSatisfying(
@@ -95,7 +133,8 @@ class EventParserTest {
 
     @Test
     void acceptsMultiByteUtf8Ids() throws Exception {
-        BehaviorEvent e = parser.parse(record("{\"user_id\":\"ユーザー😀\",\"item_id\":\"é\",\"ts\":5}"));
+        BehaviorEvent e =
+                parser.parse(record("{\"user_id\":\"ユーザー😀\",\"item_id\":\"é\",\"ts\":5}"));
         assertThat(e.userId()).isEqualTo("ユーザー😀");
     }
 }

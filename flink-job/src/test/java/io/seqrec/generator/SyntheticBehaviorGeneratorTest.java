@@ -48,15 +48,20 @@ class SyntheticBehaviorGeneratorTest {
         long n = 0;
         for (GeneratedRecord r : generate(GeneratorConfig.defaults(20, 500, 5))) {
             assertThat(r.valid()).isTrue();
-            parser.parse(new RawRecord(null, r.value().getBytes(StandardCharsets.UTF_8),
-                    new SourcePosition("t", 0, n++), 0));
+            parser.parse(
+                    new RawRecord(
+                            null,
+                            r.value().getBytes(StandardCharsets.UTF_8),
+                            new SourcePosition("t", 0, n++),
+                            0));
         }
     }
 
     @Test
     void injectsRequestedFractionOfMalformedRecordsAllRejectedByTheParser() {
         GeneratorConfig c =
-                new GeneratorConfig(2000, 20, 100, 20_000, 9, 7, GeneratorConfig.DEFAULT_START_MS, 10, 0.1);
+                new GeneratorConfig(
+                        2000, 20, 100, 20_000, 9, 7, GeneratorConfig.DEFAULT_START_MS, 10, 0.1);
         EventParser parser = new EventParser(65536, 256, 3_600_000);
         int malformed = 0;
         for (GeneratedRecord r : generate(c)) {
@@ -64,8 +69,12 @@ class SyntheticBehaviorGeneratorTest {
                 malformed++;
                 boolean rejected = false;
                 try {
-                    parser.parse(new RawRecord(null, r.value().getBytes(StandardCharsets.UTF_8),
-                            new SourcePosition("t", 0, 0), GeneratorConfig.DEFAULT_START_MS));
+                    parser.parse(
+                            new RawRecord(
+                                    null,
+                                    r.value().getBytes(StandardCharsets.UTF_8),
+                                    new SourcePosition("t", 0, 0),
+                                    GeneratorConfig.DEFAULT_START_MS));
                 } catch (InvalidRecordException e) {
                     rejected = true;
                 }
@@ -87,7 +96,8 @@ class SyntheticBehaviorGeneratorTest {
             String previous = lastItem.put(user, item);
             if (previous != null && !previous.equals(item)) {
                 steps++;
-                if (Integer.parseInt(item.substring(5)) == Integer.parseInt(previous.substring(5)) + 1) {
+                if (Integer.parseInt(item.substring(5))
+                        == Integer.parseInt(previous.substring(5)) + 1) {
                     nextEpisode++;
                 }
             }

@@ -24,8 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The shipped artifact as users run it: the shaded jar, started as its own JVM with real
  * command-line arguments against a real broker; the output topic is drained and checked. Also
- * checks the command line refuses bad configuration and a broken model with a clear message and
- * a non-zero exit.
+ * checks the command line refuses bad configuration and a broken model with a clear message and a
+ * non-zero exit.
  */
 class PackagedJarSmokeITCase {
     @TempDir static Path tmp;
@@ -53,14 +53,19 @@ class PackagedJarSmokeITCase {
                         Files.readString(target.resolve("provided.classpath")).trim(),
                         Files.readString(target.resolve("runtime.classpath")).trim());
         Path processTmp = Files.createDirectories(tmp.resolve("proc-tmp-" + System.nanoTime()));
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx1g",
-                "-Djava.io.tmpdir=" + processTmp,
-                "-Dai.djl.offline=true",
-                "-Dlog4j.configurationFile=" + TestPaths.repoRoot().resolve("flink-job/conf/log4j2-cli.properties"),
-                "-cp", classpath,
-                "io.seqrec.cli.Main"));
+        List<String> command =
+                new ArrayList<>(
+                        List.of(
+                                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                                "-Xmx1g",
+                                "-Djava.io.tmpdir=" + processTmp,
+                                "-Dai.djl.offline=true",
+                                "-Dlog4j.configurationFile="
+                                        + TestPaths.repoRoot()
+                                                .resolve("flink-job/conf/log4j2-cli.properties"),
+                                "-cp",
+                                classpath,
+                                "io.seqrec.cli.Main"));
         command.addAll(List.of(args));
         return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     }
@@ -72,31 +77,61 @@ class PackagedJarSmokeITCase {
         for (int i = 0; i < 300; i++) {
             String user = "smoke-user-" + (i % 30);
             String item = String.format("item-%05d", (i * 7) % 200);
-            input.add(new String[] {user,
-                "{\"user_id\":\"" + user + "\",\"item_id\":\"" + item + "\",\"ts\":" + (now + i) + ",\"event_id\":\"s" + i + "\"}"});
+            input.add(
+                    new String[] {
+                        user,
+                        "{\"user_id\":\""
+                                + user
+                                + "\",\"item_id\":\""
+                                + item
+                                + "\",\"ts\":"
+                                + (now + i)
+                                + ",\"event_id\":\"s"
+                                + i
+                                + "\"}"
+                    });
         }
         input.add(new String[] {null, "{\"user_id\": broken"});
         KafkaTestSupport.produce(broker.bootstrapServers(), "smoke-in", input);
 
         Path log = tmp.resolve("run.log");
         Process job =
-                seqrec(log,
+                seqrec(
+                                log,
                                 "run",
-                                "--bootstrap-servers", broker.bootstrapServers(),
-                                "--input-topic", "smoke-in",
-                                "--output-topic", "smoke-out",
-                                "--dlq-topic", "smoke-dlq",
-                                "--model", TestPaths.defaultModel().toString(),
-                                "--starting-offsets", "earliest",
-                                "--parallelism", "2",
-                                "--checkpoint-dir", tmp.resolve("ckpt").toUri().toString())
+                                "--bootstrap-servers",
+                                broker.bootstrapServers(),
+                                "--input-topic",
+                                "smoke-in",
+                                "--output-topic",
+                                "smoke-out",
+                                "--dlq-topic",
+                                "smoke-dlq",
+                                "--model",
+                                TestPaths.defaultModel().toString(),
+                                "--starting-offsets",
+                                "earliest",
+                                "--parallelism",
+                                "2",
+                                "--checkpoint-dir",
+                                tmp.resolve("ckpt").toUri().toString())
                         .start();
         try {
             List<ConsumerRecord<byte[], byte[]>> out =
-                    KafkaTestSupport.drain(broker.bootstrapServers(), "smoke-out", r -> r.size() >= 300, Duration.ofSeconds(120));
+                    KafkaTestSupport.drain(
+                            broker.bootstrapServers(),
+                            "smoke-out",
+                            r -> r.size() >= 300,
+                            Duration.ofSeconds(120));
             List<ConsumerRecord<byte[], byte[]>> dead =
-                    KafkaTestSupport.drain(broker.bootstrapServers(), "smoke-dlq", r -> r.size() >= 1, Duration.ofSeconds(30));
-            assertThat(job.isAlive()).as("job process still running; log:%n%s", Files.readString(log)).isTrue();
+                    KafkaTestSupport.drain(
+                            broker.bootstrapServers(),
+                            "smoke-dlq",
+                            r -> r.size() >= 1,
+                            Duration.ofSeconds(30));
+            assertThat(job.isAlive())
+                    .as("job process still running; log:%n%s", Files.readString(log))
+                    .isTrue();
             Set<String> eventIds = new HashSet<>();
             for (ConsumerRecord<byte[], byte[]> r : out) {
                 Recommendation rec = RecommendationCodec.fromJson(r.value());
@@ -106,7 +141,8 @@ class PackagedJarSmokeITCase {
             assertThat(out).hasSize(300);
             assertThat(eventIds).hasSize(300);
             assertThat(dead).hasSize(1);
-            assertThat(KafkaTestSupport.header(dead.get(0), "seqrec.reason")).isEqualTo("invalid_json");
+            assertThat(KafkaTestSupport.header(dead.get(0), "seqrec.reason"))
+                    .isEqualTo("invalid_json");
         } finally {
             job.destroy();
             if (!job.waitFor(30, TimeUnit.SECONDS)) {
@@ -118,7 +154,9 @@ class PackagedJarSmokeITCase {
     @Test
     void refusesInvalidConfigurationWithClearMessageAndExitStatus2() throws Exception {
         Path log = tmp.resolve("bad-config.log");
-        Process p = seqrec(log, "run", "--bootstrap-servers", "127.0.0.1:1", "--batch-size", "zero").start();
+        Process p =
+                seqrec(log, "run", "--bootstrap-servers", "127.0.0.1:1", "--batch-size", "zero")
+                        .start();
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).isEqualTo(2);
         assertThat(Files.readString(log)).contains("--batch-size 'zero': expected a whole number");
@@ -134,7 +172,15 @@ class PackagedJarSmokeITCase {
         }
         Files.delete(model.resolve("items.txt"));
         Path log = tmp.resolve("bad-model.log");
-        Process p = seqrec(log, "run", "--bootstrap-servers", broker.bootstrapServers(), "--model", model.toString()).start();
+        Process p =
+                seqrec(
+                                log,
+                                "run",
+                                "--bootstrap-servers",
+                                broker.bootstrapServers(),
+                                "--model",
+                                model.toString())
+                        .start();
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).isEqualTo(3);
         assertThat(Files.readString(log)).contains("model refused").contains("items.txt");

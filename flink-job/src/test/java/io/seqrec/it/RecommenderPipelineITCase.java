@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.seqrec.TestPaths;
 import io.seqrec.config.JobConfig;
+import io.seqrec.event.EventParser;
 import io.seqrec.event.Recommendation;
 import io.seqrec.event.RecommendationCodec;
 import io.seqrec.generator.GeneratedRecord;
@@ -18,7 +19,6 @@ import io.seqrec.model.InferenceOptions;
 import io.seqrec.model.ModelArtifact;
 import io.seqrec.model.OnnxSequenceModel;
 import io.seqrec.model.TopK;
-import io.seqrec.event.EventParser;
 import io.seqrec.pipeline.JobEnvironment;
 import io.seqrec.pipeline.RecommendOptions;
 import io.seqrec.pipeline.RecommenderJob;
@@ -78,8 +78,16 @@ class RecommenderPipelineITCase {
         List<String[]> input = new ArrayList<>();
         List<GeneratedRecord> generated = new ArrayList<>();
         new SyntheticBehaviorGenerator(
-                        new GeneratorConfig(2000, 20, 300, 4000, 99, 7,
-                                System.currentTimeMillis() - 60_000, 10, 0.02))
+                        new GeneratorConfig(
+                                2000,
+                                20,
+                                300,
+                                4000,
+                                99,
+                                7,
+                                System.currentTimeMillis() - 60_000,
+                                10,
+                                0.02))
                 .forEachRemaining(generated::add);
         Random random = new Random(5);
         // Move a few events later in the stream (out of order, within the allowed lateness) and
@@ -103,12 +111,18 @@ class RecommenderPipelineITCase {
         JobConfig config =
                 JobConfig.fromArgs(
                         new String[] {
-                            "--bootstrap-servers", broker.bootstrapServers(),
-                            "--model", TestPaths.defaultModel().toString(),
-                            "--starting-offsets", "earliest",
-                            "--batch-size", "16",
-                            "--checkpoint-interval", "2s",
-                            "--checkpoint-dir", tmp.resolve("checkpoints").toUri().toString()
+                            "--bootstrap-servers",
+                            broker.bootstrapServers(),
+                            "--model",
+                            TestPaths.defaultModel().toString(),
+                            "--starting-offsets",
+                            "earliest",
+                            "--batch-size",
+                            "16",
+                            "--checkpoint-interval",
+                            "2s",
+                            "--checkpoint-dir",
+                            tmp.resolve("checkpoints").toUri().toString()
                         });
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         JobEnvironment.configure(env, config);
@@ -117,7 +131,10 @@ class RecommenderPipelineITCase {
                         KafkaConnectors.source(config),
                         KafkaConnectors.recommendationSink(config),
                         KafkaConnectors.deadLetterSink(config),
-                        new EventParser(config.maxRecordBytes(), config.maxFieldLength(), config.maxFutureSkew().toMillis()),
+                        new EventParser(
+                                config.maxRecordBytes(),
+                                config.maxFieldLength(),
+                                config.maxFutureSkew().toMillis()),
                         RecommendOptions.from(config),
                         config.maxOutOfOrderness())
                 .build(env);
@@ -128,8 +145,18 @@ class RecommenderPipelineITCase {
         List<ConsumerRecord<byte[], byte[]>> dead;
         long deadline = System.currentTimeMillis() + 180_000;
         do {
-            recs = KafkaTestSupport.drain(broker.bootstrapServers(), "recommendations", r -> false, Duration.ofSeconds(2));
-            dead = KafkaTestSupport.drain(broker.bootstrapServers(), "behavior-events-dlq", r -> false, Duration.ofSeconds(1));
+            recs =
+                    KafkaTestSupport.drain(
+                            broker.bootstrapServers(),
+                            "recommendations",
+                            r -> false,
+                            Duration.ofSeconds(2));
+            dead =
+                    KafkaTestSupport.drain(
+                            broker.bootstrapServers(),
+                            "behavior-events-dlq",
+                            r -> false,
+                            Duration.ofSeconds(1));
         } while (recs.size() + dead.size() < total && System.currentTimeMillis() < deadline);
         job.cancel().get();
 
@@ -148,7 +175,9 @@ class RecommenderPipelineITCase {
         Map<String, Recommendation> byEvent = new HashMap<>();
         for (ConsumerRecord<byte[], byte[]> r : recs) {
             Recommendation rec = RecommendationCodec.fromJson(r.value());
-            assertThat(byEvent.put(rec.eventId(), rec)).as("second recommendation for %s", rec.eventId()).isNull();
+            assertThat(byEvent.put(rec.eventId(), rec))
+                    .as("second recommendation for %s", rec.eventId())
+                    .isNull();
             assertThat(new String(r.key())).isEqualTo(rec.userId());
         }
 
@@ -178,9 +207,17 @@ class RecommenderPipelineITCase {
                 String user = rec.userId();
                 List<long[]> seq = sequences.computeIfAbsent(user, k -> new ArrayList<>());
                 insert(seq, e.get("ts").asLong(), artifact.indexOf(e.get("item_id").asText()));
-                long[] window = seq.stream().skip(Math.max(0, seq.size() - artifact.maxLen())).mapToLong(x -> x[1]).toArray();
+                long[] window =
+                        seq.stream()
+                                .skip(Math.max(0, seq.size() - artifact.maxLen()))
+                                .mapToLong(x -> x[1])
+                                .toArray();
 
-                float[] scores = model.score(window.length == 0 ? new long[] {0} : window, 1, Math.max(1, window.length));
+                float[] scores =
+                        model.score(
+                                window.length == 0 ? new long[] {0} : window,
+                                1,
+                                Math.max(1, window.length));
                 for (long item : window) {
                     scores[(int) item] = Float.NEGATIVE_INFINITY;
                 }
@@ -188,8 +225,11 @@ class RecommenderPipelineITCase {
                 float[] val = new float[10];
                 TopK.select(scores, 0, scores.length, 10, idx, val);
                 for (int i = 0; i < 10; i++) {
-                    assertThat(rec.itemIds()[i]).as("%s rank %d", eventId, i).isEqualTo(artifact.itemId(idx[i]));
-                    assertThat(rec.scores()[i]).isCloseTo(val[i], org.assertj.core.data.Offset.offset(1e-4f));
+                    assertThat(rec.itemIds()[i])
+                            .as("%s rank %d", eventId, i)
+                            .isEqualTo(artifact.itemId(idx[i]));
+                    assertThat(rec.scores()[i])
+                            .isCloseTo(val[i], org.assertj.core.data.Offset.offset(1e-4f));
                 }
                 long expectedSeq = lastSeq.merge(user, 1L, Long::sum);
                 assertThat(rec.seq()).isEqualTo(expectedSeq);
@@ -208,7 +248,9 @@ class RecommenderPipelineITCase {
         while (pos > 0 && seq.get(pos - 1)[0] > ts) {
             pos--;
         }
-        boolean repeat = (pos > 0 && seq.get(pos - 1)[1] == item) || (pos < seq.size() && seq.get(pos)[1] == item);
+        boolean repeat =
+                (pos > 0 && seq.get(pos - 1)[1] == item)
+                        || (pos < seq.size() && seq.get(pos)[1] == item);
         if (!repeat) {
             seq.add(pos, new long[] {ts, item});
         }

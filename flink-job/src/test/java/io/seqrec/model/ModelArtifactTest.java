@@ -29,7 +29,8 @@ class ModelArtifactTest {
         return dir;
     }
 
-    private static void editMetadata(Path dir, java.util.function.Consumer<ObjectNode> edit) throws IOException {
+    private static void editMetadata(Path dir, java.util.function.Consumer<ObjectNode> edit)
+            throws IOException {
         ObjectMapper json = new ObjectMapper();
         ObjectNode meta = (ObjectNode) json.readTree(dir.resolve("metadata.json").toFile());
         edit.accept(meta);
@@ -65,7 +66,8 @@ class ModelArtifactTest {
     void refusesMissingMetadata() throws IOException {
         Path dir = copyOfDefault();
         Files.delete(dir.resolve("metadata.json"));
-        assertThatThrownBy(() -> ModelArtifact.load(dir)).hasMessageContaining("metadata.json: missing");
+        assertThatThrownBy(() -> ModelArtifact.load(dir))
+                .hasMessageContaining("metadata.json: missing");
     }
 
     @Test
@@ -91,10 +93,13 @@ class ModelArtifactTest {
     @Test
     void refusesDuplicateItemIds() throws IOException {
         Path dir = copyOfDefault();
-        List<String> items = new java.util.ArrayList<>(Files.readAllLines(dir.resolve("items.txt")));
+        List<String> items =
+                new java.util.ArrayList<>(Files.readAllLines(dir.resolve("items.txt")));
         items.set(1, items.get(0));
         Files.write(dir.resolve("items.txt"), items);
-        assertThatThrownBy(() -> ModelArtifact.load(dir)).hasMessageContaining("items.txt:2").hasMessageContaining("repeats line 1");
+        assertThatThrownBy(() -> ModelArtifact.load(dir))
+                .hasMessageContaining("items.txt:2")
+                .hasMessageContaining("repeats line 1");
     }
 
     @Test
@@ -120,14 +125,19 @@ class ModelArtifactTest {
     @Test
     void refusesGraphWhoseOutputWidthDiffersFromItems() throws IOException {
         Path dir = copyOfDefault();
-        List<String> items = new java.util.ArrayList<>(Files.readAllLines(dir.resolve("items.txt")));
+        List<String> items =
+                new java.util.ArrayList<>(Files.readAllLines(dir.resolve("items.txt")));
         items.add("extra-item");
         Files.write(dir.resolve("items.txt"), items);
         int n = items.size();
-        editMetadata(dir, m -> {
-            m.put("num_items", n);
-            ((com.fasterxml.jackson.databind.node.ArrayNode) m.withArray("outputs").get(0).get("shape")).set(1, n + 1);
-        });
+        editMetadata(
+                dir,
+                m -> {
+                    m.put("num_items", n);
+                    ((com.fasterxml.jackson.databind.node.ArrayNode)
+                                    m.withArray("outputs").get(0).get("shape"))
+                            .set(1, n + 1);
+                });
         ModelArtifact a = ModelArtifact.load(dir);
         assertThatThrownBy(() -> OnnxSequenceModel.load(a, InferenceOptions.cpu(1)))
                 .hasMessageContaining("model.onnx")

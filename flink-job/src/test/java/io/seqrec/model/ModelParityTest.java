@@ -14,9 +14,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The exported model through DJL + ONNX Runtime reproduces PyTorch's reference outputs written
- * at export time: same top-K item indices, scores within 1e-4 — with the sequences trimmed to
- * their own length (as the job batches them) and padded to max_len alike.
+ * The exported model through DJL + ONNX Runtime reproduces PyTorch's reference outputs written at
+ * export time: same top-K item indices, scores within 1e-4 — with the sequences trimmed to their
+ * own length (as the job batches them) and padded to max_len alike.
  */
 class ModelParityTest {
     private static final double TOLERANCE = 1e-4;
@@ -91,7 +91,9 @@ class ModelParityTest {
             assertThat((double) scores[from + ref.get("indices").get(i).asInt()])
                     .as("score of reference item %d of %s", i, ref.get("sequence"))
                     .isCloseTo(expected, org.assertj.core.data.Offset.offset(TOLERANCE));
-            assertThat(idx[i]).as("rank %d of %s", i, ref.get("sequence")).isEqualTo(ref.get("indices").get(i).asInt());
+            assertThat(idx[i])
+                    .as("rank %d of %s", i, ref.get("sequence"))
+                    .isEqualTo(ref.get("indices").get(i).asInt());
         }
     }
 }

@@ -12,7 +12,14 @@ final class Events {
     private Events() {}
 
     static BehaviorEvent event(String user, String item, long offsetMs, String eventId) {
-        String json = "{\"user_id\":\"" + user + "\",\"item_id\":\"" + item + "\",\"ts\":" + (T0 + offsetMs) + "}";
+        String json =
+                "{\"user_id\":\""
+                        + user
+                        + "\",\"item_id\":\""
+                        + item
+                        + "\",\"ts\":"
+                        + (T0 + offsetMs)
+                        + "}";
         return new BehaviorEvent(
                 user,
                 item,

@@ -109,8 +109,10 @@ class RecommendOperatorTest {
         Recommendation excluding = output().get(0);
         assertThat(excluding.itemIds()).doesNotContain(item(1));
         // the model's own ranking, minus the seen item, is what exclusion leaves
-        List<String> expected = Arrays.stream(withSeen.itemIds()).filter(id -> !id.equals(item(1))).toList();
-        assertThat(Arrays.asList(excluding.itemIds()).subList(0, expected.size())).isEqualTo(expected);
+        List<String> expected =
+                Arrays.stream(withSeen.itemIds()).filter(id -> !id.equals(item(1))).toList();
+        assertThat(Arrays.asList(excluding.itemIds()).subList(0, expected.size()))
+                .isEqualTo(expected);
     }
 
     @Test
@@ -174,7 +176,8 @@ class RecommendOperatorTest {
         assertThat(deadLetters())
                 .extracting(DeadLetter::reason)
                 .containsExactly(DeadLetterReason.DUPLICATE_EVENT_ID, DeadLetterReason.LATE);
-        assertThat(deadLetters().get(1).value()).isEqualTo(event("u1", item(3), 100_000 - 60_001, "x").rawValue());
+        assertThat(deadLetters().get(1).value())
+                .isEqualTo(event("u1", item(3), 100_000 - 60_001, "x").rawValue());
     }
 
     @Test
