@@ -152,6 +152,124 @@ class PackagedJarSmokeITCase {
     }
 
     @Test
+    void producesSyntheticAndReplayedEventsAndTailsRecommendations() throws Exception {
+        broker.createTopics(1, "produce-synthetic", "produce-replay", "tail-in");
+        Path log = tmp.resolve("produce.log");
+        Process synthetic =
+                seqrec(
+                                log,
+                                "produce",
+                                "--bootstrap-servers",
+                                broker.bootstrapServers(),
+                                "--topic",
+                                "produce-synthetic",
+                                "--source",
+                                "synthetic",
+                                "--events",
+                                "200",
+                                "--users",
+                                "20",
+                                "--seed",
+                                "3")
+                        .start();
+        assertThat(synthetic.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(synthetic.exitValue()).as(Files.readString(log)).isZero();
+        List<ConsumerRecord<byte[], byte[]>> events =
+                KafkaTestSupport.drain(
+                        broker.bootstrapServers(),
+                        "produce-synthetic",
+                        r -> r.size() >= 200,
+                        Duration.ofSeconds(30));
+        assertThat(events).hasSize(200);
+        io.seqrec.event.EventParser parser = new io.seqrec.event.EventParser(65536, 256, 3_600_000);
+        for (ConsumerRecord<byte[], byte[]> r : events) {
+            parser.parse(
+                    new io.seqrec.event.RawRecord(
+                            r.key(),
+                            r.value(),
+                            new io.seqrec.event.SourcePosition(
+                                    r.topic(), r.partition(), r.offset()),
+                            r.timestamp()));
+        }
+
+        Path ml1m = tmp.resolve("sequences.txt");
+        Files.writeString(ml1m, "1 2 3\n4 5\n");
+        Process replay =
+                seqrec(
+                                log,
+                                "produce",
+                                "--bootstrap-servers",
+                                broker.bootstrapServers(),
+                                "--topic",
+                                "produce-replay",
+                                "--source",
+                                ml1m.toString(),
+                                "--format",
+                                "ml-1m")
+                        .start();
+        assertThat(replay.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        List<ConsumerRecord<byte[], byte[]>> replayed =
+                KafkaTestSupport.drain(
+                        broker.bootstrapServers(),
+                        "produce-replay",
+                        r -> r.size() >= 5,
+                        Duration.ofSeconds(30));
+        // users interleaved round-robin, each user's items in order
+        assertThat(replayed.stream().map(r -> field(r.value(), "item_id")).toList())
+                .containsExactly("1", "4", "2", "5", "3");
+
+        List<String[]> recs = new ArrayList<>();
+        for (int i = 1; i <= 3; i++) {
+            recs.add(
+                    new String[] {
+                        "u" + i,
+                        new String(
+                                RecommendationCodec.toJson(
+                                        new Recommendation(
+                                                "u" + i,
+                                                "e" + i,
+                                                i,
+                                                i,
+                                                i,
+                                                "m1",
+                                                new String[] {"a", "b"},
+                                                new float[] {2f, 1f},
+                                                0)))
+                    });
+        }
+        KafkaTestSupport.produce(broker.bootstrapServers(), "tail-in", recs);
+        Path tailLog = tmp.resolve("tail.log");
+        Process tail =
+                seqrec(
+                                tailLog,
+                                "tail",
+                                "--bootstrap-servers",
+                                broker.bootstrapServers(),
+                                "--topic",
+                                "tail-in",
+                                "--from",
+                                "earliest",
+                                "--max",
+                                "3")
+                        .start();
+        assertThat(tail.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(Files.readString(tailLog))
+                .contains("u1 #1 after e1 -> a (2.00) b (1.00)")
+                .contains("u3 #3 after e3 -> a (2.00) b (1.00)");
+    }
+
+    private static String field(byte[] json, String name) {
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(json)
+                    .get(name)
+                    .asText();
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
     void refusesInvalidConfigurationWithClearMessageAndExitStatus2() throws Exception {
         Path log = tmp.resolve("bad-config.log");
         Process p =
