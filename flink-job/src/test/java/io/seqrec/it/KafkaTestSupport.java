@@ -36,6 +36,38 @@ public final class KafkaTestSupport {
         }
     }
 
+    /**
+     * Sends values at about {@code perSecond} records per second (a steady stream, not a burst),
+     * then waits for every acknowledgement.
+     */
+    public static void produceAtRate(
+            String bootstrap, String topic, List<String[]> keyValues, int perSecond)
+            throws Exception {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        long start = System.nanoTime();
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+            List<java.util.concurrent.Future<?>> acks = new ArrayList<>();
+            for (int i = 0; i < keyValues.size(); i++) {
+                long due = start + (long) (i * 1e9 / perSecond);
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                    Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                }
+                String[] kv = keyValues.get(i);
+                acks.add(producer.send(new ProducerRecord<>(topic, bytes(kv[0]), bytes(kv[1]))));
+            }
+            for (java.util.concurrent.Future<?> f : acks) {
+                f.get();
+            }
+        }
+    }
+
     private static byte[] bytes(String s) {
         return s == null ? null : s.getBytes(StandardCharsets.UTF_8);
     }

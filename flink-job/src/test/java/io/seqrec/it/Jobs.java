@@ -1,0 +1,33 @@
+package io.seqrec.it;
+
+import io.seqrec.config.JobConfig;
+import io.seqrec.event.EventParser;
+import io.seqrec.kafka.KafkaConnectors;
+import io.seqrec.pipeline.JobEnvironment;
+import io.seqrec.pipeline.RecommendOptions;
+import io.seqrec.pipeline.RecommenderJob;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/** Starts the Kafka-backed job on the test's MiniCluster, exactly as {@code main} wires it. */
+final class Jobs {
+    private Jobs() {}
+
+    static JobClient start(JobConfig config, int parallelism, String name) throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        JobEnvironment.configure(env, config);
+        env.setParallelism(parallelism);
+        new RecommenderJob(
+                        KafkaConnectors.source(config),
+                        KafkaConnectors.recommendationSink(config),
+                        KafkaConnectors.deadLetterSink(config),
+                        new EventParser(
+                                config.maxRecordBytes(),
+                                config.maxFieldLength(),
+                                config.maxFutureSkew().toMillis()),
+                        RecommendOptions.from(config),
+                        config.maxOutOfOrderness())
+                .build(env);
+        return env.executeAsync(name);
+    }
+}
