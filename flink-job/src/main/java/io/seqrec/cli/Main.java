@@ -34,6 +34,9 @@ public final class Main {
                     "            [--items N] [--categories N] [--malformed-fraction F]",
                     "  tail      print recommendations: --bootstrap-servers HOST:PORT [--topic T]",
                     "            [--from earliest|latest] [--max N] [--kafka-properties FILE]",
+                    "  broker    a local single-node Kafka (KRaft) with the job's topics, until"
+                            + " Ctrl-C",
+                    "            [--partitions N] [--dir DIR] [--bootstrap-file FILE]",
                     "",
                     "job options (run, demo):",
                     "");
@@ -83,6 +86,8 @@ public final class Main {
                     return GenerateCommand.run(rest);
                 case "tail":
                     return TailCommand.run(rest);
+                case "broker":
+                    return BrokerCommand.run(rest);
                 default:
                     throw new UsageException("unknown command '" + args[0] + "'");
             }
