@@ -28,7 +28,8 @@ public final class Main {
                             + " events-jsonl|ml-1m|movielens-csv|pairs]",
                     "            [--rate EPS] [--events N] [--users U] [--seed S]"
                             + " [--malformed-fraction F]",
-                    "            [--topic T] [--kafka-properties FILE]",
+                    "            [--topic T] [--kafka-properties FILE] [--every-user-once-first"
+                            + " true]",
                     "  generate  synthetic events as JSON lines: --out FILE [--users U] [--events"
                             + " N] [--seed S]",
                     "            [--items N] [--categories N] [--malformed-fraction F]",
