@@ -58,7 +58,12 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        System.exit(run(args));
+        int status = run(args);
+        // A successful `run` returns normally: in application mode (Kubernetes operator, compose)
+        // main runs inside the JobManager, and exiting the JVM there would take the cluster down.
+        if (status != 0 || args.length == 0 || !args[0].equals("run")) {
+            System.exit(status);
+        }
     }
 
     /** Runs a command and returns the process exit status. */
