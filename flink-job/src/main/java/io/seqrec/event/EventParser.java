@@ -140,6 +140,7 @@ public final class EventParser implements Serializable {
                 eventId,
                 record.source(),
                 record.timestamp(),
+                record.key(),
                 value);
     }
 

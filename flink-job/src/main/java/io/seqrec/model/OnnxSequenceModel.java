@@ -26,7 +26,7 @@ import java.nio.LongBuffer;
  * input and output the metadata promises, and runs one probe inference, so a broken model is
  * refused at start-up rather than on the first event.
  */
-public final class OnnxSequenceModel implements AutoCloseable {
+public final class OnnxSequenceModel implements SequenceScorer {
     static {
         // DJL reports usage to a remote endpoint unless told not to (STACK.md).
         System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
@@ -144,12 +144,7 @@ public final class OnnxSequenceModel implements AutoCloseable {
         }
     }
 
-    /**
-     * Scores a batch.
-     *
-     * @param input {@code batch * seqLen} item indices, row-major, each row left-padded with 0
-     * @return {@code batch * (num_items + 1)} scores, row-major; column 0 is padding
-     */
+    @Override
     public float[] score(long[] input, int batch, int seqLen) {
         if (input.length < batch * seqLen || seqLen < 1 || seqLen > artifact.maxLen()) {
             throw new IllegalArgumentException(
