@@ -2,6 +2,7 @@ package io.seqrec.cli;
 
 import io.seqrec.config.ConfigException;
 import io.seqrec.config.JobOptions;
+import io.seqrec.kafka.KafkaUnavailableException;
 import io.seqrec.model.ModelContractException;
 import java.util.Arrays;
 
@@ -104,6 +105,9 @@ public final class Main {
         } catch (ModelContractException e) {
             System.err.println("seqrec " + args[0] + ": model refused: " + e.getMessage());
             return 3;
+        } catch (KafkaUnavailableException e) {
+            System.err.println("seqrec " + args[0] + ": " + e.getMessage());
+            return 4;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return 130;
