@@ -7,6 +7,7 @@ import io.seqrec.event.BehaviorEvent;
 import io.seqrec.event.DeadLetter;
 import io.seqrec.event.DeadLetterReason;
 import io.seqrec.event.Recommendation;
+import io.seqrec.model.BatchScorer;
 import io.seqrec.model.InferenceOptions;
 import io.seqrec.model.ModelArtifact;
 import io.seqrec.model.OnnxSequenceModel;
@@ -65,12 +66,11 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
 
     static final String STATE_NAME = "user-state";
 
-    /** Sequence lengths are rounded up to this, to keep the number of distinct shapes small. */
-    private static final int LENGTH_QUANTUM = 8;
-
     private final RecommendOptions options;
 
     private transient OnnxSequenceModel model;
+    private transient BatchScorer scorer;
+    private transient int[][] rows;
     private transient ModelArtifact artifact;
     private transient ValueState<UserState> userState;
     private transient List<Pending> pending;
@@ -108,6 +108,8 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         super.open();
         artifact = ModelArtifact.load(Path.of(options.modelDir()));
         model = OnnxSequenceModel.load(artifact, inferenceOptions());
+        scorer = new BatchScorer(model, options.padding());
+        rows = new int[options.batchSize()][];
 
         ValueStateDescriptor<UserState> descriptor =
                 new ValueStateDescriptor<>(STATE_NAME, UserState.class);
@@ -221,7 +223,6 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
 
         // Pass 1: apply each event to its user's state (read once per user per batch).
         Map<String, UserState> states = new HashMap<>();
-        int maxRow = 1;
         int requests = 0;
         for (Pending p : batch) {
             UserState st = states.get(p.userId);
@@ -266,7 +267,6 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
             }
             p.accepted = true;
             p.row = st.items.clone();
-            maxRow = Math.max(maxRow, p.row.length);
             requests++;
         }
         if (requests == 0) {
@@ -274,23 +274,19 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
             return;
         }
 
-        // Inference on the batch, trimmed to the longest sequence it holds.
-        int len = Math.min(artifact.maxLen(), roundUp(maxRow));
-        long[] input = new long[requests * len];
+        // Inference on the batch, grouped by sequence length (BatchScorer.Padding).
+        if (rows.length < requests) {
+            rows = new int[Math.max(requests, options.batchSize())][];
+        }
         int r = 0;
         for (Pending p : batch) {
             if (p.accepted) {
-                int offset = r * len + (len - p.row.length);
-                for (int i = 0; i < p.row.length; i++) {
-                    input[offset + i] = p.row[i];
-                }
-                r++;
+                rows[r++] = p.row;
             }
         }
-        float[] scores;
         long started = System.nanoTime();
         try {
-            scores = model.score(input, requests, len);
+            scorer.score(rows, requests);
         } catch (RuntimeException ex) {
             LOG.error(
                     "Inference failed for a batch of {}; its events go to the dead-letter topic",
@@ -320,7 +316,8 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
             if (!p.accepted) {
                 continue;
             }
-            int from = r * width;
+            float[] scores = scorer.scores(r);
+            int from = scorer.offset(r);
             r++;
             if (options.excludeSeen()) {
                 for (int item : p.row) {
@@ -371,10 +368,6 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     private void deadLetter(BehaviorEvent e, DeadLetterReason reason, String detail) {
         deadLettered.get(reason).inc();
         output.collect(DEAD_LETTERS, new StreamRecord<>(DeadLetter.of(e, reason, detail), e.ts()));
-    }
-
-    private static int roundUp(int n) {
-        return ((n + LENGTH_QUANTUM - 1) / LENGTH_QUANTUM) * LENGTH_QUANTUM;
     }
 
     @Override
