@@ -167,7 +167,7 @@ final class DemoCommand {
      * Waits until the job runs and its tasks have had time to deploy and load the model, so the
      * latency figures describe the running job rather than its start-up.
      */
-    private static void awaitRunning(JobClient job) throws Exception {
+    static void awaitRunning(JobClient job) throws Exception {
         long deadline = System.currentTimeMillis() + 60_000;
         while (job.getJobStatus().get() != org.apache.flink.api.common.JobStatus.RUNNING) {
             if (job.getJobStatus().get().isTerminalState()

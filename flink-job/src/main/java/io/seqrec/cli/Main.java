@@ -21,6 +21,12 @@ public final class Main {
                     "  demo      everything embedded: Kafka broker, Flink, shipped model, synthetic"
                             + " events",
                     "            [--events N] [--rate EPS] [--users U] [job options]",
+                    "  bench     throughput and latency on this machine against the bare-inference"
+                            + " ceiling,",
+                    "            unbatched and naive pipelines: [--events N] [--source"
+                            + " synthetic|FILE]",
+                    "            [--format ml-1m|movielens-csv|pairs] [--users U] [--seed S] [job"
+                            + " options]",
                     "  run       the job against your Kafka: --bootstrap-servers HOST:PORT [job"
                             + " options]",
                     "  produce   write events to the input topic: --bootstrap-servers HOST:PORT",
@@ -35,7 +41,7 @@ public final class Main {
                     "  tail      print recommendations: --bootstrap-servers HOST:PORT [--topic T]",
                     "            [--from earliest|latest] [--max N] [--kafka-properties FILE]",
                     "",
-                    "job options (run, demo):",
+                    "job options (run, demo, bench):",
                     "");
 
     /**
@@ -75,6 +81,8 @@ public final class Main {
             switch (args[0]) {
                 case "demo":
                     return new DemoCommand().run(rest);
+                case "bench":
+                    return new BenchCommand().run(rest);
                 case "run":
                     return RunCommand.run(rest);
                 case "produce":

@@ -1,0 +1,474 @@
+package io.seqrec.cli;
+
+import io.seqrec.config.JobConfig;
+import io.seqrec.generator.GeneratedRecord;
+import io.seqrec.generator.GeneratorConfig;
+import io.seqrec.generator.SyntheticBehaviorGenerator;
+import io.seqrec.kafka.EmbeddedKafkaBroker;
+import io.seqrec.model.BatchScorer;
+import io.seqrec.model.ModelArtifact;
+import io.seqrec.pipeline.JobEnvironment;
+import io.seqrec.pipeline.RecommendOptions;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * {@code seqrec bench}: end-to-end throughput and latency on this machine, against the ceiling and
+ * two baselines, in one run. An in-process KRaft broker and the job on a local Flink (RocksDB
+ * state) with the given model; the same events (real sequences replayed from a file, users
+ * interleaved, or the synthetic generator) are sent through each phase on fresh topics and fresh
+ * state:
+ *
+ * <ol>
+ *   <li>{@code batched-max}: the job as configured, producer at maximum rate: the throughput;
+ *   <li>{@code batched-50%}: the same at half that rate: event-to-recommendation latency;
+ *   <li>{@code unbatched-max}: batch size 1, no batch timeout;
+ *   <li>{@code unbatched-50%}: batch size 1 at the offered load of phase 2, for its p99;
+ *   <li>{@code naive-max}: one inference per event with every sequence padded to the model's
+ *       max_len, as published Flink inference demos do;
+ *   <li>{@code bare}: the model step alone ({@link BareInference}), the ceiling.
+ * </ol>
+ *
+ * Latency runs from just before the producer's send to the consumer's receipt of the recommendation
+ * (one JVM, one clock). Throughput counts recommendations received after the first 10 % (JIT and
+ * model warm-up) over the time they took. The last line is the {@code SUMMARY}.
+ */
+final class BenchCommand {
+    private static final int PARTITIONS = 2;
+    private static final String ML_1M = "../shared/data/ml-1m/sequences.txt";
+    private static final long STALL_MS = 60_000;
+
+    /** One input event of the run. */
+    record Event(String userId, String itemId) {}
+
+    /** What one phase measured. */
+    record Phase(
+            String name,
+            double offeredEps,
+            long received,
+            double throughputEps,
+            double p50Ms,
+            double p99Ms) {}
+
+    int run(String[] args) throws Exception {
+        Flags f = new Flags(args, Set.of("events", "source", "format", "users", "seed"));
+        long eventCount = f.longValue("events", 30_000, 100);
+        long seed = f.longValue("seed", 42, Long.MIN_VALUE);
+        Map<String, String> raw = new LinkedHashMap<>(f.rest());
+        Main.defaultModel(raw);
+        raw.putIfAbsent("parallelism", Integer.toString(PARTITIONS));
+        raw.putIfAbsent("bootstrap-servers", "127.0.0.1:9");
+        JobConfig probe = JobConfig.fromMap(raw);
+        ModelArtifact artifact = ModelArtifact.load(probe.modelDir());
+
+        List<Event> events = events(f, eventCount, seed, artifact);
+        RecommendOptions batched = RecommendOptions.from(probe);
+        RecommendOptions unbatched = batched.withBatching(1, 0, batched.padding());
+        RecommendOptions naive = batched.withBatching(1, 0, BatchScorer.Padding.FULL);
+        System.out.printf(
+                Locale.ROOT,
+                "model %s: %d items, max_len %d; %d events from %d users; parallelism %d,"
+                        + " batch %d / %d ms, %d ORT thread(s) per subtask, %s%n",
+                artifact.modelVersion(),
+                artifact.numItems(),
+                artifact.maxLen(),
+                events.size(),
+                events.stream().map(Event::userId).distinct().count(),
+                probe.parallelism(),
+                batched.batchSize(),
+                batched.batchTimeoutMs(),
+                batched.inferenceThreads(),
+                probe.deliveryGuarantee().toString().toLowerCase(Locale.ROOT).replace('_', '-'));
+
+        Path work = Files.createTempDirectory("seqrec-bench-");
+        List<Phase> phases = new ArrayList<>();
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(work.resolve("kafka"))) {
+            raw.put("bootstrap-servers", broker.bootstrapServers());
+            raw.putIfAbsent("starting-offsets", "earliest");
+            raw.putIfAbsent("checkpoint-dir", work.resolve("checkpoints").toUri().toString());
+            phases.add(phase(1, "batched-max", 0, batched, raw, events, work));
+            double half = phases.get(0).throughputEps() / 2;
+            phases.add(phase(2, "batched-50%", half, batched, raw, events, work));
+            phases.add(phase(3, "unbatched-max", 0, unbatched, raw, events, work));
+            phases.add(phase(4, "unbatched-50%", half, unbatched, raw, events, work));
+            phases.add(phase(5, "naive-max", 0, naive, raw, events, work));
+        } finally {
+            DemoCommand.deleteRecursively(work);
+        }
+        System.out.println("bare inference (no Kafka, no Flink), same sequences and batch policy");
+        double bare = BareInference.eventsPerSecond(artifact, events, batched, probe.parallelism());
+        System.out.printf(Locale.ROOT, "  %.1f events/s%n", bare);
+
+        System.out.println();
+        System.out.printf(
+                "%-15s %10s %10s %12s %9s %9s%n",
+                "phase", "offered/s", "received", "throughput/s", "p50 ms", "p99 ms");
+        for (Phase p : phases) {
+            System.out.printf(
+                    Locale.ROOT,
+                    "%-15s %10s %10d %12.1f %9.1f %9.1f%n",
+                    p.name(),
+                    p.offeredEps() == 0
+                            ? "max"
+                            : String.format(Locale.ROOT, "%.0f", p.offeredEps()),
+                    p.received(),
+                    p.throughputEps(),
+                    p.p50Ms(),
+                    p.p99Ms());
+        }
+        Phase max = phases.get(0);
+        Phase at50 = phases.get(1);
+        double unbatchedEps = phases.get(2).throughputEps();
+        double naiveEps = phases.get(4).throughputEps();
+        System.out.println(
+                String.format(
+                        Locale.ROOT,
+                        "SUMMARY throughput_eps=%.1f latency_p50_ms=%.1f latency_p99_ms=%.1f"
+                                + " bare_inference_eps=%.1f pipeline_vs_bare=%.3f"
+                                + " unbatched_eps=%.1f batched_vs_unbatched=%.3f naive_eps=%.1f"
+                                + " speedup_vs_naive=%.3f",
+                        max.throughputEps(),
+                        at50.p50Ms(),
+                        at50.p99Ms(),
+                        bare,
+                        max.throughputEps() / bare,
+                        unbatchedEps,
+                        max.throughputEps() / unbatchedEps,
+                        naiveEps,
+                        max.throughputEps() / naiveEps));
+        for (Phase p : phases) {
+            if (p.received() < events.size()) {
+                return 1;
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * The run's events. Without {@code --source}: the ML-1M sequences if the file is there and the
+     * model knows their items, else the synthetic generator.
+     */
+    private static List<Event> events(Flags f, long count, long seed, ModelArtifact artifact)
+            throws Exception {
+        String source = f.string("source", null);
+        if (source == null) {
+            Path ml1m = Path.of(ML_1M);
+            String home = System.getProperty("seqrec.home");
+            if (!Files.isRegularFile(ml1m) && home != null) {
+                ml1m = Path.of(home).resolve(ML_1M);
+            }
+            if (Files.isRegularFile(ml1m)) {
+                List<Event> replay = replay(ml1m, "ml-1m", f, count);
+                double known = knownFraction(replay, artifact);
+                if (known >= 0.5) {
+                    System.out.println("source: " + ml1m.normalize() + " (ml-1m)");
+                    return replay;
+                }
+                System.out.printf(
+                        Locale.ROOT,
+                        "source: synthetic (the model knows %.0f%% of the items in %s)%n",
+                        100 * known,
+                        ml1m.normalize());
+            } else {
+                System.out.println("source: synthetic (no " + ML_1M + ")");
+            }
+            return synthetic(f, count, seed);
+        }
+        if (source.equals("synthetic")) {
+            System.out.println("source: synthetic");
+            return synthetic(f, count, seed);
+        }
+        Path file = Path.of(source);
+        if (!Files.isRegularFile(file)) {
+            throw new UsageException("--source '" + source + "': no such file");
+        }
+        String format = f.string("format", "ml-1m");
+        List<Event> replay = replay(file, format, f, count);
+        double known = knownFraction(replay, artifact);
+        System.out.printf(
+                Locale.ROOT,
+                "source: %s (%s; the model knows %.0f%% of its items)%n",
+                file,
+                format,
+                100 * known);
+        return replay;
+    }
+
+    /**
+     * The first {@code --users} users of the file (default: one per 100 events, so an average user
+     * reaches ~100 events, about the median ML-1M history), interleaved round-robin.
+     */
+    private static List<Event> replay(Path file, String format, Flags f, long count)
+            throws Exception {
+        if (format.equals("events-jsonl")) {
+            throw new UsageException("bench replays ml-1m, movielens-csv or pairs files");
+        }
+        List<ReplaySource.UserSequence> users =
+                ReplaySource.read(file, ReplaySource.parseFormat(format));
+        long wanted = f.longValue("users", Math.max(1, count / 100), 1);
+        users = users.subList(0, (int) Math.min(users.size(), wanted));
+        List<Event> out = new ArrayList<>();
+        for (ReplaySource.Interaction i : ReplaySource.interleave(users, count)) {
+            out.add(new Event(i.userId(), i.itemId()));
+        }
+        return out;
+    }
+
+    private static List<Event> synthetic(Flags f, long count, long seed) {
+        int users = (int) f.longValue("users", 500, 1);
+        SyntheticBehaviorGenerator g =
+                new SyntheticBehaviorGenerator(GeneratorConfig.defaults(users, count, seed));
+        List<Event> out = new ArrayList<>();
+        while (g.hasNext()) {
+            GeneratedRecord r = g.next();
+            if (r.valid()) {
+                out.add(new Event(r.key(), stringField(r.value(), "item_id")));
+            }
+        }
+        return out;
+    }
+
+    private static double knownFraction(List<Event> events, ModelArtifact artifact) {
+        Set<String> items = new HashSet<>();
+        for (Event e : events) {
+            items.add(e.itemId());
+        }
+        long known = items.stream().filter(i -> artifact.indexOf(i) != 0).count();
+        return items.isEmpty() ? 0 : (double) known / items.size();
+    }
+
+    /** Runs the job on fresh topics and state, sends every event at {@code rate} (0 = max). */
+    private static Phase phase(
+            int number,
+            String name,
+            double rate,
+            RecommendOptions options,
+            Map<String, String> base,
+            List<Event> events,
+            Path work)
+            throws Exception {
+        Map<String, String> raw = new LinkedHashMap<>(base);
+        raw.put("input-topic", "bench-" + number + "-in");
+        raw.put("output-topic", "bench-" + number + "-out");
+        raw.put("dlq-topic", "bench-" + number + "-dlq");
+        raw.put("group-id", "bench-" + number);
+        raw.put("transactional-id-prefix", "bench-" + number);
+        raw.put("job-name", "seqrec-bench-" + name);
+        JobConfig config = JobConfig.fromMap(raw);
+        createTopics(config);
+        System.out.printf(
+                Locale.ROOT,
+                "phase %s: %s events/s, batch %d, padding %s%n",
+                name,
+                rate == 0 ? "max" : String.format(Locale.ROOT, "%.0f", rate),
+                options.batchSize(),
+                options.padding().toString().toLowerCase(Locale.ROOT));
+
+        Configuration conf = JobEnvironment.flinkConfiguration(config);
+        conf.set(CoreOptions.TMP_DIRS, work.resolve("flink-" + number).toString());
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.createLocalEnvironment(config.parallelism(), conf);
+        JobEnvironment.configure(env, config);
+        JobLauncher.build(config, env, options);
+        JobClient job = env.executeAsync(config.jobName());
+        try {
+            DemoCommand.awaitRunning(job);
+            return measure(name, rate, config, events, job);
+        } finally {
+            job.cancel().get();
+        }
+    }
+
+    private static Phase measure(
+            String name, double rate, JobConfig config, List<Event> events, JobClient job)
+            throws Exception {
+        int n = events.size();
+        long[] sent = new long[n];
+        long[] received = new long[n];
+        AtomicInteger count = new AtomicInteger();
+        AtomicInteger deadLetters = new AtomicInteger();
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread consumer =
+                new Thread(
+                        () -> consume(config, sent, received, count, deadLetters, stop),
+                        "bench-consumer");
+        consumer.setDaemon(true);
+        consumer.start();
+        // Let the consumer join its group before the first recommendation can appear.
+        Thread.sleep(1000);
+        try (EventSender sender =
+                new EventSender(
+                        config.bootstrapServers(), new Properties(), config.inputTopic(), rate)) {
+            for (int i = 0; i < n; i++) {
+                Event e = events.get(i);
+                String json =
+                        "{\"event_id\":\"e"
+                                + i
+                                + "\",\"user_id\":\""
+                                + e.userId()
+                                + "\",\"item_id\":\""
+                                + e.itemId()
+                                + "\",\"event_type\":\"view\",\"ts\":"
+                                + System.currentTimeMillis()
+                                + "}";
+                sent[i] = System.nanoTime();
+                sender.send(e.userId(), json);
+            }
+        }
+        int last = -1;
+        long lastProgress = System.currentTimeMillis();
+        while (count.get() + deadLetters.get() < n
+                && System.currentTimeMillis() - lastProgress < STALL_MS
+                && !job.getJobStatus().get().isTerminalState()) {
+            Thread.sleep(100);
+            if (count.get() != last) {
+                last = count.get();
+                lastProgress = System.currentTimeMillis();
+            }
+        }
+        stop.set(true);
+        consumer.join(5000);
+        if (deadLetters.get() > 0) {
+            System.out.println("  " + deadLetters.get() + " events dead-lettered");
+        }
+
+        long[] times = Arrays.stream(received).filter(t -> t != 0).sorted().toArray();
+        long[] latencies = new long[times.length];
+        int l = 0;
+        for (int i = 0; i < n; i++) {
+            if (received[i] != 0) {
+                latencies[l++] = received[i] - sent[i];
+            }
+        }
+        Arrays.sort(latencies);
+        double throughput = 0;
+        if (times.length >= 10) {
+            int from = times.length / 10;
+            double seconds = (times[times.length - 1] - times[from]) / 1e9;
+            throughput = seconds > 0 ? (times.length - 1 - from) / seconds : 0;
+        }
+        Phase p =
+                new Phase(
+                        name,
+                        rate,
+                        times.length,
+                        throughput,
+                        percentile(latencies, 0.50) / 1e6,
+                        percentile(latencies, 0.99) / 1e6);
+        System.out.printf(
+                Locale.ROOT,
+                "  received %d/%d, %.1f events/s, latency p50 %.1f ms, p99 %.1f ms%n",
+                p.received(),
+                n,
+                p.throughputEps(),
+                p.p50Ms(),
+                p.p99Ms());
+        return p;
+    }
+
+    private static void consume(
+            JobConfig config,
+            long[] sent,
+            long[] received,
+            AtomicInteger count,
+            AtomicInteger deadLetters,
+            AtomicBoolean stop) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId() + "-consumer");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+                ByteArrayDeserializer.class.getName());
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
+            c.subscribe(List.of(config.outputTopic(), config.dlqTopic()));
+            while (!stop.get()) {
+                for (ConsumerRecord<byte[], byte[]> record : c.poll(Duration.ofMillis(50))) {
+                    long now = System.nanoTime();
+                    if (record.topic().equals(config.dlqTopic())) {
+                        deadLetters.incrementAndGet();
+                        continue;
+                    }
+                    int i = eventIndex(record.value());
+                    if (i >= 0 && i < received.length && received[i] == 0) {
+                        received[i] = now;
+                        count.incrementAndGet();
+                    }
+                }
+            }
+        }
+    }
+
+    /** The {@code N} of {@code "event_id":"eN"} in a recommendation, without parsing it all. */
+    static int eventIndex(byte[] json) {
+        byte[] key = "\"event_id\":\"e".getBytes(StandardCharsets.US_ASCII);
+        outer:
+        for (int at = 0; at + key.length < json.length; at++) {
+            for (int j = 0; j < key.length; j++) {
+                if (json[at + j] != key[j]) {
+                    continue outer;
+                }
+            }
+            int v = 0;
+            int i = at + key.length;
+            for (; i < json.length && json[i] >= '0' && json[i] <= '9'; i++) {
+                v = v * 10 + (json[i] - '0');
+            }
+            return i < json.length && json[i] == '"' ? v : -1;
+        }
+        return -1;
+    }
+
+    private static double percentile(long[] sorted, double q) {
+        if (sorted.length == 0) {
+            return 0;
+        }
+        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(q * sorted.length) - 1)];
+    }
+
+    private static String stringField(String json, String name) {
+        String key = "\"" + name + "\":\"";
+        int at = json.indexOf(key) + key.length();
+        return json.substring(at, json.indexOf('"', at));
+    }
+
+    private static void createTopics(JobConfig config) throws Exception {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        try (Admin admin = Admin.create(p)) {
+            admin.createTopics(
+                            List.of(
+                                    new NewTopic(config.inputTopic(), PARTITIONS, (short) 1),
+                                    new NewTopic(config.outputTopic(), PARTITIONS, (short) 1),
+                                    new NewTopic(config.dlqTopic(), 1, (short) 1)))
+                    .all()
+                    .get();
+        }
+    }
+}
