@@ -1,6 +1,7 @@
 package io.seqrec.cli;
 
 import io.seqrec.config.JobConfig;
+import io.seqrec.config.Values;
 import io.seqrec.generator.GeneratedRecord;
 import io.seqrec.generator.GeneratorConfig;
 import io.seqrec.generator.SyntheticBehaviorGenerator;
@@ -75,7 +76,10 @@ final class BenchCommand {
             double p99Ms) {}
 
     int run(String[] args) throws Exception {
-        Flags f = new Flags(args, Set.of("events", "source", "format", "users", "seed"));
+        Flags f =
+                new Flags(
+                        args,
+                        Set.of("events", "source", "format", "users", "seed", "soak", "rate"));
         long eventCount = f.longValue("events", 30_000, 100);
         long seed = f.longValue("seed", 42, Long.MIN_VALUE);
         Map<String, String> raw = new LinkedHashMap<>(f.rest());
@@ -103,6 +107,10 @@ final class BenchCommand {
                 batched.batchTimeoutMs(),
                 batched.inferenceThreads(),
                 probe.deliveryGuarantee().toString().toLowerCase(Locale.ROOT).replace('_', '-'));
+
+        if (f.string("soak", null) != null) {
+            return soak(f, batched, raw, events);
+        }
 
         Path work = Files.createTempDirectory("seqrec-bench-");
         List<Phase> phases = new ArrayList<>();
@@ -166,6 +174,82 @@ final class BenchCommand {
             }
         }
         return 0;
+    }
+
+    /**
+     * {@code --soak DURATION --rate EPS}: only the batched job at a fixed rate for that long (or
+     * until the events run out), printing the process's resident memory every 30 s.
+     */
+    private static int soak(
+            Flags f, RecommendOptions batched, Map<String, String> raw, List<Event> events)
+            throws Exception {
+        Duration duration = Values.positiveDuration().apply(f.string("soak", null));
+        double rate = f.doubleValue("rate", 0, 1, 1e9);
+        if (rate == 0) {
+            throw new UsageException("--soak needs --rate EPS");
+        }
+        int n = (int) Math.min(events.size(), rate * duration.toSeconds());
+        if (n < events.size()) {
+            events = events.subList(0, n);
+        }
+        Path work = Files.createTempDirectory("seqrec-bench-");
+        AtomicBoolean done = new AtomicBoolean();
+        long start = System.currentTimeMillis();
+        Thread sampler =
+                new Thread(
+                        () -> {
+                            while (!done.get()) {
+                                System.out.printf(
+                                        Locale.ROOT,
+                                        "rss t=%ds rss_mb=%d heap_used_mb=%d%n",
+                                        (System.currentTimeMillis() - start) / 1000,
+                                        residentMegabytes(),
+                                        (Runtime.getRuntime().totalMemory()
+                                                        - Runtime.getRuntime().freeMemory())
+                                                >> 20);
+                                try {
+                                    Thread.sleep(30_000);
+                                } catch (InterruptedException e) {
+                                    return;
+                                }
+                            }
+                        },
+                        "bench-rss");
+        sampler.setDaemon(true);
+        sampler.start();
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(work.resolve("kafka"))) {
+            raw.put("bootstrap-servers", broker.bootstrapServers());
+            raw.putIfAbsent("starting-offsets", "earliest");
+            raw.putIfAbsent("checkpoint-dir", work.resolve("checkpoints").toUri().toString());
+            Phase p = phase(1, "soak", rate, batched, raw, events, work);
+            System.out.printf(
+                    Locale.ROOT,
+                    "SOAK events=%d rate=%.0f latency_p50_ms=%.1f latency_p99_ms=%.1f"
+                            + " rss_mb=%d%n",
+                    p.received(),
+                    rate,
+                    p.p50Ms(),
+                    p.p99Ms(),
+                    residentMegabytes());
+            return p.received() < events.size() ? 1 : 0;
+        } finally {
+            done.set(true);
+            DemoCommand.deleteRecursively(work);
+        }
+    }
+
+    /** VmRSS of this process from /proc, or -1 where there is none. */
+    private static long residentMegabytes() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) >> 10;
+                }
+            }
+        } catch (Exception e) {
+            return -1;
+        }
+        return -1;
     }
 
     /**
@@ -282,11 +366,12 @@ final class BenchCommand {
         createTopics(config);
         System.out.printf(
                 Locale.ROOT,
-                "phase %s: %s events/s, batch %d, padding %s%n",
+                "phase %s: %s events/s, batch %d, padding %s (%tT)%n",
                 name,
                 rate == 0 ? "max" : String.format(Locale.ROOT, "%.0f", rate),
                 options.batchSize(),
-                options.padding().toString().toLowerCase(Locale.ROOT));
+                options.padding().toString().toLowerCase(Locale.ROOT),
+                System.currentTimeMillis());
 
         Configuration conf = JobEnvironment.flinkConfiguration(config);
         conf.set(CoreOptions.TMP_DIRS, work.resolve("flink-" + number).toString());

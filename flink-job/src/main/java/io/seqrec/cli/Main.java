@@ -27,6 +27,8 @@ public final class Main {
                             + " synthetic|FILE]",
                     "            [--format ml-1m|movielens-csv|pairs] [--users U] [--seed S] [job"
                             + " options]",
+                    "            or a memory soak: --soak DURATION --rate EPS (resident memory"
+                            + " every 30 s)",
                     "  run       the job against your Kafka: --bootstrap-servers HOST:PORT [job"
                             + " options]",
                     "  produce   write events to the input topic: --bootstrap-servers HOST:PORT",
