@@ -45,6 +45,10 @@ public class DjlInferenceBenchmark {
     @Param({"1"})
     public int threads;
 
+    /** CUDA device index, or -1 for the CPU (a GPU needs the -Pgpu build). */
+    @Param({"-1"})
+    public int gpu;
+
     private OnnxSequenceModel loaded;
     private long[] input;
     private int len;
@@ -52,7 +56,7 @@ public class DjlInferenceBenchmark {
     @Setup(Level.Trial)
     public void load() {
         ModelArtifact artifact = Sequences.artifact(model);
-        loaded = OnnxSequenceModel.load(artifact, InferenceOptions.cpu(threads));
+        loaded = OnnxSequenceModel.load(artifact, new InferenceOptions(threads, gpu));
         len = Sequences.length(seqLen, artifact);
         input = Sequences.fullRows(artifact, batch, len, 1);
     }

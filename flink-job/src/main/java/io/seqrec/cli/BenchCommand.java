@@ -90,7 +90,14 @@ final class BenchCommand {
         ModelArtifact artifact = ModelArtifact.load(probe.modelDir());
 
         List<Event> events = events(f, eventCount, seed, artifact);
-        RecommendOptions batched = RecommendOptions.from(probe);
+        RecommendOptions configured = RecommendOptions.from(probe);
+        RecommendOptions batched =
+                configured.withBatching(
+                        configured.batchSize(),
+                        configured.batchTimeoutMs(),
+                        BatchScorer.Padding.valueOf(
+                                f.string("padding", "bucketed").toUpperCase(Locale.ROOT)));
+        boolean baselines = Boolean.parseBoolean(f.string("baselines", "true"));
         RecommendOptions unbatched = batched.withBatching(1, 0, batched.padding());
         RecommendOptions naive = batched.withBatching(1, 0, BatchScorer.Padding.FULL);
         System.out.printf(
@@ -121,6 +128,10 @@ final class BenchCommand {
             phases.add(phase(1, "batched-max", 0, batched, raw, events, work));
             double half = phases.get(0).throughputEps() / 2;
             phases.add(phase(2, "batched-50%", half, batched, raw, events, work));
+            if (!baselines) {
+                printPhases(phases);
+                return allReceived(phases, events.size()) ? 0 : 1;
+            }
             phases.add(phase(3, "unbatched-max", 0, unbatched, raw, events, work));
             phases.add(phase(4, "unbatched-50%", half, unbatched, raw, events, work));
             phases.add(phase(5, "naive-max", 0, naive, raw, events, work));
@@ -131,23 +142,7 @@ final class BenchCommand {
         double bare = BareInference.eventsPerSecond(artifact, events, batched, probe.parallelism());
         System.out.printf(Locale.ROOT, "  %.1f events/s%n", bare);
 
-        System.out.println();
-        System.out.printf(
-                "%-15s %10s %10s %12s %9s %9s%n",
-                "phase", "offered/s", "received", "throughput/s", "p50 ms", "p99 ms");
-        for (Phase p : phases) {
-            System.out.printf(
-                    Locale.ROOT,
-                    "%-15s %10s %10d %12.1f %9.1f %9.1f%n",
-                    p.name(),
-                    p.offeredEps() == 0
-                            ? "max"
-                            : String.format(Locale.ROOT, "%.0f", p.offeredEps()),
-                    p.received(),
-                    p.throughputEps(),
-                    p.p50Ms(),
-                    p.p99Ms());
-        }
+        printPhases(phases);
         Phase max = phases.get(0);
         Phase at50 = phases.get(1);
         double unbatchedEps = phases.get(2).throughputEps();
@@ -168,12 +163,31 @@ final class BenchCommand {
                         max.throughputEps() / unbatchedEps,
                         naiveEps,
                         max.throughputEps() / naiveEps));
+        return allReceived(phases, events.size()) ? 0 : 1;
+    }
+
+    private static boolean allReceived(List<Phase> phases, int events) {
+        return phases.stream().allMatch(p -> p.received() >= events);
+    }
+
+    private static void printPhases(List<Phase> phases) {
+        System.out.println();
+        System.out.printf(
+                "%-15s %10s %10s %12s %9s %9s%n",
+                "phase", "offered/s", "received", "throughput/s", "p50 ms", "p99 ms");
         for (Phase p : phases) {
-            if (p.received() < events.size()) {
-                return 1;
-            }
+            System.out.printf(
+                    Locale.ROOT,
+                    "%-15s %10s %10d %12.1f %9.1f %9.1f%n",
+                    p.name(),
+                    p.offeredEps() == 0
+                            ? "max"
+                            : String.format(Locale.ROOT, "%.0f", p.offeredEps()),
+                    p.received(),
+                    p.throughputEps(),
+                    p.p50Ms(),
+                    p.p99Ms());
         }
-        return 0;
     }
 
     /**
