@@ -23,10 +23,16 @@ import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
  * job's padding policy, then selects the top-K without seen items, as the operator does.
  */
 final class BareInference {
+    private static final java.lang.management.ThreadMXBean THREADS =
+            java.lang.management.ManagementFactory.getThreadMXBean();
+
     private BareInference() {}
 
-    /** Events per second over all workers, after one warm-up pass over a few batches each. */
-    static double eventsPerSecond(
+    /** Events per second over all workers, and the workers' CPU time per event. */
+    record Result(double eventsPerSecond, double cpuMicrosPerEvent) {}
+
+    /** Runs every event once, after a warm-up pass over a few batches per worker. */
+    static Result run(
             ModelArtifact artifact,
             List<BenchCommand.Event> events,
             RecommendOptions options,
@@ -57,6 +63,7 @@ final class BareInference {
         CountDownLatch ready = new CountDownLatch(parallelism);
         CountDownLatch go = new CountDownLatch(1);
         long[] finished = new long[parallelism];
+        long[] cpu = new long[parallelism];
         AtomicReference<Throwable> failure = new AtomicReference<>();
         List<Thread> threads = new ArrayList<>();
         for (int w = 0; w < parallelism; w++) {
@@ -72,8 +79,10 @@ final class BareInference {
                                     run.warmUp();
                                     ready.countDown();
                                     go.await();
+                                    long cpuStart = THREADS.getCurrentThreadCpuTime();
                                     run.all();
                                     finished[worker] = System.nanoTime();
+                                    cpu[worker] = THREADS.getCurrentThreadCpuTime() - cpuStart;
                                 } catch (Throwable ex) {
                                     failure.compareAndSet(null, ex);
                                     ready.countDown();
@@ -96,7 +105,11 @@ final class BareInference {
         for (long f : finished) {
             end = Math.max(end, f);
         }
-        return events.size() / ((end - start) / 1e9);
+        long cpuTotal = 0;
+        for (long c : cpu) {
+            cpuTotal += c;
+        }
+        return new Result(events.size() / ((end - start) / 1e9), cpuTotal / 1e3 / events.size());
     }
 
     /** One worker: batches of its rows, in arrival order, scored and ranked like the operator. */

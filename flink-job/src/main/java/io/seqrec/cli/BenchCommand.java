@@ -73,7 +73,15 @@ final class BenchCommand {
             long received,
             double throughputEps,
             double p50Ms,
-            double p99Ms) {}
+            double p99Ms,
+            double cpuMicrosPerEvent) {}
+
+    /** CPU time of this whole process (job, broker, producer, consumer), in nanoseconds. */
+    static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean)
+                        java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
 
     int run(String[] args) throws Exception {
         Flags f =
@@ -139,8 +147,14 @@ final class BenchCommand {
             DemoCommand.deleteRecursively(work);
         }
         System.out.println("bare inference (no Kafka, no Flink), same sequences and batch policy");
-        double bare = BareInference.eventsPerSecond(artifact, events, batched, probe.parallelism());
-        System.out.printf(Locale.ROOT, "  %.1f events/s%n", bare);
+        BareInference.Result bareRun =
+                BareInference.run(artifact, events, batched, probe.parallelism());
+        double bare = bareRun.eventsPerSecond();
+        System.out.printf(
+                Locale.ROOT,
+                "  %.1f events/s, %.0f us CPU/event%n",
+                bare,
+                bareRun.cpuMicrosPerEvent());
 
         printPhases(phases);
         Phase max = phases.get(0);
@@ -173,12 +187,18 @@ final class BenchCommand {
     private static void printPhases(List<Phase> phases) {
         System.out.println();
         System.out.printf(
-                "%-15s %10s %10s %12s %9s %9s%n",
-                "phase", "offered/s", "received", "throughput/s", "p50 ms", "p99 ms");
+                "%-15s %10s %10s %12s %9s %9s %13s%n",
+                "phase",
+                "offered/s",
+                "received",
+                "throughput/s",
+                "p50 ms",
+                "p99 ms",
+                "CPU us/event");
         for (Phase p : phases) {
             System.out.printf(
                     Locale.ROOT,
-                    "%-15s %10s %10d %12.1f %9.1f %9.1f%n",
+                    "%-15s %10s %10d %12.1f %9.1f %9.1f %13.0f%n",
                     p.name(),
                     p.offeredEps() == 0
                             ? "max"
@@ -186,7 +206,8 @@ final class BenchCommand {
                     p.received(),
                     p.throughputEps(),
                     p.p50Ms(),
-                    p.p99Ms());
+                    p.p99Ms(),
+                    p.cpuMicrosPerEvent());
         }
     }
 
@@ -419,6 +440,7 @@ final class BenchCommand {
         consumer.start();
         // Let the consumer join its group before the first recommendation can appear.
         Thread.sleep(1000);
+        long cpuStart = processCpuNanos();
         try (EventSender sender =
                 new EventSender(
                         config.bootstrapServers(), new Properties(), config.inputTopic(), rate)) {
@@ -449,6 +471,7 @@ final class BenchCommand {
                 lastProgress = System.currentTimeMillis();
             }
         }
+        long cpu = processCpuNanos() - cpuStart;
         stop.set(true);
         consumer.join(5000);
         if (deadLetters.get() > 0) {
@@ -477,15 +500,18 @@ final class BenchCommand {
                         times.length,
                         throughput,
                         percentile(latencies, 0.50) / 1e6,
-                        percentile(latencies, 0.99) / 1e6);
+                        percentile(latencies, 0.99) / 1e6,
+                        times.length == 0 ? 0 : cpu / 1e3 / times.length);
         System.out.printf(
                 Locale.ROOT,
-                "  received %d/%d, %.1f events/s, latency p50 %.1f ms, p99 %.1f ms%n",
+                "  received %d/%d, %.1f events/s, latency p50 %.1f ms, p99 %.1f ms,"
+                        + " %.0f us CPU/event%n",
                 p.received(),
                 n,
                 p.throughputEps(),
                 p.p50Ms(),
-                p.p99Ms());
+                p.p99Ms(),
+                p.cpuMicrosPerEvent());
         return p;
     }
 
