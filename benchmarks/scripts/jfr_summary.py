@@ -6,7 +6,7 @@
 
 Java samples all count; native samples count only inside ONNX Runtime or RocksDB (elsewhere a
 thread in native code is mostly waiting on a socket or a lock). Each sample goes to the category
-of the topmost frame that matches one.
+of the topmost non-JDK frame that matches one (JDK frames count for their caller).
 """
 
 import argparse
@@ -61,11 +61,12 @@ def samples(path):
 
 
 def category(frames):
+    """The first non-JDK frame from the top decides (JDK code runs on behalf of its caller)."""
     for fr in frames:
-        for name, prefixes in CATEGORIES:
+        for name, prefixes in CATEGORIES[:-1]:
             if fr.startswith(prefixes):
                 return name
-    return "other"
+    return CATEGORIES[-1][0] if frames else "other"
 
 
 def main():
