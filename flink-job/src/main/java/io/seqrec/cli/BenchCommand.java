@@ -29,13 +29,8 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * {@code seqrec bench}: end-to-end throughput and latency on this machine, against the ceiling and
@@ -87,7 +82,16 @@ final class BenchCommand {
         Flags f =
                 new Flags(
                         args,
-                        Set.of("events", "source", "format", "users", "seed", "soak", "rate"));
+                        Set.of(
+                                "events",
+                                "source",
+                                "format",
+                                "users",
+                                "seed",
+                                "soak",
+                                "rate",
+                                "padding",
+                                "baselines"));
         long eventCount = f.longValue("events", 30_000, 100);
         long seed = f.longValue("seed", 42, Long.MIN_VALUE);
         Map<String, String> raw = new LinkedHashMap<>(f.rest());
@@ -398,7 +402,7 @@ final class BenchCommand {
         raw.put("transactional-id-prefix", "bench-" + number);
         raw.put("job-name", "seqrec-bench-" + name);
         JobConfig config = JobConfig.fromMap(raw);
-        createTopics(config);
+        DemoCommand.createTopics(config);
         System.out.printf(
                 Locale.ROOT,
                 "phase %s: %s events/s, batch %d, padding %s (%tT)%n",
@@ -522,17 +526,8 @@ final class BenchCommand {
             AtomicInteger count,
             AtomicInteger deadLetters,
             AtomicBoolean stop) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId() + "-consumer");
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(
-                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
-                ByteArrayDeserializer.class.getName());
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
-            c.subscribe(List.of(config.outputTopic(), config.dlqTopic()));
+        try (KafkaConsumer<byte[], byte[]> c =
+                DemoCommand.outputConsumer(config, config.groupId() + "-consumer")) {
             while (!stop.get()) {
                 for (ConsumerRecord<byte[], byte[]> record : c.poll(Duration.ofMillis(50))) {
                     long now = System.nanoTime();
@@ -581,19 +576,5 @@ final class BenchCommand {
         String key = "\"" + name + "\":\"";
         int at = json.indexOf(key) + key.length();
         return json.substring(at, json.indexOf('"', at));
-    }
-
-    private static void createTopics(JobConfig config) throws Exception {
-        Properties p = new Properties();
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-        try (Admin admin = Admin.create(p)) {
-            admin.createTopics(
-                            List.of(
-                                    new NewTopic(config.inputTopic(), PARTITIONS, (short) 1),
-                                    new NewTopic(config.outputTopic(), PARTITIONS, (short) 1),
-                                    new NewTopic(config.dlqTopic(), 1, (short) 1)))
-                    .all()
-                    .get();
-        }
     }
 }
