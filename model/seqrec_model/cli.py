@@ -12,7 +12,7 @@ from typing import Any, Dict, Optional, Sequence
 from seqrec_model import __version__
 from seqrec_model.config import LOSSES, NEGATIVE_SAMPLERS, ModelConfig, TrainConfig
 from seqrec_model.data import EVENT_TYPES, FORMATS, DataFormatError, InteractionData, leave_one_out
-from seqrec_model.data import item_counts, load
+from seqrec_model.data import item_counts, load, with_vocabulary
 from seqrec_model.evaluate import evaluate_model, evaluate_popularity, format_table, round_metrics
 from seqrec_model.export import export_artifact, export_random
 from seqrec_model.train import configure_threads, load_checkpoint, model_from_checkpoint, train
@@ -104,6 +104,8 @@ def _data_from_checkpoint(args: argparse.Namespace, ckpt: Dict[str, Any]) -> Int
     elif args.format is None:
         raise SystemExit("--data needs --format")
     data = _load_data(args)
+    if getattr(args, "held_out", False):
+        return with_vocabulary(data, ckpt["item_ids"])
     if list(data.item_ids) != list(ckpt["item_ids"]):
         raise SystemExit(
             f"{args.data}: item vocabulary differs from the checkpoint's "
@@ -249,6 +251,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--json", help="also write the metrics as JSON here")
+    p.add_argument(
+        "--held-out",
+        action="store_true",
+        help="--data holds users the model never saw: map its items to the model's vocabulary "
+        "(unknown items dropped) instead of requiring the same vocabulary",
+    )
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("export", help="export a checkpoint to a serving artifact directory")

@@ -419,3 +419,25 @@ def left_pad(sequences: Sequence[np.ndarray], length: int) -> np.ndarray:
         if len(tail):
             out[row, length - len(tail) :] = tail
     return out
+
+
+def with_vocabulary(data: InteractionData, item_ids: Sequence[str]) -> InteractionData:
+    """The same users re-indexed to another vocabulary (a trained model's): items the vocabulary
+    lacks are dropped from the sequences, as the streaming job keeps them out of the model input.
+    Used to evaluate a model on held-out users whose data built its own vocabulary."""
+    index = {item: i + 1 for i, item in enumerate(item_ids)}
+    own = data.item_ids
+    sequences = []
+    for seq in data.sequences:
+        kept = [index[own[x - 1]] for x in seq.tolist() if own[x - 1] in index]
+        sequences.append(np.asarray(kept, dtype=np.int64))
+    return InteractionData(
+        name=data.name,
+        format=data.format,
+        user_ids=list(data.user_ids),
+        item_ids=list(item_ids),
+        sequences=sequences,
+        skipped_lines=data.skipped_lines,
+        duplicate_events=data.duplicate_events,
+    )
+

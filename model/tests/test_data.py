@@ -17,6 +17,7 @@ from seqrec_model.data import (
     read_ml1m_sequences,
     read_movielens_csv,
     read_pairs,
+    with_vocabulary,
 )
 
 
@@ -241,3 +242,14 @@ def test_left_pad_and_counts() -> None:
     assert padded.tolist() == [[2, 3], [0, 4], [0, 0]]
     counts = item_counts([np.array([1, 2, 2]), np.array([3, 2])], 4)
     assert counts.tolist() == [0, 1, 3, 1, 0]
+
+
+def test_with_vocabulary_reindexes_and_drops_unknown_items(tmp_path: Path) -> None:
+    f = tmp_path / "pairs.txt"
+    f.write_text("u1 b\nu1 x\nu1 a\nu2 a\nu2 c\n", encoding="utf-8")
+    held_out = read_pairs(str(f))
+    mapped = with_vocabulary(held_out, ["a", "b", "c"])
+    assert mapped.item_ids == ["a", "b", "c"]
+    assert seqs(mapped) == {"u1": ["b", "a"], "u2": ["a", "c"]}
+    assert [s.tolist() for s in mapped.sequences] == [[2, 1], [1, 3]]
+

@@ -62,7 +62,7 @@ public final class CpuTimeBenchmarks {
                             () -> model.score(input, batch, len));
                 }
                 for (BatchScorer.Padding padding : BatchScorer.Padding.values()) {
-                    BatchScorer scorer = new BatchScorer(model, padding);
+                    BatchScorer scorer = new BatchScorer(model, artifact, padding);
                     int[][] rows = Sequences.mixedRows(artifact, 32, 2);
                     report(
                             impl,

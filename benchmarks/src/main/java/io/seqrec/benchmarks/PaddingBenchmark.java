@@ -50,7 +50,7 @@ public class PaddingBenchmark {
     public void load() {
         ModelArtifact artifact = Sequences.artifact(model);
         loaded = OnnxSequenceModel.load(artifact, InferenceOptions.cpu(1));
-        scorer = new BatchScorer(loaded, padding);
+        scorer = new BatchScorer(loaded, artifact, padding);
         rows = Sequences.mixedRows(artifact, batch, 2);
     }
 

@@ -124,7 +124,7 @@ final class BareInference {
         private final float[] topScore;
 
         Worker(OnnxSequenceModel model, RecommendOptions options, List<int[]> rows) {
-            this.scorer = new BatchScorer(model, options.padding());
+            this.scorer = new BatchScorer(model, model.artifact(), options.padding());
             this.options = options;
             this.rows = rows;
             this.width = model.artifact().numItems() + 1;

@@ -404,7 +404,12 @@ final class BenchCommand {
         raw.put("transactional-id-prefix", "bench-" + number);
         raw.put("job-name", "seqrec-bench-" + name);
         JobConfig config = JobConfig.fromMap(raw);
-        DemoCommand.createTopics(config);
+        Topics.create(
+                config.bootstrapServers(),
+                config.inputTopic(),
+                config.outputTopic(),
+                config.dlqTopic(),
+                PARTITIONS);
         System.out.printf(
                 Locale.ROOT,
                 "phase %s: %s events/s, batch %d, padding %s (%tT)%n",

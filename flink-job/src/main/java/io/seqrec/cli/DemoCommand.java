@@ -30,9 +30,6 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -75,7 +72,12 @@ final class DemoCommand {
             raw.putIfAbsent("checkpoint-dir", work.resolve("checkpoints").toUri().toString());
             Main.defaultModel(raw);
             JobConfig config = JobConfig.fromMap(raw);
-            createTopics(config);
+            Topics.create(
+                    config.bootstrapServers(),
+                    config.inputTopic(),
+                    config.outputTopic(),
+                    config.dlqTopic(),
+                    PARTITIONS);
             System.out.printf(
                     "seqrec demo: broker %s, %d events from %d users at %s events/s%n",
                     config.bootstrapServers(),
@@ -178,21 +180,6 @@ final class DemoCommand {
             Thread.sleep(100);
         }
         Thread.sleep(3000);
-    }
-
-    static void createTopics(JobConfig config) throws Exception {
-        Properties p = new Properties();
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-        try (Admin admin = Admin.create(p)) {
-            admin.createTopics(
-                            List.of(
-                                    new NewTopic(config.inputTopic(), PARTITIONS, (short) 1),
-                                    new NewTopic(config.outputTopic(), PARTITIONS, (short) 1)
-                                            .configs(Map.of("cleanup.policy", "compact")),
-                                    new NewTopic(config.dlqTopic(), 1, (short) 1)))
-                    .all()
-                    .get();
-        }
     }
 
     private static void consume(JobConfig config, Observed seen, AtomicBoolean stop) {

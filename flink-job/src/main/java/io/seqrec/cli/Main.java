@@ -2,6 +2,7 @@ package io.seqrec.cli;
 
 import io.seqrec.config.ConfigException;
 import io.seqrec.config.JobOptions;
+import io.seqrec.kafka.KafkaUnavailableException;
 import io.seqrec.model.ModelContractException;
 import java.util.Arrays;
 
@@ -37,12 +38,16 @@ public final class Main {
                             + " events-jsonl|ml-1m|movielens-csv|pairs]",
                     "            [--rate EPS] [--events N] [--users U] [--seed S]"
                             + " [--malformed-fraction F]",
-                    "            [--topic T] [--kafka-properties FILE]",
+                    "            [--topic T] [--kafka-properties FILE] [--every-user-once-first"
+                            + " true]",
                     "  generate  synthetic events as JSON lines: --out FILE [--users U] [--events"
                             + " N] [--seed S]",
                     "            [--items N] [--categories N] [--malformed-fraction F]",
                     "  tail      print recommendations: --bootstrap-servers HOST:PORT [--topic T]",
                     "            [--from earliest|latest] [--max N] [--kafka-properties FILE]",
+                    "  broker    a local single-node Kafka (KRaft) with the job's topics, until"
+                            + " Ctrl-C",
+                    "            [--partitions N] [--dir DIR] [--bootstrap-file FILE]",
                     "",
                     "job options (run, demo, bench):",
                     "");
@@ -63,7 +68,12 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        System.exit(run(args));
+        int status = run(args);
+        // A successful `run` returns normally: in application mode (Kubernetes operator, compose)
+        // main runs inside the JobManager, and exiting the JVM there would take the cluster down.
+        if (status != 0 || args.length == 0 || !args[0].equals("run")) {
+            System.exit(status);
+        }
     }
 
     /** Runs a command and returns the process exit status. */
@@ -94,6 +104,8 @@ public final class Main {
                     return GenerateCommand.run(rest);
                 case "tail":
                     return TailCommand.run(rest);
+                case "broker":
+                    return BrokerCommand.run(rest);
                 default:
                     throw new UsageException("unknown command '" + args[0] + "'");
             }
@@ -104,6 +116,9 @@ public final class Main {
         } catch (ModelContractException e) {
             System.err.println("seqrec " + args[0] + ": model refused: " + e.getMessage());
             return 3;
+        } catch (KafkaUnavailableException e) {
+            System.err.println("seqrec " + args[0] + ": " + e.getMessage());
+            return 4;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return 130;

@@ -38,6 +38,7 @@ final class ProduceCommand {
                                 "categories",
                                 "catalog-seed",
                                 "malformed-fraction",
+                                "every-user-once-first",
                                 "kafka-properties"));
         f.rejectRest();
         String bootstrap = f.required("bootstrap-servers");
@@ -65,8 +66,8 @@ final class ProduceCommand {
             throws InterruptedException {
         SyntheticBehaviorGenerator g =
                 new SyntheticBehaviorGenerator(
-                        GenerateCommand.generatorConfig(
-                                f, 1000, limit, System.currentTimeMillis()));
+                        GenerateCommand.generatorConfig(f, 1000, limit, System.currentTimeMillis()),
+                        Boolean.parseBoolean(f.string("every-user-once-first", "false")));
         long n = 0;
         while (g.hasNext()) {
             GeneratedRecord r = g.next();

@@ -3,9 +3,10 @@ package io.seqrec.event;
 /**
  * One validated behavior event, with where it came from.
  *
- * <p>{@code rawValue} keeps the record's original bytes so that an event rejected after parsing
- * (late, duplicate, failed inference) still reaches the dead-letter topic byte for byte. {@code
- * producedTs} is the Kafka record timestamp, the start of the event-to-recommendation latency.
+ * <p>{@code rawKey} and {@code rawValue} keep the record's original bytes so that an event rejected
+ * after parsing (late, duplicate, failed inference) still reaches the dead-letter topic byte for
+ * byte, key included. {@code producedTs} is the Kafka record timestamp, the start of the
+ * event-to-recommendation latency.
  */
 public record BehaviorEvent(
         String userId,
@@ -15,4 +16,5 @@ public record BehaviorEvent(
         String eventId,
         SourcePosition source,
         long producedTs,
+        byte[] rawKey,
         byte[] rawValue) {}

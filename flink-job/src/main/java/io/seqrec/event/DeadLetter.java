@@ -20,6 +20,11 @@ public record DeadLetter(
 
     public static DeadLetter of(BehaviorEvent event, DeadLetterReason reason, String detail) {
         return new DeadLetter(
-                reason, detail, event.source(), event.producedTs(), null, event.rawValue());
+                reason,
+                detail,
+                event.source(),
+                event.producedTs(),
+                event.rawKey(),
+                event.rawValue());
     }
 }

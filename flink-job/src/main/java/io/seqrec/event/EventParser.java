@@ -49,6 +49,14 @@ public final class EventParser implements Serializable {
                     "value is " + value.length + " bytes, limit " + maxRecordBytes);
         }
         checkUtf8(value);
+        if (value.length >= 3
+                && value[0] == (byte) 0xEF
+                && value[1] == (byte) 0xBB
+                && value[2] == (byte) 0xBF) {
+            // Jackson would skip it silently; RFC 8259 forbids sending one, so say so.
+            throw new InvalidRecordException(
+                    DeadLetterReason.INVALID_JSON, "value starts with a byte order mark");
+        }
 
         String userId = null;
         String itemId = null;
@@ -56,7 +64,13 @@ public final class EventParser implements Serializable {
         EventType eventType = null;
         long ts = 0;
         boolean hasTs = false;
-        try (JsonParser p = factory().createParser(value)) {
+        JsonParser p;
+        try {
+            p = factory().createParser(value);
+        } catch (IOException e) {
+            throw new InvalidRecordException(DeadLetterReason.INVALID_JSON, e.getMessage());
+        }
+        try (p) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw new InvalidRecordException(
                         DeadLetterReason.NOT_AN_OBJECT, "value is not a JSON object");
@@ -94,11 +108,17 @@ public final class EventParser implements Serializable {
                         DeadLetterReason.INVALID_JSON, "trailing content after the object");
             }
         } catch (StreamConstraintsException e) {
-            throw new InvalidRecordException(
-                    e.getMessage().contains("depth")
-                            ? DeadLetterReason.TOO_DEEPLY_NESTED
-                            : DeadLetterReason.FIELD_TOO_LONG,
-                    firstLine(e.getOriginalMessage()));
+            DeadLetterReason reason;
+            if (e.getMessage().contains("depth")) {
+                reason = DeadLetterReason.TOO_DEEPLY_NESTED;
+            } else if ("ts".equals(p.getParsingContext().getCurrentName())
+                    && e.getMessage().startsWith("Number")) {
+                // Jackson reads a scalar together with its field name: the context names its field.
+                reason = DeadLetterReason.INVALID_TIMESTAMP;
+            } else {
+                reason = DeadLetterReason.FIELD_TOO_LONG;
+            }
+            throw new InvalidRecordException(reason, firstLine(e.getOriginalMessage()));
         } catch (JsonParseException e) {
             DeadLetterReason reason =
                     e.getOriginalMessage().startsWith("Duplicate field")
@@ -140,6 +160,7 @@ public final class EventParser implements Serializable {
                 eventId,
                 record.source(),
                 record.timestamp(),
+                record.key(),
                 value);
     }
 
@@ -164,10 +185,25 @@ public final class EventParser implements Serializable {
         }
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
-            if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) {
+            if (Character.isHighSurrogate(c)
+                    && i + 1 < s.length()
+                    && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++; // a pair: one code point outside the BMP
+                continue;
+            }
+            // An escaped lone surrogate (U+D800 without its pair) is valid JSON but no character:
+            // it cannot be written back as UTF-8 (keys, output), so the id would change on the way
+            // out.
+            if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || Character.isSurrogate(c)) {
                 throw new InvalidRecordException(
                         DeadLetterReason.INVALID_CHARACTERS,
-                        field + " contains control character U+" + String.format("%04X", (int) c));
+                        field
+                                + " contains "
+                                + (Character.isSurrogate(c)
+                                        ? "unpaired surrogate"
+                                        : "control character")
+                                + " U+"
+                                + String.format("%04X", (int) c));
             }
         }
         return s;

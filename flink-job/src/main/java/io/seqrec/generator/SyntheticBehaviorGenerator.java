@@ -33,12 +33,23 @@ public final class SyntheticBehaviorGenerator implements Iterator<GeneratedRecor
     private final Catalog catalog;
     private final SplittableRandom random;
     private final UserSim[] users;
+    private final boolean everyUserOnceFirst;
     private long produced;
     private double clock;
     private long eventCounter;
 
     public SyntheticBehaviorGenerator(GeneratorConfig config) {
+        this(config, false);
+    }
+
+    /**
+     * @param everyUserOnceFirst the first {@code users} well-formed events visit every user once
+     *     (in a scrambled order), random users after that: a run of N events reaches N distinct
+     *     users (soak runs); otherwise every event picks a user at random
+     */
+    public SyntheticBehaviorGenerator(GeneratorConfig config, boolean everyUserOnceFirst) {
         this.config = config;
+        this.everyUserOnceFirst = everyUserOnceFirst;
         this.catalog = new Catalog(config.items(), config.categories(), config.catalogSeed());
         this.random = new SplittableRandom(config.seed());
         this.users = new UserSim[config.users()];
@@ -73,7 +84,10 @@ public final class SyntheticBehaviorGenerator implements Iterator<GeneratedRecor
         if (config.malformedFraction() > 0 && random.nextDouble() < config.malformedFraction()) {
             return Malformed.record(random, ts, produced);
         }
-        int u = random.nextInt(users.length);
+        int u =
+                everyUserOnceFirst && eventCounter < users.length
+                        ? scrambled(eventCounter, users.length)
+                        : random.nextInt(users.length);
         UserSim user = users[u];
         if (user == null) {
             user = users[u] = new UserSim(userId(config.seed(), u), catalog, random);
@@ -93,6 +107,19 @@ public final class SyntheticBehaviorGenerator implements Iterator<GeneratedRecor
                         + ts
                         + "}";
         return new GeneratedRecord(user.id, json, true);
+    }
+
+    /** A permutation of 0..n-1: i times a large prime coprime to n, modulo n. */
+    private static int scrambled(long i, int n) {
+        long step = 1_000_003L;
+        while (gcd(step, n) != 1) {
+            step += 2;
+        }
+        return (int) ((i * step) % n);
+    }
+
+    private static long gcd(long a, long b) {
+        return b == 0 ? a : gcd(b, a % b);
     }
 
     /** The catalog: category and series of every item, and popularity. */

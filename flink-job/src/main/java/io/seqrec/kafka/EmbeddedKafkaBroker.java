@@ -141,6 +141,15 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         return KraftNode.bootstrap(ports);
     }
 
+    /**
+     * {@code host:port} of the always-PLAINTEXT {@value #INTERNAL_LISTENER} listener: for
+     * administration (e.g. creating SCRAM credentials) and test clients when the client listener
+     * requires authentication.
+     */
+    public String internalBootstrapServers() {
+        return KraftNode.internalBootstrap(ports);
+    }
+
     /** The random cluster id the storage was formatted with. */
     public String clusterId() {
         return clusterId;

@@ -72,13 +72,30 @@ public final class KafkaConnectors {
         return sink(config, new RecommendationSerializer(config.outputTopic()), "rec");
     }
 
+    /**
+     * The dead-letter sink. It carries any record the input topic accepted, original bytes and
+     * headers, so its producer's {@code max.request.size} defaults to {@value
+     * #DEAD_LETTER_MAX_REQUEST_BYTES} bytes instead of Kafka's 1 MiB: with the default, one large
+     * input record failed the sink, and the replay after each restart failed it again.
+     */
     public static KafkaSink<DeadLetter> deadLetterSink(JobConfig config) {
-        return sink(config, new DeadLetterSerializer(config.dlqTopic()), "dlq");
+        Properties props = clientProperties(config);
+        props.putIfAbsent("max.request.size", Integer.toString(DEAD_LETTER_MAX_REQUEST_BYTES));
+        return sink(config, props, new DeadLetterSerializer(config.dlqTopic()), "dlq");
     }
+
+    static final int DEAD_LETTER_MAX_REQUEST_BYTES = 16 * 1024 * 1024;
 
     private static <T> KafkaSink<T> sink(
             JobConfig config, KafkaRecordSerializationSchema<T> serializer, String role) {
-        Properties props = clientProperties(config);
+        return sink(config, clientProperties(config), serializer, role);
+    }
+
+    private static <T> KafkaSink<T> sink(
+            JobConfig config,
+            Properties props,
+            KafkaRecordSerializationSchema<T> serializer,
+            String role) {
         props.putIfAbsent("linger.ms", "1");
         props.putIfAbsent("compression.type", "lz4");
         boolean exactlyOnce = config.deliveryGuarantee() == DeliveryGuarantee.EXACTLY_ONCE;

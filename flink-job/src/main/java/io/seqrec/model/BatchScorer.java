@@ -3,9 +3,9 @@ package io.seqrec.model;
 import java.util.Arrays;
 
 /**
- * Scores a batch of variable-length sequences with one {@link OnnxSequenceModel}, deciding how the
- * rows are padded and grouped into model calls. One instance per model (per subtask); not
- * thread-safe. Buffers are reused from batch to batch.
+ * Scores a batch of variable-length sequences with one {@link SequenceScorer} (the model of one
+ * subtask), deciding how the rows are padded and grouped into model calls. One instance per model
+ * (per subtask); not thread-safe. Buffers are reused from batch to batch.
  *
  * <p>The model right-aligns positions, so leading padding never changes a row's scores: every
  * {@link Padding} gives the same scores (within float rounding of a different summation order in
@@ -40,9 +40,10 @@ public final class BatchScorer {
     private static final double PER_POSITION_SQUARED = 0.0075;
     private static final double PER_CALL = 60;
 
-    private final OnnxSequenceModel model;
+    private final SequenceScorer model;
     private final Padding padding;
     private final int maxLen;
+    private final int width;
 
     private long[] input = new long[0];
     private Integer[] order = new Integer[0];
@@ -53,10 +54,12 @@ public final class BatchScorer {
     private int[] rowOffset = new int[0];
     private int groups;
 
-    public BatchScorer(OnnxSequenceModel model, Padding padding) {
+    /** Scores with {@code model}, which serves {@code artifact} (for max_len and num_items). */
+    public BatchScorer(SequenceScorer model, ModelArtifact artifact, Padding padding) {
         this.model = model;
         this.padding = padding;
-        this.maxLen = model.artifact().maxLen();
+        this.maxLen = artifact.maxLen();
+        this.width = artifact.numItems() + 1;
     }
 
     /**
@@ -132,7 +135,6 @@ public final class BatchScorer {
         }
         float[] scores = model.score(input, count, len);
         groupScores[g] = scores;
-        int width = model.artifact().numItems() + 1;
         for (int k = 0; k < count; k++) {
             rowGroup[order[from + k]] = g;
             rowOffset[order[from + k]] = k * width;

@@ -14,6 +14,12 @@ import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.NoopTranslator;
 import ai.djl.translate.TranslateException;
 import ai.djl.util.PairList;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import ai.onnxruntime.ValueInfo;
 import java.io.IOException;
 import java.nio.LongBuffer;
 
@@ -26,7 +32,7 @@ import java.nio.LongBuffer;
  * input and output the metadata promises, and runs one probe inference, so a broken model is
  * refused at start-up rather than on the first event.
  */
-public final class OnnxSequenceModel implements AutoCloseable {
+public final class OnnxSequenceModel implements SequenceScorer {
     static {
         // DJL reports usage to a remote endpoint unless told not to (STACK.md).
         System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
@@ -111,16 +117,51 @@ public final class OnnxSequenceModel implements AutoCloseable {
                             + artifact.inputName()
                             + "'");
         }
-        Shape shape = inputs.get(0).getValue();
-        if (shape != null && shape.dimension() != 2) {
+        checkInputTensor(artifact);
+    }
+
+    /**
+     * DJL reports the graph's input names only (no shapes), so the element type and rank come from
+     * an ONNX Runtime session of its own, in the environment DJL has created already (STACK.md).
+     */
+    private static void checkInputTensor(ModelArtifact artifact) {
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            options.setIntraOpNumThreads(1);
+            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
+            try (OrtSession session =
+                    OrtEnvironment.getEnvironment()
+                            .createSession(artifact.modelFile().toString(), options)) {
+                ValueInfo info = session.getInputInfo().get(artifact.inputName()).getInfo();
+                if (!(info instanceof TensorInfo tensor)
+                        || tensor.type != OnnxJavaType.INT64
+                        || tensor.getShape().length != 2) {
+                    throw new ModelContractException(
+                            artifact.modelFile()
+                                    + ": input '"
+                                    + artifact.inputName()
+                                    + "' is "
+                                    + describe(info)
+                                    + ", expected an int64 tensor [batch, seq_len]");
+                }
+            }
+        } catch (OrtException e) {
             throw new ModelContractException(
                     artifact.modelFile()
-                            + ": input '"
-                            + artifact.inputName()
-                            + "' has shape "
-                            + shape
-                            + ", expected [batch, seq_len]");
+                            + ": ONNX Runtime cannot describe its inputs: "
+                            + e.getMessage(),
+                    e);
         }
+    }
+
+    private static String describe(ValueInfo info) {
+        if (info instanceof TensorInfo tensor) {
+            // -1 marks a dynamic dimension
+            return "a tensor of "
+                    + tensor.type.name().toLowerCase(java.util.Locale.ROOT)
+                    + ", shape "
+                    + java.util.Arrays.toString(tensor.getShape());
+        }
+        return "not a tensor (" + info + ")";
     }
 
     /** One inference on a single short sequence: the output must be [1, num_items + 1]. */
@@ -144,12 +185,7 @@ public final class OnnxSequenceModel implements AutoCloseable {
         }
     }
 
-    /**
-     * Scores a batch.
-     *
-     * @param input {@code batch * seqLen} item indices, row-major, each row left-padded with 0
-     * @return {@code batch * (num_items + 1)} scores, row-major; column 0 is padding
-     */
+    @Override
     public float[] score(long[] input, int batch, int seqLen) {
         if (input.length < batch * seqLen || seqLen < 1 || seqLen > artifact.maxLen()) {
             throw new IllegalArgumentException(
@@ -206,8 +242,8 @@ public final class OnnxSequenceModel implements AutoCloseable {
         while (t.getCause() != null && t.getCause() != t) {
             t = t.getCause();
         }
-        return t == e
-                ? String.valueOf(e.getMessage())
-                : e.getMessage() + " (" + t.getMessage() + ")";
+        String top = String.valueOf(e.getMessage());
+        String root = String.valueOf(t.getMessage());
+        return t == e || top.contains(root) ? top : top + " (" + root + ")";
     }
 }

@@ -11,7 +11,9 @@ import io.seqrec.model.BatchScorer;
 import io.seqrec.model.InferenceOptions;
 import io.seqrec.model.ModelArtifact;
 import io.seqrec.model.OnnxSequenceModel;
+import io.seqrec.model.SequenceScorer;
 import io.seqrec.model.TopK;
+import java.io.Serializable;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -44,6 +46,12 @@ import org.slf4j.LoggerFactory;
  * failed inference). Per user, recommendations are emitted in input order with {@code seq}
  * increasing by one.
  *
+ * <p><b>Inference failures.</b> If the model throws on a batch, nothing of that batch is applied or
+ * emitted; its events are then processed again one at a time, so only the events the model fails on
+ * by themselves go to the dead-letter topic ({@code inference_failed}) and the others are answered
+ * as usual. A dead-lettered event leaves its user's state as if it had never arrived. The operator
+ * keeps running: the next batch is scored normally.
+ *
  * <p><b>Batching and checkpoints.</b> Events wait in a buffer until {@code batchSize} are there,
  * {@code batchTimeout} has passed since the first, a checkpoint barrier is about to be emitted
  * ({@link #prepareSnapshotPreBarrier}), or the input ends. The buffer is therefore always empty
@@ -67,8 +75,9 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     static final String STATE_NAME = "user-state";
 
     private final RecommendOptions options;
+    private final ModelLoader modelLoader;
 
-    private transient OnnxSequenceModel model;
+    private transient SequenceScorer model;
     private transient BatchScorer scorer;
     private transient int[][] rows;
     private transient ModelArtifact artifact;
@@ -99,16 +108,28 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         }
     }
 
+    /** Loads the model a subtask scores with; {@link OnnxSequenceModel#load} in the job. */
+    @FunctionalInterface
+    interface ModelLoader extends Serializable {
+        SequenceScorer load(ModelArtifact artifact, InferenceOptions options);
+    }
+
     public RecommendOperator(RecommendOptions options) {
+        this(options, OnnxSequenceModel::load);
+    }
+
+    /** With another model loader: tests wrap the real model to inject faults. */
+    RecommendOperator(RecommendOptions options, ModelLoader modelLoader) {
         this.options = options;
+        this.modelLoader = modelLoader;
     }
 
     @Override
     public void open() throws Exception {
         super.open();
         artifact = ModelArtifact.load(Path.of(options.modelDir()));
-        model = OnnxSequenceModel.load(artifact, inferenceOptions());
-        scorer = new BatchScorer(model, options.padding());
+        model = modelLoader.load(artifact, inferenceOptions());
+        scorer = new BatchScorer(model, artifact, options.padding());
         rows = new int[options.batchSize()][];
 
         ValueStateDescriptor<UserState> descriptor =
@@ -221,10 +242,48 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         List<Pending> batch = pending;
         pending = new ArrayList<>(options.batchSize());
 
-        // Pass 1: apply each event to its user's state (read once per user per batch).
+        RuntimeException failure = process(batch);
+        if (failure == null) {
+            return;
+        }
+        if (batch.size() == 1) {
+            LOG.error("Inference failed; the event goes to the dead-letter topic", failure);
+            deadLetter(batch.get(0).event, DeadLetterReason.INFERENCE_FAILED, describe(failure));
+            return;
+        }
+        // One bad request must not take the other users of its batch down with it.
+        LOG.warn(
+                "Inference failed for a batch of {}; scoring its events one at a time",
+                batch.size(),
+                failure);
+        for (Pending p : batch) {
+            RuntimeException alone = process(List.of(p));
+            if (alone != null) {
+                LOG.error(
+                        "Inference failed for event {} of user {}; it goes to the dead-letter"
+                                + " topic: {}",
+                        p.event.eventId(),
+                        p.userId,
+                        describe(alone));
+                deadLetter(p.event, DeadLetterReason.INFERENCE_FAILED, describe(alone));
+            }
+        }
+    }
+
+    /**
+     * Applies, scores and emits one batch. If inference fails, nothing is emitted or written (no
+     * state, no dead letters) and the failure is returned, so the batch can be processed again.
+     */
+    private RuntimeException process(List<Pending> batch) throws Exception {
+        // Pass 1: apply each event to its user's state (read once per user per batch). Late and
+        // duplicate events are only collected: they are final once the batch has been scored.
         Map<String, UserState> states = new HashMap<>();
+        List<DeadLetter> rejected = new ArrayList<>();
         int requests = 0;
         for (Pending p : batch) {
+            p.accepted = false;
+            p.target = 0;
+            p.row = null;
             UserState st = states.get(p.userId);
             if (st == null) {
                 setCurrentKey(p.userId);
@@ -246,16 +305,19 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                             options.dedupeWindow());
             switch (applied) {
                 case LATE:
-                    deadLetter(
-                            e,
-                            DeadLetterReason.LATE,
-                            "older than the user's newest event by more than the allowed lateness");
+                    rejected.add(
+                            DeadLetter.of(
+                                    e,
+                                    DeadLetterReason.LATE,
+                                    "older than the user's newest event by more than the allowed"
+                                            + " lateness"));
                     continue;
                 case DUPLICATE:
-                    deadLetter(
-                            e,
-                            DeadLetterReason.DUPLICATE_EVENT_ID,
-                            "event_id already applied for this user");
+                    rejected.add(
+                            DeadLetter.of(
+                                    e,
+                                    DeadLetterReason.DUPLICATE_EVENT_ID,
+                                    "event_id already applied for this user"));
                     continue;
                 case APPENDED:
                     p.target = index;
@@ -271,7 +333,8 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         }
         if (requests == 0) {
             writeStates(states);
-            return;
+            emit(rejected);
+            return null;
         }
 
         // Inference on the batch, grouped by sequence length (BatchScorer.Padding).
@@ -288,19 +351,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         try {
             scorer.score(rows, requests);
         } catch (RuntimeException ex) {
-            LOG.error(
-                    "Inference failed for a batch of {}; its events go to the dead-letter topic",
-                    requests,
-                    ex);
-            for (Pending p : batch) {
-                if (p.accepted) {
-                    deadLetter(
-                            p.event,
-                            DeadLetterReason.INFERENCE_FAILED,
-                            String.valueOf(ex.getMessage()));
-                }
-            }
-            return; // state stays as it was: these events were not applied
+            return ex; // state stays as it was: none of these events was applied
         }
         inferenceMicros.update((System.nanoTime() - started) / 1000);
         batchSizes.update(requests);
@@ -356,6 +407,19 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
             }
         }
         writeStates(states);
+        emit(rejected);
+        return null;
+    }
+
+    private void emit(List<DeadLetter> rejected) {
+        for (DeadLetter d : rejected) {
+            deadLettered.get(d.reason()).inc();
+            output.collect(DEAD_LETTERS, new StreamRecord<>(d, d.timestamp()));
+        }
+    }
+
+    private static String describe(RuntimeException e) {
+        return e.getClass().getSimpleName() + ": " + e.getMessage();
     }
 
     private void writeStates(Map<String, UserState> states) throws Exception {
@@ -366,8 +430,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     }
 
     private void deadLetter(BehaviorEvent e, DeadLetterReason reason, String detail) {
-        deadLettered.get(reason).inc();
-        output.collect(DEAD_LETTERS, new StreamRecord<>(DeadLetter.of(e, reason, detail), e.ts()));
+        emit(List.of(DeadLetter.of(e, reason, detail)));
     }
 
     @Override

@@ -81,6 +81,19 @@ class EventParserTest {
                         "{\"user_id\":\"a\\u0000b\"," + ok + "}",
                         DeadLetterReason.INVALID_CHARACTERS),
                 Arguments.of(
+                        "{\"user_id\":\"a\\ud800b\"," + ok + "}",
+                        DeadLetterReason.INVALID_CHARACTERS),
+                Arguments.of(
+                        "{\"user_id\":\"a\\udc00\\ud800\"," + ok + "}",
+                        DeadLetterReason.INVALID_CHARACTERS),
+                Arguments.of("\uFEFF{\"user_id\":\"u\"," + ok + "}", DeadLetterReason.INVALID_JSON),
+                Arguments.of(
+                        "{\"user_id\":\"u\",\"item_id\":\"i\",\"ts\":" + "9".repeat(40) + "}",
+                        DeadLetterReason.INVALID_TIMESTAMP),
+                Arguments.of(
+                        "{\"user_id\":\"u\"," + ok + ",\"other\":" + "9".repeat(40) + "}",
+                        DeadLetterReason.FIELD_TOO_LONG),
+                Arguments.of(
                         "{\"user_id\":\"u\",\"user_id\":\"v\"," + ok + "}",
                         DeadLetterReason.DUPLICATE_FIELD),
                 Arguments.of(
@@ -133,6 +146,13 @@ class EventParserTest {
 
     @Test
     void acceptsMultiByteUtf8Ids() throws Exception {
+        // also as JSON escapes: a surrogate pair is one character, not two unpaired ones
+        assertThat(
+                        parser.parse(
+                                        record(
+                                                "{\"user_id\":\"\\ud83d\\ude00\",\"item_id\":\"i\",\"ts\":5}"))
+                                .userId())
+                .isEqualTo("😀");
         BehaviorEvent e =
                 parser.parse(record("{\"user_id\":\"ユーザー😀\",\"item_id\":\"é\",\"ts\":5}"));
         assertThat(e.userId()).isEqualTo("ユーザー😀");

@@ -33,6 +33,20 @@ class SyntheticBehaviorGeneratorTest {
     }
 
     @Test
+    void everyUserOnceFirstReachesAllUsersInTheFirstPass() {
+        GeneratorConfig c = GeneratorConfig.defaults(10_000, 10_000, 5);
+        List<GeneratedRecord> out = new ArrayList<>();
+        new SyntheticBehaviorGenerator(c, true).forEachRemaining(out::add);
+        Set<String> users = new HashSet<>();
+        out.forEach(r -> users.add(r.key()));
+        assertThat(users).hasSize(10_000);
+        // At random, 10,000 draws reach only about 63 % of 10,000 users.
+        Set<String> random = new HashSet<>();
+        generate(c).forEach(r -> random.add(r.key()));
+        assertThat(random.size()).isBetween(6_000, 6_700);
+    }
+
+    @Test
     void differentUserSeedsShareTheCatalog() {
         Set<String> a = items(generate(GeneratorConfig.defaults(200, 20_000, 1)));
         Set<String> b = items(generate(GeneratorConfig.defaults(200, 20_000, 2)));

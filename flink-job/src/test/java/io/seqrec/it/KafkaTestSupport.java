@@ -12,6 +12,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
@@ -65,6 +66,32 @@ public final class KafkaTestSupport {
             for (java.util.concurrent.Future<?> f : acks) {
                 f.get();
             }
+        }
+    }
+
+    /**
+     * Sends records as they are (keys, values, partitions, timestamps, any bytes; a record may be
+     * up to 4 MiB), waiting for every ack, and returns where each one was written, in order.
+     */
+    public static List<RecordMetadata> produceRecords(
+            String bootstrap, List<ProducerRecord<byte[], byte[]>> records) throws Exception {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, Integer.toString(4 * 1024 * 1024));
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+            List<java.util.concurrent.Future<RecordMetadata>> acks = new ArrayList<>();
+            for (ProducerRecord<byte[], byte[]> r : records) {
+                acks.add(producer.send(r));
+            }
+            List<RecordMetadata> written = new ArrayList<>();
+            for (java.util.concurrent.Future<RecordMetadata> f : acks) {
+                written.add(f.get());
+            }
+            return written;
         }
     }
 

@@ -6,7 +6,6 @@ import io.seqrec.TestPaths;
 import io.seqrec.event.Recommendation;
 import io.seqrec.event.RecommendationCodec;
 import io.seqrec.kafka.EmbeddedKafkaBroker;
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -44,30 +43,11 @@ class PackagedJarSmokeITCase {
     }
 
     private static ProcessBuilder seqrec(Path log, String... args) throws Exception {
-        String jar = System.getProperty("seqrec.job.jar");
-        Path target = Path.of(jar).getParent();
-        String classpath =
-                String.join(
-                        File.pathSeparator,
-                        jar,
-                        Files.readString(target.resolve("provided.classpath")).trim(),
-                        Files.readString(target.resolve("runtime.classpath")).trim());
-        Path processTmp = Files.createDirectories(tmp.resolve("proc-tmp-" + System.nanoTime()));
-        List<String> command =
-                new ArrayList<>(
-                        List.of(
-                                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                                "-Xmx1g",
-                                "-Djava.io.tmpdir=" + processTmp,
-                                "-Dai.djl.offline=true",
-                                "-Dlog4j.configurationFile="
-                                        + TestPaths.repoRoot()
-                                                .resolve("flink-job/conf/log4j2-cli.properties"),
-                                "-cp",
-                                classpath,
-                                "io.seqrec.cli.Main"));
-        command.addAll(List.of(args));
-        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        return PackagedJar.seqrec(
+                log,
+                TestPaths.repoRoot().resolve("flink-job/conf/log4j2-cli.properties"),
+                tmp,
+                args);
     }
 
     @Test

@@ -54,7 +54,7 @@ class BatchScorerTest {
     @Test
     void everyPaddingReproducesTheReferenceScoresOfEveryRow() {
         for (BatchScorer.Padding padding : BatchScorer.Padding.values()) {
-            BatchScorer scorer = new BatchScorer(model, padding);
+            BatchScorer scorer = new BatchScorer(model, artifact, padding);
             for (int round = 0; round < 2; round++) { // buffers reused on the second round
                 scorer.score(rows, rows.length);
                 for (int r = 0; r < rows.length; r++) {
@@ -73,7 +73,7 @@ class BatchScorerTest {
 
     @Test
     void bucketingSplitsMixedLengthsAndKeepsUniformBatchesWhole() {
-        BatchScorer scorer = new BatchScorer(model, BatchScorer.Padding.BUCKETED);
+        BatchScorer scorer = new BatchScorer(model, artifact, BatchScorer.Padding.BUCKETED);
         int[][] mixed = new int[32][];
         for (int r = 0; r < mixed.length; r++) {
             mixed[r] = r < 28 ? new int[] {1, 2} : new int[artifact.maxLen()];
@@ -87,7 +87,7 @@ class BatchScorerTest {
         scorer.score(uniform, uniform.length);
         assertThat(scorer.calls()).isEqualTo(1);
 
-        BatchScorer longest = new BatchScorer(model, BatchScorer.Padding.LONGEST);
+        BatchScorer longest = new BatchScorer(model, artifact, BatchScorer.Padding.LONGEST);
         longest.score(mixed, mixed.length);
         assertThat(longest.calls()).isEqualTo(1);
     }

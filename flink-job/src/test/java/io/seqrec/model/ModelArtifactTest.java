@@ -143,4 +143,91 @@ class ModelArtifactTest {
                 .hasMessageContaining("model.onnx")
                 .hasMessageContaining("num_items + 1 = " + (n + 1));
     }
+
+    @Test
+    void refusesMissingItemsFile() throws IOException {
+        Path dir = copyOfDefault();
+        Files.delete(dir.resolve("items.txt"));
+        assertThatThrownBy(() -> ModelArtifact.load(dir))
+                .isInstanceOf(ModelContractException.class)
+                .hasMessageContaining("items.txt")
+                .hasMessageContaining("cannot read");
+    }
+
+    @Test
+    void refusesMoreItemsThanMetadataDeclares() throws IOException {
+        Path dir = copyOfDefault();
+        List<String> items =
+                new java.util.ArrayList<>(Files.readAllLines(dir.resolve("items.txt")));
+        int declared = items.size();
+        items.add("one-too-many");
+        Files.write(dir.resolve("items.txt"), items);
+        assertThatThrownBy(() -> ModelArtifact.load(dir))
+                .hasMessageContaining("items.txt")
+                .hasMessageContaining("has " + (declared + 1) + " items")
+                .hasMessageContaining("metadata.json says num_items=" + declared);
+    }
+
+    @Test
+    void refusesEmptyModelFile() throws IOException {
+        Path dir = copyOfDefault();
+        Files.write(dir.resolve("model.onnx"), new byte[0]);
+        assertThatThrownBy(() -> ModelArtifact.load(dir))
+                .isInstanceOf(ModelContractException.class)
+                .hasMessageContaining("model.onnx: missing or empty");
+    }
+
+    @Test
+    void refusesTruncatedOnnxFileAtLoad() throws IOException {
+        Path dir = copyOfDefault();
+        byte[] onnx = Files.readAllBytes(dir.resolve("model.onnx"));
+        Files.write(dir.resolve("model.onnx"), java.util.Arrays.copyOf(onnx, onnx.length / 2));
+        ModelArtifact a = ModelArtifact.load(dir);
+        assertThatThrownBy(() -> OnnxSequenceModel.load(a, InferenceOptions.cpu(1)))
+                .isInstanceOf(ModelContractException.class)
+                .hasMessageContaining("model.onnx")
+                .hasMessageContaining("ONNX Runtime cannot load it");
+    }
+
+    @Test
+    void refusesMetadataDeclaringAnInputOfWrongRank() throws IOException {
+        Path dir = copyOfDefault();
+        editMetadata(
+                dir,
+                m ->
+                        ((com.fasterxml.jackson.databind.node.ArrayNode)
+                                        m.withArray("inputs").get(0).get("shape"))
+                                .add("features"));
+        assertThatThrownBy(() -> ModelArtifact.load(dir))
+                .isInstanceOf(ModelContractException.class)
+                .hasMessageContaining("metadata.json")
+                .hasMessageContaining("input item_seq must have shape [batch, seq_len]");
+    }
+
+    @Test
+    void refusesGraphWhoseInputHasWrongRank() throws IOException {
+        Path dir = copyOfDefault();
+        Files.write(
+                dir.resolve("model.onnx"),
+                OnnxGraphs.identity("item_seq", OnnxGraphs.INT64, "batch", "seq_len", "features"));
+        ModelArtifact a = ModelArtifact.load(dir);
+        assertThatThrownBy(() -> OnnxSequenceModel.load(a, InferenceOptions.cpu(1)))
+                .isInstanceOf(ModelContractException.class)
+                .hasMessageContaining("model.onnx")
+                .hasMessageContaining("input 'item_seq' is a tensor of int64, shape [-1, -1, -1]")
+                .hasMessageContaining("expected an int64 tensor [batch, seq_len]");
+    }
+
+    @Test
+    void refusesGraphWhoseInputIsNotInt64() throws IOException {
+        Path dir = copyOfDefault();
+        Files.write(
+                dir.resolve("model.onnx"),
+                OnnxGraphs.identity("item_seq", OnnxGraphs.FLOAT, "batch", "seq_len"));
+        ModelArtifact a = ModelArtifact.load(dir);
+        assertThatThrownBy(() -> OnnxSequenceModel.load(a, InferenceOptions.cpu(1)))
+                .isInstanceOf(ModelContractException.class)
+                .hasMessageContaining("model.onnx")
+                .hasMessageContaining("input 'item_seq' is a tensor of float, shape [-1, -1]");
+    }
 }

@@ -28,6 +28,7 @@ final class Events {
                 eventId,
                 new SourcePosition("behavior-events", 0, offsetMs),
                 T0 + offsetMs,
+                user.getBytes(StandardCharsets.UTF_8),
                 json.getBytes(StandardCharsets.UTF_8));
     }
 }

@@ -10,7 +10,10 @@ import io.seqrec.event.DeadLetter;
 import io.seqrec.event.DeadLetterReason;
 import io.seqrec.event.Recommendation;
 import io.seqrec.model.BatchScorer;
+import io.seqrec.model.InferenceOptions;
 import io.seqrec.model.ModelArtifact;
+import io.seqrec.model.OnnxSequenceModel;
+import io.seqrec.model.SequenceScorer;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -52,9 +55,14 @@ class RecommendOperatorTest {
 
     private KeyedOneInputStreamOperatorTestHarness<String, BehaviorEvent, Recommendation> open(
             RecommendOptions options, OperatorSubtaskState restoreFrom) throws Exception {
+        return open(new RecommendOperator(options), restoreFrom);
+    }
+
+    private KeyedOneInputStreamOperatorTestHarness<String, BehaviorEvent, Recommendation> open(
+            RecommendOperator operator, OperatorSubtaskState restoreFrom) throws Exception {
         harness =
                 new KeyedOneInputStreamOperatorTestHarness<>(
-                        new RecommendOperator(options), BehaviorEvent::userId, Types.STRING);
+                        operator, BehaviorEvent::userId, Types.STRING);
         if (restoreFrom != null) {
             harness.initializeState(restoreFrom);
         }
@@ -207,5 +215,91 @@ class RecommendOperatorTest {
         push(event("u4", item(4), 30, "e5"));
         // incremental cleanup runs as records pass: u2's expired entry is removed, not just hidden
         assertThat(harness.numKeyedStateEntries()).isEqualTo(3);
+    }
+
+    /**
+     * The real model, except that it throws on any batch holding the marked item, as ONNX Runtime
+     * does on a bad request or a device fault.
+     */
+    private static final class FailsOnItem implements SequenceScorer {
+        private final OnnxSequenceModel model;
+        private final int markedItem;
+
+        FailsOnItem(ModelArtifact artifact, InferenceOptions options, int markedItem) {
+            this.model = OnnxSequenceModel.load(artifact, options);
+            this.markedItem = markedItem;
+        }
+
+        @Override
+        public float[] score(long[] input, int batch, int seqLen) {
+            for (int i = 0; i < batch * seqLen; i++) {
+                if (input[i] == markedItem) {
+                    throw new IllegalStateException("injected: ORT failed on item " + markedItem);
+                }
+            }
+            return model.score(input, batch, seqLen);
+        }
+
+        @Override
+        public void close() {
+            model.close();
+        }
+    }
+
+    @Test
+    void inferenceFailureDeadLettersOnlyTheAffectedEventAndTheNextBatchSucceeds() throws Exception {
+        int marked = 7;
+        open(
+                new RecommendOperator(
+                        options(5, 60_000, true),
+                        (artifact, inference) -> new FailsOnItem(artifact, inference, marked)),
+                null);
+        List<BehaviorEvent> in =
+                List.of(
+                        event("u1", item(1), 0, "e1"),
+                        event("u2", item(marked), 0, "e2"),
+                        event("u1", item(1), 0, "e1"), // redelivered
+                        event("u3", item(2), 0, "e3"),
+                        event("u2", item(3), 10, "e4"));
+        for (BehaviorEvent e : in) {
+            push(e);
+        }
+        // The batch failed as a whole; its events were scored again one by one, so only the event
+        // the model fails on is lost, and the duplicate is dead-lettered once, not twice.
+        assertThat(output()).extracting(Recommendation::eventId).containsExactly("e1", "e3", "e4");
+        assertThat(deadLetters())
+                .extracting(d -> d.reason() + " " + new String(d.value()))
+                .containsExactlyInAnyOrder(
+                        "INFERENCE_FAILED " + new String(in.get(1).rawValue()),
+                        "DUPLICATE_EVENT_ID " + new String(in.get(2).rawValue()));
+        DeadLetter failed =
+                deadLetters().stream()
+                        .filter(d -> d.reason() == DeadLetterReason.INFERENCE_FAILED)
+                        .findFirst()
+                        .orElseThrow();
+        assertThat(failed.detail()).contains("injected: ORT failed on item " + marked);
+        assertThat(failed.key()).isEqualTo("u2".getBytes());
+        assertThat(failed.source()).isEqualTo(in.get(1).source());
+        // u2's failed event left no trace: e4 is u2's first recommendation, without the marked item
+        Recommendation e4 = output().get(2);
+        assertThat(e4.seq()).isEqualTo(1);
+
+        // The operator keeps going: the next batch is scored as usual.
+        List<BehaviorEvent> next =
+                List.of(
+                        event("u1", item(4), 20, "e5"),
+                        event("u2", item(5), 20, "e6"),
+                        event("u3", item(6), 20, "e7"),
+                        event("u4", item(8), 20, "e8"),
+                        event("u5", item(9), 20, "e9"));
+        for (BehaviorEvent e : next) {
+            push(e);
+        }
+        assertThat(output())
+                .extracting(Recommendation::eventId)
+                .containsExactly("e1", "e3", "e4", "e5", "e6", "e7", "e8", "e9");
+        assertThat(output().get(4).seq()).isEqualTo(2); // u1: e1, then e5
+        // Counts balance: every event in left once, as a recommendation or a dead letter.
+        assertThat(output().size() + deadLetters().size()).isEqualTo(in.size() + next.size());
     }
 }

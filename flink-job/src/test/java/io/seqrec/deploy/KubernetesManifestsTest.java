@@ -1,0 +1,558 @@
+package io.seqrec.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.PodTemplateSpec;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.openshift.api.model.monitoring.v1.PodMonitor;
+import io.seqrec.cli.CliContract;
+import io.seqrec.config.JobConfig;
+import io.strimzi.api.kafka.model.kafka.Kafka;
+import io.strimzi.api.kafka.model.nodepool.KafkaNodePool;
+import io.strimzi.api.kafka.model.topic.KafkaTopic;
+import io.strimzi.api.kafka.model.user.KafkaUser;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * k8s/ as the cluster would receive it: each overlay built (the kustomize subset in {@link
+ * Kustomize}) and every object validated against its real schema or API type, and the pieces
+ * checked against each other and against the job, the CLI and the images.
+ */
+class KubernetesManifestsTest {
+    private static final String CRD = "META-INF/fabric8/flinkdeployments.flink.apache.org-v1.yml";
+
+    /**
+     * The only change made to the operator-api 1.10.0 schema: its flinkVersion enum ends at v1_20
+     * (the newest Maven Central serves here); Flink 2.x deployments need an operator that accepts
+     * v2_x, which k8s/README.md installs.
+     */
+    private static final List<String> NEWER_FLINK_VERSIONS = List.of("v2_0", "v2_1", "v2_2");
+
+    private static JsonNode flinkDeploymentSchema;
+    private static FlinkConfigKeys flinkKeys;
+    private static Map<String, List<ObjectNode>> overlays;
+
+    @TempDir static Path tmp;
+
+    @BeforeAll
+    static void load() throws Exception {
+        try (InputStream in =
+                KubernetesManifestsTest.class.getClassLoader().getResourceAsStream(CRD)) {
+            JsonNode crd = Manifests.YAML.readTree(in);
+            for (JsonNode version : crd.path("spec").path("versions")) {
+                if (version.path("name").asText().equals("v1beta1")) {
+                    flinkDeploymentSchema = version.path("schema").path("openAPIV3Schema");
+                }
+            }
+        }
+        ArrayNode versions =
+                (ArrayNode)
+                        flinkDeploymentSchema
+                                .path("properties")
+                                .path("spec")
+                                .path("properties")
+                                .path("flinkVersion")
+                                .path("enum");
+        assertThat(versions.toString()).contains("v1_20").doesNotContain("v2_");
+        NEWER_FLINK_VERSIONS.forEach(versions::add);
+        flinkKeys = FlinkConfigKeys.scan();
+        overlays = new LinkedHashMap<>();
+        for (String overlay : List.of("cpu", "gpu")) {
+            overlays.put(
+                    overlay, Kustomize.build(Manifests.k8s().resolve("overlays").resolve(overlay)));
+        }
+    }
+
+    private static ObjectNode deployment(String overlay) {
+        List<ObjectNode> docs = overlays.get(overlay);
+        assertThat(docs)
+                .extracting(d -> d.path("kind").asText())
+                .containsExactly("FlinkDeployment");
+        return docs.get(0);
+    }
+
+    /** Files applied with kubectl apply -f, and the objects each overlay produces. */
+    private static Map<String, List<ObjectNode>> everythingApplied() {
+        Map<String, List<ObjectNode>> out = new LinkedHashMap<>();
+        List<Path> partial = new ArrayList<>();
+        for (Path file : Manifests.yamlFiles(Manifests.k8s())) {
+            if (file.getFileName().toString().equals("kustomization.yaml")) {
+                partial.add(file);
+                partial.addAll(Kustomize.patchFiles(file.getParent()));
+            }
+        }
+        for (Path file : Manifests.yamlFiles(Manifests.k8s())) {
+            if (!partial.contains(file) && !file.startsWith(Manifests.k8s().resolve("base"))) {
+                out.put(Manifests.k8s().relativize(file).toString(), Manifests.documents(file));
+            }
+        }
+        overlays.forEach((name, docs) -> out.put("overlays/" + name + " (built)", docs));
+        return out;
+    }
+
+    @Test
+    void everyObjectValidatesAgainstItsSchemaOrApiType() {
+        Map<String, Integer> kinds = new HashMap<>();
+        everythingApplied()
+                .forEach(
+                        (file, docs) -> {
+                            for (ObjectNode doc : docs) {
+                                String where = file + " " + Manifests.kindAndName(doc);
+                                validate(doc, where);
+                                kinds.merge(doc.path("kind").asText(), 1, Integer::sum);
+                            }
+                        });
+        assertThat(kinds)
+                .containsEntry("FlinkDeployment", 2)
+                .containsEntry("KafkaTopic", 3)
+                .containsEntry("Secret", 2)
+                .containsEntry("Job", 2)
+                .containsKeys("Namespace", "Kafka", "KafkaNodePool", "KafkaUser", "PodMonitor");
+    }
+
+    private static void validate(ObjectNode doc, String where) {
+        String kind = doc.path("kind").asText();
+        String apiVersion = doc.path("apiVersion").asText();
+        switch (kind) {
+            case "FlinkDeployment" -> {
+                assertThat(apiVersion).as(where).isEqualTo("flink.apache.org/v1beta1");
+                StrictTypes.bind(doc.path("metadata"), ObjectMeta.class, where + " metadata");
+                ObjectNode body = doc.deepCopy();
+                body.remove(List.of("apiVersion", "kind", "metadata"));
+                assertThat(OpenApiValidator.validate(flinkDeploymentSchema, body))
+                        .as(where)
+                        .isEmpty();
+                // The pod templates are core PodTemplateSpecs: check them against the real type
+                // too.
+                JsonNode spec = doc.path("spec");
+                for (JsonNode template :
+                        List.of(
+                                spec.path("podTemplate"),
+                                spec.path("jobManager").path("podTemplate"),
+                                spec.path("taskManager").path("podTemplate"))) {
+                    if (!template.isMissingNode()) {
+                        StrictTypes.bind(template, PodTemplateSpec.class, where + " podTemplate");
+                    }
+                }
+            }
+            case "Kafka" -> StrictTypes.bind(doc, Kafka.class, where);
+            case "KafkaNodePool" -> StrictTypes.bind(doc, KafkaNodePool.class, where);
+            case "KafkaTopic" -> StrictTypes.bind(doc, KafkaTopic.class, where);
+            case "KafkaUser" -> StrictTypes.bind(doc, KafkaUser.class, where);
+            case "Namespace" -> StrictTypes.bind(doc, Namespace.class, where);
+            case "Secret" -> StrictTypes.bind(doc, Secret.class, where);
+            case "Job" -> StrictTypes.bind(doc, Job.class, where);
+            case "PodMonitor" -> StrictTypes.bind(doc, PodMonitor.class, where);
+            default -> throw new AssertionError(where + ": no validator for kind " + kind);
+        }
+        if (kind.startsWith("Kafka")) {
+            assertThat(apiVersion).as(where).isEqualTo("kafka.strimzi.io/v1beta2");
+        }
+        if (!kind.equals("Namespace")) {
+            assertThat(doc.path("metadata").path("namespace").asText())
+                    .as(where)
+                    .isEqualTo("seqrec");
+        }
+    }
+
+    @Test
+    void theValidatorRejectsWhatTheServerWouldNot() {
+        ObjectNode bad = deployment("cpu").deepCopy();
+        bad.remove(List.of("apiVersion", "kind", "metadata"));
+        ((ObjectNode) bad.path("spec").path("job")).put("upgradMode", "last-state");
+        ((ObjectNode) bad.path("spec").path("job")).put("parallelism", "2");
+        ((ObjectNode) bad.path("spec").path("flinkConfiguration")).put("parallelism.default", 2);
+        ((ObjectNode) bad.path("spec")).put("flinkVersion", "v3_0");
+        assertThat(OpenApiValidator.validate(flinkDeploymentSchema, bad))
+                .anyMatch(e -> e.contains("$.spec.job.upgradMode: unknown field"))
+                .anyMatch(e -> e.contains("$.spec.job.parallelism: expected an integer"))
+                .anyMatch(
+                        e ->
+                                e.contains(
+                                        "$.spec.flinkConfiguration.parallelism.default: expected a"
+                                                + " string"))
+                .anyMatch(e -> e.contains("$.spec.flinkVersion: \"v3_0\" is not one of"));
+        ObjectNode topic =
+                Manifests.documents(Manifests.k8s().resolve("kafka/topics.yaml")).get(0).deepCopy();
+        ((ObjectNode) topic.path("spec")).put("partitons", 3);
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> StrictTypes.bind(topic, KafkaTopic.class, "topic"))
+                .hasMessageContaining("$.spec.partitons");
+    }
+
+    @Test
+    void bothOverlaysRunTheJobWithDurableStateHaAndMetrics() {
+        for (String overlay : overlays.keySet()) {
+            JsonNode spec = deployment(overlay).path("spec");
+            JsonNode conf = spec.path("flinkConfiguration");
+            assertThat(spec.path("job").path("upgradeMode").asText()).isEqualTo("last-state");
+            assertThat(spec.path("job").path("state").asText()).isEqualTo("running");
+            assertThat(spec.path("flinkVersion").asText())
+                    .isEqualTo(
+                            "v"
+                                    + Images.pomProperty("flink.version")
+                                            .replaceAll("^(\\d+)\\.(\\d+).*", "$1_$2"));
+            assertThat(conf.path("high-availability.type").asText()).isEqualTo("kubernetes");
+            assertThat(conf.path("high-availability.storageDir").asText()).startsWith("s3://");
+            assertThat(conf.path("execution.checkpointing.dir").asText()).startsWith("s3://");
+            assertThat(conf.path("execution.checkpointing.savepoint-dir").asText())
+                    .startsWith("s3://");
+            assertThat(conf.path("metrics.reporter.prom.factory.class").asText())
+                    .isEqualTo(
+                            org.apache.flink.metrics.prometheus.PrometheusReporterFactory.class
+                                    .getName());
+            assertThat(conf.path("classloader.parent-first-patterns.additional").asText())
+                    .contains("ai.onnxruntime.")
+                    .contains("ai.djl.");
+            assertThat(conf.path("env.java.opts.all").asText()).contains("-Dai.djl.offline=true");
+            JsonNode container = mainContainer(spec.path("podTemplate"));
+            assertThat(
+                            container
+                                    .path("securityContext")
+                                    .path("allowPrivilegeEscalation")
+                                    .asBoolean(true))
+                    .isFalse();
+            assertThat(
+                            container
+                                    .path("securityContext")
+                                    .path("capabilities")
+                                    .path("drop")
+                                    .toString())
+                    .isEqualTo("[\"ALL\"]");
+            JsonNode podSecurity = spec.path("podTemplate").path("spec").path("securityContext");
+            assertThat(podSecurity.path("runAsNonRoot").asBoolean()).isTrue();
+            assertThat(
+                            podSecurity.path("runAsUser").asText()
+                                    + ":"
+                                    + podSecurity.path("runAsGroup").asText())
+                    .isEqualTo(Images.user(Images.dockerfile()))
+                    .isEqualTo(Images.user(Images.gpuDockerfile()));
+            for (String component : List.of("jobManager", "taskManager")) {
+                JsonNode resource = spec.path(component).path("resource");
+                assertThat(resource.path("cpu").asDouble()).as(component).isPositive();
+                assertThat(resource.path("memory").asText()).as(component).matches("\\d+m");
+            }
+        }
+    }
+
+    @Test
+    void gpuOverlayRequestsGpusThroughFlinkExternalResources() {
+        JsonNode spec = deployment("gpu").path("spec");
+        JsonNode conf = spec.path("flinkConfiguration");
+        assertThat(conf.path("external-resources").asText()).isEqualTo("gpu");
+        assertThat(conf.path("external-resource.gpu.amount").asText()).isEqualTo("1");
+        assertThat(conf.path("external-resource.gpu.driver-factory.class").asText())
+                .isEqualTo("org.apache.flink.externalresource.gpu.GPUDriverFactory");
+        assertThat(conf.path("external-resource.gpu.kubernetes.config-key").asText())
+                .isEqualTo("nvidia.com/gpu");
+        JsonNode tm = spec.path("taskManager").path("podTemplate").path("spec");
+        assertThat(
+                        mainContainer(spec.path("taskManager").path("podTemplate"))
+                                .path("resources")
+                                .path("limits")
+                                .path("nvidia.com/gpu")
+                                .asText())
+                .isEqualTo(conf.path("external-resource.gpu.amount").asText());
+        assertThat(tm.path("tolerations").toString()).contains("nvidia.com/gpu");
+        assertThat(tm.path("nodeSelector").size()).isPositive();
+        List<String> args = args(spec);
+        assertThat(args.subList(args.size() - 2, args.size())).containsExactly("--device", "gpu");
+        assertThat(JobConfig.fromArgs(jobArgs(args)).device())
+                .isEqualTo(io.seqrec.config.Device.GPU);
+        assertThat(spec.path("image").asText()).endsWith("-gpu");
+        // The CPU overlay's task managers request no GPU and the job keeps its default device.
+        JsonNode cpu = deployment("cpu").path("spec");
+        assertThat(cpu.path("flinkConfiguration").has("external-resources")).isFalse();
+        assertThat(args(cpu)).doesNotContain("--device");
+        // Everything else is the same deployment.
+        ObjectNode a = deployment("cpu").deepCopy();
+        ObjectNode b = deployment("gpu").deepCopy();
+        for (ObjectNode d : List.of(a, b)) {
+            ObjectNode s = (ObjectNode) d.get("spec");
+            s.remove(List.of("image", "taskManager"));
+            ((ObjectNode) s.get("flinkConfiguration"))
+                    .remove(
+                            List.of(
+                                    "external-resources",
+                                    "external-resource.gpu.amount",
+                                    "external-resource.gpu.driver-factory.class",
+                                    "external-resource.gpu.kubernetes.config-key"));
+            ArrayNode jobArgs = (ArrayNode) s.path("job").path("args");
+            if (jobArgs.get(jobArgs.size() - 1).asText().equals("gpu")) {
+                jobArgs.remove(jobArgs.size() - 1);
+                jobArgs.remove(jobArgs.size() - 1);
+            }
+        }
+        assertThat(b).isEqualTo(a);
+    }
+
+    @Test
+    void everyFlinkConfigurationKeyIsAFlinkOption() {
+        assertThat(flinkKeys.size()).isGreaterThan(500);
+        assertThat(flinkKeys.classes())
+                .contains(
+                        "org.apache.flink.configuration.CheckpointingOptions",
+                        "org.apache.flink.configuration.MetricOptions",
+                        "org.apache.flink.configuration.ExternalResourceOptions");
+        // Placeholders for "whatever the plugin reads": not accepted as patterns (see isKnown).
+        assertThat(flinkKeys.wildcards())
+                .containsExactlyInAnyOrder(
+                        "metrics.reporter.<name>.<parameter>",
+                        "traces.reporter.<name>.<parameter>",
+                        "events.reporter.<name>.<parameter>",
+                        "external-resource.<resource_name>.param.<param>");
+        for (String overlay : overlays.keySet()) {
+            Map<String, String> conf = new LinkedHashMap<>();
+            deployment(overlay)
+                    .path("spec")
+                    .path("flinkConfiguration")
+                    .fields()
+                    .forEachRemaining(e -> conf.put(e.getKey(), e.getValue().asText()));
+            assertThat(conf.keySet())
+                    .as(overlay)
+                    .allMatch(k -> flinkKeys.isKnown(k, conf), "a Flink option");
+        }
+        Map<String, String> none = Map.of();
+        assertThat(flinkKeys.isKnown("execution.checkpointing.interval", none)).isTrue();
+        assertThat(flinkKeys.isKnown("state.checkpoints.dir", none)).isTrue(); // deprecated key
+        assertThat(flinkKeys.isKnown("execution.checkpointing.intervall", none)).isFalse();
+        assertThat(flinkKeys.isKnown("metrics.reporter.prom.port", none)).isFalse(); // no factory
+        assertThat(
+                        flinkKeys.isKnown(
+                                "metrics.reporter.prom.portt",
+                                Map.of(
+                                        "metrics.reporter.prom.factory.class",
+                                        "org.apache.flink.metrics.prometheus.PrometheusReporterFactory")))
+                .isFalse();
+    }
+
+    @Test
+    void jobArgumentsAreAcceptedByTheCliAndPointIntoTheImage() throws Exception {
+        for (String overlay : overlays.keySet()) {
+            JsonNode spec = deployment(overlay).path("spec");
+            JsonNode job = spec.path("job");
+            assertThat(job.path("entryClass").asText())
+                    .isEqualTo(io.seqrec.cli.Main.class.getName());
+            assertThat(job.path("jarURI").asText()).startsWith("local://");
+            String jar = job.path("jarURI").asText().substring("local://".length());
+            Path dockerfile = overlay.equals("gpu") ? Images.gpuDockerfile() : Images.dockerfile();
+            List<String> copied = Images.finalStageCopyDestinations(dockerfile);
+            assertThat(copied).as(dockerfile.toString()).contains(jar);
+            List<String> args = args(spec);
+            assertThat(args.get(0)).isEqualTo("run");
+            JobConfig config = JobConfig.fromArgs(jobArgs(args));
+            assertThat(copied).contains(config.modelDir() + "/");
+            assertThat(Images.finalStageCopies(dockerfile))
+                    .anySatisfy(
+                            c ->
+                                    assertThat(c)
+                                            .containsExactly(
+                                                    "model/artifacts/default/",
+                                                    config.modelDir() + "/"));
+            assertThat(job.path("parallelism").asInt()).isPositive();
+        }
+    }
+
+    @Test
+    void kafkaPiecesFitTogether() {
+        JsonNode spec = deployment("cpu").path("spec");
+        JobConfig config = JobConfig.fromArgs(jobArgs(args(spec)));
+        // Topics: the job's three, the output compacted.
+        Map<String, JsonNode> topics = new HashMap<>();
+        for (ObjectNode t : Manifests.documents(Manifests.k8s().resolve("kafka/topics.yaml"))) {
+            topics.put(t.path("metadata").path("name").asText(), t);
+            assertThat(t.path("metadata").path("labels").path("strimzi.io/cluster").asText())
+                    .isEqualTo("seqrec-kafka");
+        }
+        assertThat(topics)
+                .containsOnlyKeys(config.inputTopic(), config.outputTopic(), config.dlqTopic());
+        assertThat(
+                        topics.get(config.outputTopic())
+                                .path("spec")
+                                .path("config")
+                                .path("cleanup.policy")
+                                .asText())
+                .isEqualTo("compact");
+        // The bootstrap address is the Strimzi cluster's bootstrap service on the SCRAM listener.
+        JsonNode kafka =
+                Manifests.documents(Manifests.k8s().resolve("kafka/kafka.yaml")).stream()
+                        .filter(d -> d.path("kind").asText().equals("Kafka"))
+                        .findFirst()
+                        .orElseThrow();
+        JsonNode listener = kafka.path("spec").path("kafka").path("listeners").get(0);
+        assertThat(config.bootstrapServers())
+                .isEqualTo(
+                        kafka.path("metadata").path("name").asText()
+                                + "-kafka-bootstrap.seqrec.svc:"
+                                + listener.path("port").asInt());
+        assertThat(listener.path("authentication").path("type").asText())
+                .isEqualTo("scram-sha-512");
+        // --kafka-properties is the mounted Secret key; the KafkaUser takes its password from it.
+        Map<String, JsonNode> secrets = new HashMap<>();
+        Manifests.documents(Manifests.k8s().resolve("secrets.yaml"))
+                .forEach(s -> secrets.put(s.path("metadata").path("name").asText(), s));
+        JsonNode pod = spec.path("podTemplate").path("spec");
+        JsonNode mount = mainContainer(spec.path("podTemplate")).path("volumeMounts").get(0);
+        JsonNode volume = pod.path("volumes").get(0);
+        assertThat(volume.path("name")).isEqualTo(mount.path("name"));
+        JsonNode item = volume.path("secret").path("items").get(0);
+        assertThat(mount.path("mountPath").asText() + "/" + item.path("path").asText())
+                .isEqualTo(option(args(spec), "--kafka-properties"));
+        String secretName = volume.path("secret").path("secretName").asText();
+        String properties =
+                secrets.get(secretName).path("stringData").path(item.path("key").asText()).asText();
+        assertThat(properties).contains("SCRAM-SHA-512").contains("username=\"seqrec\"");
+        JsonNode user = Manifests.single(Manifests.k8s().resolve("kafka/user.yaml"));
+        JsonNode ref =
+                user.path("spec")
+                        .path("authentication")
+                        .path("password")
+                        .path("valueFrom")
+                        .path("secretKeyRef");
+        assertThat(
+                        secrets.get(ref.path("name").asText())
+                                .path("stringData")
+                                .has(ref.path("key").asText()))
+                .isTrue();
+        assertThat(properties)
+                .contains(
+                        "password=\""
+                                + secrets.get(ref.path("name").asText())
+                                        .path("stringData")
+                                        .path(ref.path("key").asText())
+                                        .asText()
+                                + "\"");
+        assertThat(user.path("metadata").path("name").asText()).isEqualTo("seqrec");
+        // S3 credentials come from the optional seqrec-s3 Secret.
+        assertThat(mainContainer(spec.path("podTemplate")).path("envFrom").toString())
+                .contains(
+                        secrets.keySet().stream()
+                                .filter(n -> n.contains("s3"))
+                                .findFirst()
+                                .orElseThrow());
+    }
+
+    @Test
+    void producerAndTailJobsUseTheCliAsDocumented() {
+        for (String name : List.of("produce", "tail")) {
+            Job job =
+                    StrictTypes.bind(
+                            Manifests.single(Manifests.k8s().resolve("jobs/" + name + ".yaml")),
+                            Job.class,
+                            name);
+            var container = job.getSpec().getTemplate().getSpec().getContainers().get(0);
+            List<String> command = container.getCommand();
+            assertThat(command.subList(0, 4))
+                    .containsExactly(
+                            "java",
+                            "-cp",
+                            "/opt/flink/usrlib/seqrec-job.jar:/opt/flink/lib/*",
+                            io.seqrec.cli.Main.class.getName());
+            assertThat(Images.finalStageCopyDestinations(Images.dockerfile()))
+                    .contains("/opt/flink/usrlib/seqrec-job.jar");
+            assertThat(command.get(4)).isEqualTo(name);
+            CliContract.assertAccepted(command.subList(4, command.size()));
+            assertThat(container.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+            assertThat(job.getSpec().getTemplate().getSpec().getSecurityContext().getRunAsNonRoot())
+                    .isTrue();
+        }
+    }
+
+    @Test
+    void podMonitorScrapesTheReporterPortOfTheJobsPods() {
+        PodMonitor monitor =
+                StrictTypes.bind(
+                        Manifests.single(Manifests.k8s().resolve("monitoring/podmonitor.yaml")),
+                        PodMonitor.class,
+                        "pm");
+        JsonNode deployment = deployment("cpu");
+        // Native mode labels the pods app=<FlinkDeployment name>, type=flink-native-kubernetes.
+        assertThat(monitor.getSpec().getSelector().getMatchLabels())
+                .containsEntry("app", deployment.path("metadata").path("name").asText())
+                .containsEntry("type", "flink-native-kubernetes");
+        String portName = monitor.getSpec().getPodMetricsEndpoints().get(0).getPort();
+        JsonNode port = null;
+        for (JsonNode p :
+                mainContainer(deployment.path("spec").path("podTemplate")).path("ports")) {
+            if (p.path("name").asText().equals(portName)) {
+                port = p;
+            }
+        }
+        assertThat(port).as("container port named " + portName).isNotNull();
+        assertThat(port.path("containerPort").asText())
+                .isEqualTo(
+                        deployment
+                                .path("spec")
+                                .path("flinkConfiguration")
+                                .path("metrics.reporter.prom.port")
+                                .asText());
+    }
+
+    @Test
+    void readmeAppliesEveryManifest() {
+        String readme = Manifests.read(Manifests.k8s().resolve("README.md"));
+        for (String file : everythingApplied().keySet()) {
+            if (file.startsWith("overlays/")) {
+                assertThat(readme).contains("kubectl apply -k k8s/" + file.replace(" (built)", ""));
+            } else {
+                assertThat(readme).contains("kubectl apply -f k8s/" + file);
+            }
+        }
+    }
+
+    static JsonNode mainContainer(JsonNode podTemplate) {
+        for (JsonNode c : podTemplate.path("spec").path("containers")) {
+            if (c.path("name").asText().equals("flink-main-container")) {
+                return c;
+            }
+        }
+        throw new AssertionError("no flink-main-container in " + podTemplate);
+    }
+
+    private static List<String> args(JsonNode spec) {
+        List<String> args = new ArrayList<>();
+        spec.path("job").path("args").forEach(a -> args.add(a.asText()));
+        return args;
+    }
+
+    /**
+     * The job's options (after the "run" command), with the mounted properties file replaced by a
+     * local one: the CLI checks that the file exists.
+     */
+    private static String[] jobArgs(List<String> args) {
+        List<String> out = new ArrayList<>(args.subList(1, args.size()));
+        int i = out.indexOf("--kafka-properties");
+        if (i >= 0) {
+            try {
+                Path local = tmp.resolve("client.properties");
+                Files.writeString(local, "security.protocol=SASL_PLAINTEXT\n");
+                out.set(i + 1, local.toString());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+        return out.toArray(String[]::new);
+    }
+
+    private static String option(List<String> args, String name) {
+        int i = args.indexOf(name);
+        assertThat(i).as(name).isPositive();
+        return args.get(i + 1);
+    }
+}

@@ -1,0 +1,167 @@
+package io.seqrec.it;
+
+import static io.seqrec.it.RecoveryRuns.assertSame;
+import static io.seqrec.it.RecoveryRuns.assertSameContents;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.seqrec.event.Recommendation;
+import io.seqrec.it.RecoveryRuns.Output;
+import io.seqrec.kafka.EmbeddedKafkaBroker;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.InjectMiniCluster;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Output through failures: the task manager running the job is terminated twice mid-stream (after N
+ * and 2N records reached the output topic, committed or not), a new one takes over, and the job
+ * restores from its last checkpoint. Compared with a failure-free run of the same input:
+ *
+ * <ul>
+ *   <li>exactly-once: the read_committed output holds exactly one record per accepted event, none
+ *       missing, none duplicated, contents identical;
+ *   <li>at-least-once: none missing; every repeat is identical to the original (same {@code seq}),
+ *       so consumers can drop repeats by {@code seq}.
+ * </ul>
+ */
+class ExactlyOnceRecoveryITCase {
+    private static final int PARALLELISM = 2;
+    private static final int EVENTS = 6000;
+    private static final int FAIL_EVERY = 1500;
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK =
+            new MiniClusterExtension(
+                    new MiniClusterResourceConfiguration.Builder()
+                            .setNumberTaskManagers(1)
+                            .setNumberSlotsPerTaskManager(PARALLELISM)
+                            .build());
+
+    @TempDir static Path tmp;
+    private static EmbeddedKafkaBroker broker;
+    private static final AtomicInteger RUNS = new AtomicInteger();
+    // MiniCluster keeps terminated task managers in its list: the live one is the newest.
+    private static final AtomicInteger LIVE_TASK_MANAGER = new AtomicInteger();
+    private static final List<String[]> INPUT = RecoveryRuns.syntheticInput(200, EVENTS, 17);
+
+    @BeforeAll
+    static void startBroker() {
+        broker = EmbeddedKafkaBroker.start(tmp.resolve("kafka"));
+    }
+
+    @AfterAll
+    static void stopBroker() {
+        broker.close();
+    }
+
+    @Test
+    void recoversFromTwoTaskManagerFailuresWithoutLossOrDuplicates(
+            @InjectMiniCluster MiniCluster cluster) throws Exception {
+        Output reference = run("at-least-once", cluster, 0);
+        Map<String, Recommendation> expected = reference.byEvent();
+        assertThat(reference.records()).hasSize(expected.size());
+        assertThat(expected.size() + reference.deadLetters()).isEqualTo(EVENTS);
+
+        Output exactlyOnce = run("exactly-once", cluster, 2);
+        assertThat(exactlyOnce.records())
+                .as("exactly-once: one record per accepted event")
+                .hasSize(expected.size());
+        assertSameContents(exactlyOnce.byEvent(), expected);
+        assertThat(exactlyOnce.deadLetters()).isEqualTo(reference.deadLetters());
+
+        Output atLeastOnce = run("at-least-once", cluster, 2);
+        assertThat(atLeastOnce.byEvent()).as("at-least-once: none missing").hasSameSizeAs(expected);
+        for (Recommendation r : atLeastOnce.records()) {
+            assertSame(r, expected.get(r.eventId()));
+        }
+        assertThat(atLeastOnce.records().size())
+                .as("the failures did cause replays")
+                .isGreaterThan(expected.size());
+    }
+
+    private Output run(String guarantee, MiniCluster cluster, int failures) throws Exception {
+        int n = RUNS.incrementAndGet();
+        String in = "events-" + n;
+        String out = "recs-" + n;
+        String dlq = "dlq-" + n;
+        broker.createTopics(PARALLELISM, in, out);
+        broker.createTopics(1, dlq);
+        JobClient job =
+                Jobs.start(
+                        RecoveryRuns.config(
+                                broker.bootstrapServers(),
+                                "recovery-" + n,
+                                in,
+                                out,
+                                dlq,
+                                guarantee,
+                                tmp.resolve("ckpt-" + n)),
+                        PARALLELISM,
+                        "recovery-" + guarantee + "-" + n);
+        // A steady stream of several seconds, not one burst, so the failures land mid-stream.
+        CompletableFuture<Void> producing =
+                CompletableFuture.runAsync(
+                        () -> {
+                            try {
+                                KafkaTestSupport.produceAtRate(
+                                        broker.bootstrapServers(), in, INPUT, 1000);
+                            } catch (Exception e) {
+                                throw new IllegalStateException(e);
+                            }
+                        });
+        try (KafkaConsumer<byte[], byte[]> watch = uncommittedReader(out, "watch-" + n)) {
+            long seen = 0;
+            for (int f = 1; f <= failures; f++) {
+                long deadline = System.currentTimeMillis() + 120_000;
+                while (seen < (long) f * FAIL_EVERY && System.currentTimeMillis() < deadline) {
+                    seen += watch.poll(Duration.ofMillis(50)).count();
+                }
+                assertThat(seen)
+                        .as("progress before failure %d", f)
+                        .isGreaterThanOrEqualTo((long) f * FAIL_EVERY);
+                cluster.terminateTaskManager(LIVE_TASK_MANAGER.getAndIncrement()).get();
+                cluster.startTaskManager();
+            }
+        }
+        producing.get();
+        Output output =
+                Output.await(broker.bootstrapServers(), out, dlq, EVENTS, Duration.ofMinutes(3));
+        if (job.getJobStatus().get().isTerminalState()) {
+            job.getJobExecutionResult().get(); // throws with the job's failure cause
+        }
+        job.cancel().get();
+        return output;
+    }
+
+    /** Watches progress on the uncommitted output too: that is what the failures interrupt. */
+    private static KafkaConsumer<byte[], byte[]> uncommittedReader(String topic, String group) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+                ByteArrayDeserializer.class.getName());
+        KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p);
+        c.subscribe(List.of(topic));
+        return c;
+    }
+}

@@ -1,0 +1,153 @@
+package io.seqrec.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.seqrec.TestPaths;
+import io.seqrec.config.JobConfig;
+import io.seqrec.event.Recommendation;
+import io.seqrec.event.RecommendationCodec;
+import io.seqrec.generator.GeneratedRecord;
+import io.seqrec.generator.GeneratorConfig;
+import io.seqrec.generator.SyntheticBehaviorGenerator;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.assertj.core.data.Offset;
+
+/**
+ * What the fault-injection tests share: one synthetic input, the job's configuration for a run,
+ * collecting a run's output, and comparing it with a failure-free run.
+ */
+final class RecoveryRuns {
+    private RecoveryRuns() {}
+
+    /** Synthetic events (about 1 % malformed), as key/value pairs in produce order. */
+    static List<String[]> syntheticInput(int users, int events, long seed) {
+        List<String[]> input = new ArrayList<>();
+        new SyntheticBehaviorGenerator(
+                        new GeneratorConfig(
+                                GeneratorConfig.DEFAULT_ITEMS,
+                                GeneratorConfig.DEFAULT_CATEGORIES,
+                                users,
+                                events,
+                                seed,
+                                GeneratorConfig.DEFAULT_CATALOG_SEED,
+                                System.currentTimeMillis() - 600_000,
+                                10,
+                                0.01))
+                .forEachRemaining(
+                        (GeneratedRecord r) -> input.add(new String[] {r.key(), r.value()}));
+        return input;
+    }
+
+    /**
+     * The job's configuration for one run: its own topics, consumer group, transactional ids and
+     * checkpoint directory, short checkpoints so failures land between them; {@code extra} flags
+     * are appended.
+     */
+    static JobConfig config(
+            String bootstrap,
+            String runName,
+            String in,
+            String out,
+            String dlq,
+            String guarantee,
+            Path checkpointDir,
+            String... extra) {
+        String[] base = {
+            "--bootstrap-servers",
+            bootstrap,
+            "--input-topic",
+            in,
+            "--output-topic",
+            out,
+            "--dlq-topic",
+            dlq,
+            "--group-id",
+            runName,
+            "--transactional-id-prefix",
+            runName,
+            "--model",
+            TestPaths.defaultModel().toString(),
+            "--starting-offsets",
+            "earliest",
+            "--delivery-guarantee",
+            guarantee,
+            "--batch-size",
+            "8",
+            "--checkpoint-interval",
+            "500ms",
+            "--checkpoint-timeout",
+            "30s",
+            "--min-pause-between-checkpoints",
+            "100ms",
+            "--transaction-timeout",
+            "2m",
+            "--checkpoint-dir",
+            checkpointDir.toUri().toString()
+        };
+        return JobConfig.fromArgs(
+                Stream.concat(Arrays.stream(base), Arrays.stream(extra)).toArray(String[]::new));
+    }
+
+    /** What one run wrote: every output record in read_committed order, and the dead letters. */
+    record Output(List<Recommendation> records, long deadLetters) {
+        Map<String, Recommendation> byEvent() {
+            Map<String, Recommendation> m = new HashMap<>();
+            records.forEach(r -> m.putIfAbsent(r.eventId(), r));
+            return m;
+        }
+
+        long distinctEvents() {
+            return records.stream().map(Recommendation::eventId).distinct().count();
+        }
+
+        /**
+         * Reads the output and dead-letter topics ({@code read_committed}) until every one of
+         * {@code events} input records is accounted for (a recommendation or a dead letter), or the
+         * timeout passes.
+         */
+        static Output await(
+                String bootstrap, String out, String dlq, int events, Duration timeout) {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            Output o;
+            do {
+                List<Recommendation> records = new ArrayList<>();
+                KafkaTestSupport.drain(bootstrap, out, r -> false, Duration.ofSeconds(2))
+                        .forEach(r -> records.add(RecommendationCodec.fromJson(r.value())));
+                long dead =
+                        KafkaTestSupport.drain(bootstrap, dlq, r -> false, Duration.ofSeconds(1))
+                                .size();
+                o = new Output(List.copyOf(records), dead);
+            } while (o.distinctEvents() + o.deadLetters() < events && System.nanoTime() < deadline);
+            return o;
+        }
+    }
+
+    /** Same events, and for each the same recommendation. */
+    static void assertSameContents(
+            Map<String, Recommendation> actual, Map<String, Recommendation> expected) {
+        assertThat(actual.keySet()).isEqualTo(expected.keySet());
+        for (Recommendation r : actual.values()) {
+            assertSame(r, expected.get(r.eventId()));
+        }
+    }
+
+    /** Equal but for emission time (and float noise from different batch shapes). */
+    static void assertSame(Recommendation actual, Recommendation expected) {
+        assertThat(expected).as("unexpected event %s", actual.eventId()).isNotNull();
+        assertThat(actual.userId()).isEqualTo(expected.userId());
+        assertThat(actual.seq()).as("seq of %s", actual.eventId()).isEqualTo(expected.seq());
+        assertThat(actual.itemIds())
+                .as("items of %s", actual.eventId())
+                .containsExactly(expected.itemIds());
+        for (int i = 0; i < actual.scores().length; i++) {
+            assertThat(actual.scores()[i]).isCloseTo(expected.scores()[i], Offset.offset(1e-4f));
+        }
+    }
+}
