@@ -1,4 +1,4 @@
-"""Command line: ``python -m seqrec_model {train,evaluate,export} ...``."""
+"""Command line: ``python -m seqrec_model {train,evaluate,export,export-random} ...``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from seqrec_model.config import LOSSES, NEGATIVE_SAMPLERS, ModelConfig, TrainCon
 from seqrec_model.data import EVENT_TYPES, FORMATS, DataFormatError, InteractionData, leave_one_out
 from seqrec_model.data import item_counts, load, with_vocabulary
 from seqrec_model.evaluate import evaluate_model, evaluate_popularity, format_table, round_metrics
-from seqrec_model.export import export_artifact
+from seqrec_model.export import export_artifact, export_random
 from seqrec_model.train import configure_threads, load_checkpoint, model_from_checkpoint, train
 
 _M = ModelConfig()
@@ -199,6 +199,27 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_random(args: argparse.Namespace) -> int:
+    config = ModelConfig(
+        max_len=args.max_len,
+        hidden=args.hidden,
+        blocks=args.blocks,
+        heads=args.heads,
+        dropout=args.dropout,
+    )
+    configure_threads(args.threads or TrainConfig().resolved_threads())
+    meta = export_random(
+        config,
+        args.num_items,
+        args.out,
+        seed=args.seed,
+        model_name=args.model_name,
+        verify=not args.no_verify,
+    )
+    print(f"exported {meta['model_version']} (random weights, {args.num_items} items) to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m seqrec_model", description="Train, evaluate and export seqrec's SASRec."
@@ -245,6 +266,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-verify", action="store_true", help="skip the ONNX-vs-PyTorch check")
     _add_data_args(p, required=False)
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser(
+        "export-random",
+        help="export an untrained model of a given shape (seeded random weights), for benchmarks",
+    )
+    _add_model_args(p)
+    p.add_argument("--num-items", type=int, required=True, help="catalog size; ids are 1..N")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random weights")
+    p.add_argument("--out", required=True, help="artifact directory")
+    p.add_argument("--model-name", default="random", help="model_version prefix")
+    p.add_argument("--threads", type=int, default=0, help="0 = all available cores")
+    p.add_argument("--no-verify", action="store_true", help="skip the ONNX-vs-PyTorch check")
+    p.set_defaults(func=cmd_export_random)
     return parser
 
 

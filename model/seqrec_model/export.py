@@ -26,7 +26,7 @@ import onnx
 import torch
 
 from seqrec_model import __version__, onnx_numpy
-from seqrec_model.config import TrainConfig
+from seqrec_model.config import ModelConfig, TrainConfig
 from seqrec_model.data import left_pad
 from seqrec_model.sasrec import LastPositionScorer, SASRec
 from seqrec_model.train import weights_hash
@@ -304,3 +304,40 @@ def export_artifact(
         for line in lines:
             f.write(json.dumps(line) + "\n")
     return metadata
+
+
+def export_random(
+    config: ModelConfig,
+    num_items: int,
+    out_dir: str,
+    *,
+    seed: int = 0,
+    model_name: str = "random",
+    verify: bool = True,
+) -> Dict[str, Any]:
+    """Export an untrained SASRec of the given shape (weights from ``seed``) for benchmarks.
+
+    Goes through :func:`export_artifact`, so the artifact meets the same contract as a trained
+    one (graph checks, ``reference.jsonl`` from PyTorch, metadata). Item ids are ``"1"`` ..
+    ``str(num_items)``, the numbering of the SASRec-preprocessed MovieLens-1M file, so a replay
+    of that file (or any data with such ids) reaches the model. Its recommendations are
+    meaningless; only the cost of computing them is representative.
+    """
+    torch.manual_seed(seed)
+    model = SASRec(num_items, config)
+    return export_artifact(
+        model,
+        [str(i) for i in range(1, num_items + 1)],
+        out_dir,
+        model_name=model_name,
+        training_data={
+            "name": "random-weights",
+            "format": "none",
+            "users": 0,
+            "items": num_items,
+            "interactions": 0,
+        },
+        metrics={},
+        train_config=TrainConfig(seed=seed),
+        verify=verify,
+    )

@@ -169,7 +169,7 @@ final class DemoCommand {
      * Waits until the job runs and its tasks have had time to deploy and load the model, so the
      * latency figures describe the running job rather than its start-up.
      */
-    private static void awaitRunning(JobClient job) throws Exception {
+    static void awaitRunning(JobClient job) throws Exception {
         long deadline = System.currentTimeMillis() + 60_000;
         while (job.getJobStatus().get() != org.apache.flink.api.common.JobStatus.RUNNING) {
             if (job.getJobStatus().get().isTerminalState()
@@ -183,17 +183,7 @@ final class DemoCommand {
     }
 
     private static void consume(JobConfig config, Observed seen, AtomicBoolean stop) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "seqrec-demo-consumer");
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(
-                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
-                ByteArrayDeserializer.class.getName());
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
-            c.subscribe(List.of(config.outputTopic(), config.dlqTopic()));
+        try (KafkaConsumer<byte[], byte[]> c = outputConsumer(config, "seqrec-demo-consumer")) {
             while (!stop.get()) {
                 for (ConsumerRecord<byte[], byte[]> record : c.poll(Duration.ofMillis(100))) {
                     long now = System.currentTimeMillis();
@@ -212,6 +202,25 @@ final class DemoCommand {
                 }
             }
         }
+    }
+
+    /**
+     * A read_committed consumer of the output and dead-letter topics from the earliest offset, as a
+     * downstream service would read them.
+     */
+    static KafkaConsumer<byte[], byte[]> outputConsumer(JobConfig config, String groupId) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+                ByteArrayDeserializer.class.getName());
+        KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p);
+        c.subscribe(List.of(config.outputTopic(), config.dlqTopic()));
+        return c;
     }
 
     private static void progress(long start, long sent, Observed seen) {

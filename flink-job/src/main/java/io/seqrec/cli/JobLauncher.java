@@ -19,13 +19,18 @@ final class JobLauncher {
      * clear message instead of a restarting job; then adds the dataflow to {@code env}.
      */
     static ModelArtifact build(JobConfig config, StreamExecutionEnvironment env) {
+        return build(config, env, RecommendOptions.from(config));
+    }
+
+    /** As {@link #build(JobConfig, StreamExecutionEnvironment)}, with the operator's options. */
+    static ModelArtifact build(
+            JobConfig config, StreamExecutionEnvironment env, RecommendOptions recommend) {
         ModelArtifact artifact = ModelArtifact.load(config.modelDir());
         try (OnnxSequenceModel ignored =
                 OnnxSequenceModel.load(artifact, InferenceOptions.cpu(1))) {
             // loading probes the graph
         }
-        RecommendOptions options =
-                RecommendOptions.from(config).withModelDir(artifact.dir().toString());
+        RecommendOptions options = recommend.withModelDir(artifact.dir().toString());
         new RecommenderJob(
                         KafkaConnectors.source(config),
                         KafkaConnectors.recommendationSink(config),

@@ -22,6 +22,15 @@ public final class Main {
                     "  demo      everything embedded: Kafka broker, Flink, shipped model, synthetic"
                             + " events",
                     "            [--events N] [--rate EPS] [--users U] [job options]",
+                    "  bench     throughput and latency on this machine against the bare-inference"
+                            + " ceiling,",
+                    "            unbatched and naive pipelines: [--events N] [--source"
+                            + " synthetic|FILE]",
+                    "            [--format ml-1m|movielens-csv|pairs] [--users U] [--seed S] [job"
+                            + " options]",
+                    "            [--baselines true|false] [--padding bucketed|longest|full]",
+                    "            or a memory soak: --soak DURATION --rate EPS (resident memory"
+                            + " every 30 s)",
                     "  run       the job against your Kafka: --bootstrap-servers HOST:PORT [job"
                             + " options]",
                     "  produce   write events to the input topic: --bootstrap-servers HOST:PORT",
@@ -40,7 +49,7 @@ public final class Main {
                             + " Ctrl-C",
                     "            [--partitions N] [--dir DIR] [--bootstrap-file FILE]",
                     "",
-                    "job options (run, demo):",
+                    "job options (run, demo, bench):",
                     "");
 
     /**
@@ -85,6 +94,8 @@ public final class Main {
             switch (args[0]) {
                 case "demo":
                     return new DemoCommand().run(rest);
+                case "bench":
+                    return new BenchCommand().run(rest);
                 case "run":
                     return RunCommand.run(rest);
                 case "produce":

@@ -110,34 +110,26 @@ final class ProduceCommand {
         }
         List<ReplaySource.UserSequence> users =
                 ReplaySource.read(file, ReplaySource.parseFormat(format));
-        int[] next = new int[users.size()];
-        boolean more = true;
-        while (more && n < limit) {
-            more = false;
-            for (int u = 0; u < users.size() && n < limit; u++) {
-                ReplaySource.UserSequence s = users.get(u);
-                if (next[u] < s.items().size()) {
-                    String item = s.items().get(next[u]);
-                    String json =
-                            "{\"event_id\":\"replay-"
-                                    + s.userId()
-                                    + "-"
-                                    + next[u]
-                                    + "\",\"user_id\":\""
-                                    + s.userId()
-                                    + "\",\"item_id\":\""
-                                    + item
-                                    + "\",\"event_type\":\"view\",\"ts\":"
-                                    + System.currentTimeMillis()
-                                    + "}";
-                    sender.send(s.userId(), json);
-                    next[u]++;
-                    n++;
-                    more = true;
-                }
-            }
+        for (ReplaySource.Interaction ev : ReplaySource.interleave(users, limit)) {
+            sender.send(ev.userId(), replayJson(ev.userId(), ev.itemId(), ev.ordinal()));
+            n++;
         }
         return n;
+    }
+
+    /** A replayed event: the user's {@code ordinal}-th, stamped with the current time. */
+    static String replayJson(String userId, String itemId, int ordinal) {
+        return "{\"event_id\":\"replay-"
+                + userId
+                + "-"
+                + ordinal
+                + "\",\"user_id\":\""
+                + userId
+                + "\",\"item_id\":\""
+                + itemId
+                + "\",\"event_type\":\"view\",\"ts\":"
+                + System.currentTimeMillis()
+                + "}";
     }
 
     static Properties loadProperties(String file) {

@@ -101,6 +101,31 @@ final class ReplaySource {
         return out;
     }
 
+    /** One replayed interaction: the user's {@code ordinal}-th item (0-based). */
+    record Interaction(String userId, String itemId, int ordinal) {}
+
+    /**
+     * The users' items interleaved round-robin (each user's items in order), at most {@code limit}
+     * of them, in send order.
+     */
+    static List<Interaction> interleave(List<UserSequence> users, long limit) {
+        List<Interaction> out = new ArrayList<>();
+        int[] next = new int[users.size()];
+        boolean more = true;
+        while (more && out.size() < limit) {
+            more = false;
+            for (int u = 0; u < users.size() && out.size() < limit; u++) {
+                UserSequence s = users.get(u);
+                if (next[u] < s.items().size()) {
+                    out.add(new Interaction(s.userId(), s.items().get(next[u]), next[u]));
+                    next[u]++;
+                    more = true;
+                }
+            }
+        }
+        return out;
+    }
+
     private static void requireInt(String s, Path file, int line) throws IOException {
         for (int i = 0; i < s.length(); i++) {
             if (!Character.isDigit(s.charAt(i))) {

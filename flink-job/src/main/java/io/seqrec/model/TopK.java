@@ -18,12 +18,12 @@ public final class TopK {
     public static int select(
             float[] scores, int from, int n, int k, int[] outIndex, float[] outScore) {
         int size = 0;
+        // One comparison per score in the common case: NaN, -Infinity and everything not above
+        // the current k-th best fail "s > threshold" (ties keep the earlier index).
+        float threshold = Float.NEGATIVE_INFINITY;
         for (int i = 1; i < n; i++) {
             float s = scores[from + i];
-            if (s == Float.NEGATIVE_INFINITY || s != s) {
-                continue;
-            }
-            if (size == k && s <= outScore[k - 1]) {
+            if (!(s > threshold)) {
                 continue;
             }
             int pos = size < k ? size++ : k - 1;
@@ -34,6 +34,9 @@ public final class TopK {
             }
             outScore[pos] = s;
             outIndex[pos] = i;
+            if (size == k) {
+                threshold = outScore[k - 1];
+            }
         }
         return size;
     }

@@ -7,6 +7,7 @@ import io.seqrec.event.BehaviorEvent;
 import io.seqrec.event.DeadLetter;
 import io.seqrec.event.DeadLetterReason;
 import io.seqrec.event.Recommendation;
+import io.seqrec.model.BatchScorer;
 import io.seqrec.model.InferenceOptions;
 import io.seqrec.model.ModelArtifact;
 import io.seqrec.model.OnnxSequenceModel;
@@ -73,13 +74,12 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
 
     static final String STATE_NAME = "user-state";
 
-    /** Sequence lengths are rounded up to this, to keep the number of distinct shapes small. */
-    private static final int LENGTH_QUANTUM = 8;
-
     private final RecommendOptions options;
     private final ModelLoader modelLoader;
 
     private transient SequenceScorer model;
+    private transient BatchScorer scorer;
+    private transient int[][] rows;
     private transient ModelArtifact artifact;
     private transient ValueState<UserState> userState;
     private transient List<Pending> pending;
@@ -129,6 +129,8 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         super.open();
         artifact = ModelArtifact.load(Path.of(options.modelDir()));
         model = modelLoader.load(artifact, inferenceOptions());
+        scorer = new BatchScorer(model, artifact, options.padding());
+        rows = new int[options.batchSize()][];
 
         ValueStateDescriptor<UserState> descriptor =
                 new ValueStateDescriptor<>(STATE_NAME, UserState.class);
@@ -277,7 +279,6 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         // duplicate events are only collected: they are final once the batch has been scored.
         Map<String, UserState> states = new HashMap<>();
         List<DeadLetter> rejected = new ArrayList<>();
-        int maxRow = 1;
         int requests = 0;
         for (Pending p : batch) {
             p.accepted = false;
@@ -328,7 +329,6 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
             }
             p.accepted = true;
             p.row = st.items.clone();
-            maxRow = Math.max(maxRow, p.row.length);
             requests++;
         }
         if (requests == 0) {
@@ -337,23 +337,19 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
             return null;
         }
 
-        // Inference on the batch, trimmed to the longest sequence it holds.
-        int len = Math.min(artifact.maxLen(), roundUp(maxRow));
-        long[] input = new long[requests * len];
+        // Inference on the batch, grouped by sequence length (BatchScorer.Padding).
+        if (rows.length < requests) {
+            rows = new int[Math.max(requests, options.batchSize())][];
+        }
         int r = 0;
         for (Pending p : batch) {
             if (p.accepted) {
-                int offset = r * len + (len - p.row.length);
-                for (int i = 0; i < p.row.length; i++) {
-                    input[offset + i] = p.row[i];
-                }
-                r++;
+                rows[r++] = p.row;
             }
         }
-        float[] scores;
         long started = System.nanoTime();
         try {
-            scores = model.score(input, requests, len);
+            scorer.score(rows, requests);
         } catch (RuntimeException ex) {
             return ex; // state stays as it was: none of these events was applied
         }
@@ -371,7 +367,8 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
             if (!p.accepted) {
                 continue;
             }
-            int from = r * width;
+            float[] scores = scorer.scores(r);
+            int from = scorer.offset(r);
             r++;
             if (options.excludeSeen()) {
                 for (int item : p.row) {
@@ -434,10 +431,6 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
 
     private void deadLetter(BehaviorEvent e, DeadLetterReason reason, String detail) {
         emit(List.of(DeadLetter.of(e, reason, detail)));
-    }
-
-    private static int roundUp(int n) {
-        return ((n + LENGTH_QUANTUM - 1) / LENGTH_QUANTUM) * LENGTH_QUANTUM;
     }
 
     @Override

@@ -2,9 +2,14 @@ package io.seqrec.pipeline;
 
 import io.seqrec.config.Device;
 import io.seqrec.config.JobConfig;
+import io.seqrec.model.BatchScorer;
 import java.io.Serializable;
 
-/** The settings {@link RecommendOperator} needs, taken from the job configuration. */
+/**
+ * The settings {@link RecommendOperator} needs, taken from the job configuration. {@code padding}
+ * is not a job option: the job always uses {@link BatchScorer.Padding#BUCKETED}; {@code seqrec
+ * bench} sets the others to measure against them.
+ */
 public record RecommendOptions(
         String modelDir,
         int topK,
@@ -15,7 +20,8 @@ public record RecommendOptions(
         Device device,
         long allowedLatenessMs,
         long stateTtlMs,
-        int dedupeWindow)
+        int dedupeWindow,
+        BatchScorer.Padding padding)
         implements Serializable {
 
     /** The same options with the model directory resolved (e.g. made absolute). */
@@ -30,7 +36,25 @@ public record RecommendOptions(
                 device,
                 allowedLatenessMs,
                 stateTtlMs,
-                dedupeWindow);
+                dedupeWindow,
+                padding);
+    }
+
+    /** The same options with another batching policy (for benchmarks). */
+    public RecommendOptions withBatching(
+            int size, long timeoutMs, BatchScorer.Padding paddingPolicy) {
+        return new RecommendOptions(
+                modelDir,
+                topK,
+                excludeSeen,
+                size,
+                timeoutMs,
+                inferenceThreads,
+                device,
+                allowedLatenessMs,
+                stateTtlMs,
+                dedupeWindow,
+                paddingPolicy);
     }
 
     public static RecommendOptions from(JobConfig c) {
@@ -44,6 +68,7 @@ public record RecommendOptions(
                 c.device(),
                 c.allowedLateness().toMillis(),
                 c.stateTtl().toMillis(),
-                c.dedupeWindow());
+                c.dedupeWindow(),
+                BatchScorer.Padding.BUCKETED);
     }
 }

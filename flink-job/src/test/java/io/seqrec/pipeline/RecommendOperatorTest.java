@@ -9,6 +9,7 @@ import io.seqrec.event.BehaviorEvent;
 import io.seqrec.event.DeadLetter;
 import io.seqrec.event.DeadLetterReason;
 import io.seqrec.event.Recommendation;
+import io.seqrec.model.BatchScorer;
 import io.seqrec.model.InferenceOptions;
 import io.seqrec.model.ModelArtifact;
 import io.seqrec.model.OnnxSequenceModel;
@@ -48,7 +49,8 @@ class RecommendOperatorTest {
                 Device.CPU,
                 60_000,
                 3_600_000,
-                8);
+                8,
+                BatchScorer.Padding.BUCKETED);
     }
 
     private KeyedOneInputStreamOperatorTestHarness<String, BehaviorEvent, Recommendation> open(

@@ -1,0 +1,96 @@
+package io.seqrec.benchmarks;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import io.seqrec.model.ModelArtifact;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The same call as {@link DjlInferenceBenchmark} on the raw ONNX Runtime Java API: a direct input
+ * buffer filled in place, the scores copied out into a reused {@code float[]}. Runs in its own
+ * forked JVM: DJL cannot start after plain ORT created its environment (STACK.md).
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Dai.djl.offline=true", "-DOPT_OUT_TRACKING=true", "-Xmx2g"})
+public class OrtInferenceBenchmark {
+    @Param({"model/artifacts/default", "runs/ml1m-random"})
+    public String model;
+
+    @Param({"1", "8", "32", "128", "512"})
+    public int batch;
+
+    @Param({"max"})
+    public String seqLen;
+
+    @Param({"1"})
+    public int threads;
+
+    private OrtEnvironment env;
+    private OrtSession session;
+    private String inputName;
+    private LongBuffer input;
+    private long[] shape;
+    private float[] out;
+
+    @Setup(Level.Trial)
+    public void load() throws OrtException {
+        ModelArtifact artifact = Sequences.artifact(model);
+        env = OrtEnvironment.getEnvironment();
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        options.setIntraOpNumThreads(threads);
+        options.setInterOpNumThreads(1);
+        options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+        session = env.createSession(artifact.modelFile().toString(), options);
+        inputName = artifact.inputName();
+        int len = Sequences.length(seqLen, artifact);
+        long[] rows = Sequences.fullRows(artifact, batch, len, 1);
+        input =
+                ByteBuffer.allocateDirect(rows.length * Long.BYTES)
+                        .order(ByteOrder.nativeOrder())
+                        .asLongBuffer();
+        input.put(rows).flip();
+        shape = new long[] {batch, len};
+        out = new float[batch * (artifact.numItems() + 1)];
+    }
+
+    @TearDown(Level.Trial)
+    public void close() throws OrtException {
+        session.close();
+    }
+
+    @Benchmark
+    public float[] score() throws OrtException {
+        try (OnnxTensor x = OnnxTensor.createTensor(env, input, shape);
+                OrtSession.Result result = session.run(Map.of(inputName, x))) {
+            FloatBuffer scores = ((OnnxTensor) result.get(0)).getFloatBuffer();
+            scores.get(out);
+            return out;
+        }
+    }
+}

@@ -1,0 +1,72 @@
+package io.seqrec.benchmarks;
+
+import io.seqrec.model.InferenceOptions;
+import io.seqrec.model.ModelArtifact;
+import io.seqrec.model.OnnxSequenceModel;
+import io.seqrec.model.TopK;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The Java side of "scores out, top-K in Java": masking the user's seen items and selecting the top
+ * 10 of one real score row (from the model), per row. Compare with the per-sequence inference time
+ * of {@link DjlInferenceBenchmark}.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-Dai.djl.offline=true", "-DOPT_OUT_TRACKING=true", "-Xmx2g"})
+public class TopKBenchmark {
+    @Param({"model/artifacts/default", "runs/ml1m-random"})
+    public String model;
+
+    private float[] scores;
+    private float[] work;
+    private int[] seen;
+    private final int[] topIndex = new int[10];
+    private final float[] topScore = new float[10];
+
+    @Setup
+    public void load() {
+        ModelArtifact artifact = Sequences.artifact(model);
+        int len = artifact.maxLen();
+        long[] row = Sequences.fullRows(artifact, 1, len, 3);
+        try (OnnxSequenceModel m = OnnxSequenceModel.load(artifact, InferenceOptions.cpu(1))) {
+            scores = m.score(row, 1, len);
+        }
+        work = new float[scores.length];
+        seen = new int[len];
+        for (int i = 0; i < len; i++) {
+            seen[i] = (int) row[i];
+        }
+    }
+
+    @Benchmark
+    public int maskSeenAndSelectTop10() {
+        System.arraycopy(scores, 0, work, 0, scores.length);
+        for (int item : seen) {
+            work[item] = Float.NEGATIVE_INFINITY;
+        }
+        return TopK.select(work, 0, work.length, 10, topIndex, topScore);
+    }
+
+    @Benchmark
+    public float copyRowOnly() {
+        System.arraycopy(scores, 0, work, 0, scores.length);
+        return work[1];
+    }
+}

@@ -1,0 +1,168 @@
+package io.seqrec.cli;
+
+import io.seqrec.model.BatchScorer;
+import io.seqrec.model.InferenceOptions;
+import io.seqrec.model.ModelArtifact;
+import io.seqrec.model.OnnxSequenceModel;
+import io.seqrec.model.TopK;
+import io.seqrec.pipeline.RecommendOptions;
+import io.seqrec.pipeline.UserState;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
+
+/**
+ * The ceiling of {@code seqrec bench}: the job's model step alone, without Kafka, Flink, state or
+ * serialization. The events are applied to per-user sequences exactly as the job does, split over
+ * {@code parallelism} workers by Flink's key-group assignment, and each worker runs its own model
+ * ({@code inferenceThreads} ONNX Runtime threads) on full batches of {@code batchSize} with the
+ * job's padding policy, then selects the top-K without seen items, as the operator does.
+ */
+final class BareInference {
+    private static final java.lang.management.ThreadMXBean THREADS =
+            java.lang.management.ManagementFactory.getThreadMXBean();
+
+    private BareInference() {}
+
+    /** Events per second over all workers, and the workers' CPU time per event. */
+    record Result(double eventsPerSecond, double cpuMicrosPerEvent) {}
+
+    /** Runs every event once, after a warm-up pass over a few batches per worker. */
+    static Result run(
+            ModelArtifact artifact,
+            List<BenchCommand.Event> events,
+            RecommendOptions options,
+            int parallelism)
+            throws Exception {
+        int maxParallelism = KeyGroupRangeAssignment.computeDefaultMaxParallelism(parallelism);
+        List<List<int[]>> rows = new ArrayList<>();
+        for (int w = 0; w < parallelism; w++) {
+            rows.add(new ArrayList<>());
+        }
+        Map<String, UserState> states = new HashMap<>();
+        for (int i = 0; i < events.size(); i++) {
+            BenchCommand.Event e = events.get(i);
+            UserState st = states.computeIfAbsent(e.userId(), k -> new UserState());
+            st.apply(
+                    "e" + i,
+                    artifact.indexOf(e.itemId()),
+                    i,
+                    options.allowedLatenessMs(),
+                    artifact.maxLen(),
+                    options.dedupeWindow());
+            int worker =
+                    KeyGroupRangeAssignment.assignKeyToParallelOperator(
+                            e.userId(), maxParallelism, parallelism);
+            rows.get(worker).add(st.items.clone());
+        }
+
+        CountDownLatch ready = new CountDownLatch(parallelism);
+        CountDownLatch go = new CountDownLatch(1);
+        long[] finished = new long[parallelism];
+        long[] cpu = new long[parallelism];
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        List<Thread> threads = new ArrayList<>();
+        for (int w = 0; w < parallelism; w++) {
+            int worker = w;
+            Thread t =
+                    new Thread(
+                            () -> {
+                                try (OnnxSequenceModel model =
+                                        OnnxSequenceModel.load(
+                                                artifact,
+                                                InferenceOptions.cpu(options.inferenceThreads()))) {
+                                    Worker run = new Worker(model, options, rows.get(worker));
+                                    run.warmUp();
+                                    ready.countDown();
+                                    go.await();
+                                    long cpuStart = THREADS.getCurrentThreadCpuTime();
+                                    run.all();
+                                    finished[worker] = System.nanoTime();
+                                    cpu[worker] = THREADS.getCurrentThreadCpuTime() - cpuStart;
+                                } catch (Throwable ex) {
+                                    failure.compareAndSet(null, ex);
+                                    ready.countDown();
+                                }
+                            },
+                            "bare-inference-" + w);
+            threads.add(t);
+            t.start();
+        }
+        ready.await();
+        long start = System.nanoTime();
+        go.countDown();
+        for (Thread t : threads) {
+            t.join();
+        }
+        if (failure.get() != null) {
+            throw new IllegalStateException("bare inference failed", failure.get());
+        }
+        long end = start;
+        for (long f : finished) {
+            end = Math.max(end, f);
+        }
+        long cpuTotal = 0;
+        for (long c : cpu) {
+            cpuTotal += c;
+        }
+        return new Result(events.size() / ((end - start) / 1e9), cpuTotal / 1e3 / events.size());
+    }
+
+    /** One worker: batches of its rows, in arrival order, scored and ranked like the operator. */
+    private static final class Worker {
+        private final BatchScorer scorer;
+        private final RecommendOptions options;
+        private final List<int[]> rows;
+        private final int width;
+        private final int k;
+        private final int[][] batch;
+        private final int[] topIndex;
+        private final float[] topScore;
+
+        Worker(OnnxSequenceModel model, RecommendOptions options, List<int[]> rows) {
+            this.scorer = new BatchScorer(model, model.artifact(), options.padding());
+            this.options = options;
+            this.rows = rows;
+            this.width = model.artifact().numItems() + 1;
+            this.k = Math.min(options.topK(), model.artifact().numItems());
+            this.batch = new int[options.batchSize()][];
+            this.topIndex = new int[k];
+            this.topScore = new float[k];
+        }
+
+        void warmUp() {
+            int n = Math.min(rows.size(), 4 * batch.length);
+            for (int from = 0; from < n; from += batch.length) {
+                run(from, Math.min(n, from + batch.length));
+            }
+        }
+
+        void all() {
+            for (int from = 0; from < rows.size(); from += batch.length) {
+                run(from, Math.min(rows.size(), from + batch.length));
+            }
+        }
+
+        private void run(int from, int to) {
+            int n = to - from;
+            for (int r = 0; r < n; r++) {
+                batch[r] = rows.get(from + r);
+            }
+            scorer.score(batch, n);
+            for (int r = 0; r < n; r++) {
+                float[] scores = scorer.scores(r);
+                int offset = scorer.offset(r);
+                if (options.excludeSeen()) {
+                    for (int item : batch[r]) {
+                        scores[offset + item] = Float.NEGATIVE_INFINITY;
+                    }
+                }
+                TopK.select(scores, offset, width, k, topIndex, topScore);
+            }
+        }
+    }
+}

@@ -1,0 +1,179 @@
+package io.seqrec.model;
+
+import java.util.Arrays;
+
+/**
+ * Scores a batch of variable-length sequences with one {@link SequenceScorer} (the model of one
+ * subtask), deciding how the rows are padded and grouped into model calls. One instance per model
+ * (per subtask); not thread-safe. Buffers are reused from batch to batch.
+ *
+ * <p>The model right-aligns positions, so leading padding never changes a row's scores: every
+ * {@link Padding} gives the same scores (within float rounding of a different summation order in
+ * ONNX Runtime's kernels), they differ only in cost.
+ */
+public final class BatchScorer {
+    /** How rows are padded and grouped. */
+    public enum Padding {
+        /**
+         * Rows sorted by length and split into groups where that saves work (a cost model of one
+         * call's overhead against the padded positions it avoids); each group is trimmed to its
+         * longest row. The default.
+         */
+        BUCKETED,
+        /** One call per batch, trimmed to the longest row in it. */
+        LONGEST,
+        /**
+         * One call per batch, every row padded to the model's {@code max_len}: the naive baseline
+         * of published Flink inference demos, for benchmarks only.
+         */
+        FULL
+    }
+
+    /** Padded lengths are rounded up to this, to keep the number of distinct shapes small. */
+    static final int LENGTH_QUANTUM = 8;
+
+    // Cost model of one call, in microseconds on one core (ML-1M-sized SASRec, d=64, 2 blocks,
+    // raw ORT; /work/shared/STACK.md and docs/BENCHMARKS.md): per row of length L about
+    // L * (1.7 + 0.0075 L) (the first block's attention is quadratic in L), plus a fixed cost per
+    // call. Only the ratio matters for where groups are split.
+    private static final double PER_POSITION = 1.7;
+    private static final double PER_POSITION_SQUARED = 0.0075;
+    private static final double PER_CALL = 60;
+
+    private final SequenceScorer model;
+    private final Padding padding;
+    private final int maxLen;
+    private final int width;
+
+    private long[] input = new long[0];
+    private Integer[] order = new Integer[0];
+    private double[] best = new double[0];
+    private int[] cut = new int[0];
+    private float[][] groupScores = new float[0][];
+    private int[] rowGroup = new int[0];
+    private int[] rowOffset = new int[0];
+    private int groups;
+
+    /** Scores with {@code model}, which serves {@code artifact} (for max_len and num_items). */
+    public BatchScorer(SequenceScorer model, ModelArtifact artifact, Padding padding) {
+        this.model = model;
+        this.padding = padding;
+        this.maxLen = artifact.maxLen();
+        this.width = artifact.numItems() + 1;
+    }
+
+    /**
+     * Scores {@code rows[0..n)} (item indices, oldest first, each of length 0..max_len). Afterwards
+     * row {@code r}'s {@code num_items + 1} scores are {@link #scores}{@code (r)} from {@link
+     * #offset}{@code (r)}; they stay valid (and may be modified) until the next call.
+     */
+    public void score(int[][] rows, int n) {
+        ensureCapacity(n);
+        for (int r = 0; r < n; r++) {
+            order[r] = r;
+        }
+        if (padding == Padding.FULL) {
+            runGroup(rows, 0, n, maxLen, 0);
+            groups = 1;
+            return;
+        }
+        if (padding == Padding.LONGEST) {
+            int longest = 1;
+            for (int r = 0; r < n; r++) {
+                longest = Math.max(longest, rows[r].length);
+            }
+            runGroup(rows, 0, n, paddedLength(longest), 0);
+            groups = 1;
+            return;
+        }
+        Arrays.sort(order, 0, n, (a, b) -> Integer.compare(rows[a].length, rows[b].length));
+        // best[j] = cheapest cost of rows order[0..j) split into groups; cut[j] = start of the
+        // last group. Groups are runs of the length-sorted rows.
+        best[0] = 0;
+        for (int j = 1; j <= n; j++) {
+            int len = paddedLength(rows[order[j - 1]].length);
+            double perRow = len * (PER_POSITION + PER_POSITION_SQUARED * len);
+            double min = Double.MAX_VALUE;
+            int at = 0;
+            for (int i = 0; i < j; i++) {
+                double c = best[i] + PER_CALL + (j - i) * perRow;
+                if (c < min) {
+                    min = c;
+                    at = i;
+                }
+            }
+            best[j] = min;
+            cut[j] = at;
+        }
+        int count = 0;
+        for (int j = n; j > 0; j = cut[j]) {
+            count++;
+        }
+        groups = count;
+        int g = count - 1;
+        for (int j = n; j > 0; j = cut[j], g--) {
+            int from = cut[j];
+            runGroup(rows, from, j, paddedLength(rows[order[j - 1]].length), g);
+        }
+    }
+
+    /** Runs rows {@code order[from..to)} padded to {@code len} as one call, as group {@code g}. */
+    private void runGroup(int[][] rows, int from, int to, int len, int g) {
+        int count = to - from;
+        int cells = count * len;
+        if (input.length < cells) {
+            input = new long[Math.max(cells, input.length * 2)];
+        }
+        Arrays.fill(input, 0, cells, 0L);
+        for (int k = 0; k < count; k++) {
+            int[] row = rows[order[from + k]];
+            int start = row.length > len ? row.length - len : 0;
+            int base = k * len + len - (row.length - start);
+            for (int i = start; i < row.length; i++) {
+                input[base + i - start] = row[i];
+            }
+        }
+        float[] scores = model.score(input, count, len);
+        groupScores[g] = scores;
+        for (int k = 0; k < count; k++) {
+            rowGroup[order[from + k]] = g;
+            rowOffset[order[from + k]] = k * width;
+        }
+    }
+
+    private int paddedLength(int length) {
+        int rounded =
+                ((Math.max(1, length) + LENGTH_QUANTUM - 1) / LENGTH_QUANTUM) * LENGTH_QUANTUM;
+        return Math.min(maxLen, rounded);
+    }
+
+    private void ensureCapacity(int n) {
+        if (order.length < n) {
+            order = new Integer[n];
+            best = new double[n + 1];
+            cut = new int[n + 1];
+            groupScores = new float[n][];
+            rowGroup = new int[n];
+            rowOffset = new int[n];
+        }
+    }
+
+    /** The score array holding row {@code r} of the last batch. */
+    public float[] scores(int r) {
+        return groupScores[rowGroup[r]];
+    }
+
+    /** Where row {@code r}'s scores start in {@link #scores}{@code (r)}. */
+    public int offset(int r) {
+        return rowOffset[r];
+    }
+
+    /** Model calls the last batch took. */
+    public int calls() {
+        return groups;
+    }
+
+    public Padding padding() {
+        return padding;
+    }
+}

@@ -1,0 +1,56 @@
+"""export-random: an untrained artifact of a given shape that meets the serving contract."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+
+from seqrec_model import onnx_numpy
+from seqrec_model.cli import main
+from seqrec_model.export import ARTIFACT_FILES
+
+SHAPE = ["--max-len", "12", "--hidden", "16", "--blocks", "2", "--heads", "1"]
+
+
+def export(out: Path, seed: int) -> int:
+    return main(
+        ["export-random", *SHAPE, "--num-items", "30", "--seed", str(seed), "--threads", "1"]
+        + ["--out", str(out)]
+    )
+
+
+def test_writes_a_contract_artifact_of_the_requested_shape(tmp_path: Path) -> None:
+    art = tmp_path / "a"
+    assert export(art, seed=5) == 0
+    assert sorted(p.name for p in art.iterdir()) == sorted(ARTIFACT_FILES)
+    meta = json.loads((art / "metadata.json").read_text())
+    assert (meta["max_len"], meta["hidden_size"], meta["num_blocks"], meta["num_items"]) == (
+        12,
+        16,
+        2,
+        30,
+    )
+    assert meta["model_version"].startswith("random-")
+    assert meta["training_data"]["name"] == "random-weights"
+    assert (art / "items.txt").read_text().splitlines() == [str(i) for i in range(1, 31)]
+    lines = [json.loads(line) for line in (art / "reference.jsonl").read_text().splitlines()]
+    lengths = [len(r["sequence"]) for r in lines]
+    assert min(lengths) == 1 and max(lengths) == 12
+    model = onnx.load(str(art / "model.onnx"))
+    for r in lines[:8]:
+        x = np.asarray([[0] * (12 - len(r["sequence"])) + r["sequence"]], dtype=np.int64)
+        (scores,) = onnx_numpy.run(model, {"item_seq": x})
+        np.testing.assert_allclose(scores[0, r["indices"]], r["scores"], rtol=1e-4, atol=1e-4)
+
+
+def test_same_seed_same_artifact_other_seed_other_weights(tmp_path: Path) -> None:
+    assert export(tmp_path / "a", seed=5) == 0
+    assert export(tmp_path / "b", seed=5) == 0
+    assert export(tmp_path / "c", seed=6) == 0
+    for name in ARTIFACT_FILES:
+        assert filecmp.cmp(tmp_path / "a" / name, tmp_path / "b" / name, shallow=False), name
+    assert not filecmp.cmp(tmp_path / "a" / "model.onnx", tmp_path / "c" / "model.onnx", False)
