@@ -23,7 +23,9 @@ for _ in $(seq 120); do [ -s "$OUT/bootstrap" ] && break; sleep 1; done
 BS=$(cat "$OUT/bootstrap")
 echo "broker $BS"
 
-./seqrec run --bootstrap-servers "$BS" --parallelism 2 --starting-offsets earliest \
+# Log4j merges both files: the usual CLI logging plus one line per completed checkpoint.
+SEQREC_LOG_CONFIG="$PWD/flink-job/conf/log4j2-cli.properties,$PWD/flink-job/conf/log4j2-checkpoints.properties" \
+  ./seqrec run --bootstrap-servers "$BS" --parallelism 2 --starting-offsets earliest \
   --checkpoint-interval 10s --checkpoint-dir "file://$OUT/checkpoints" > "$OUT/job.log" 2>&1 &
 for _ in $(seq 120); do JOB_PID=$(pgrep -f 'io.seqrec.cli.Main run' || true); [ -n "$JOB_PID" ] && break; sleep 1; done
 echo "job JVM pid $JOB_PID"

@@ -33,6 +33,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
@@ -219,7 +221,17 @@ final class DemoCommand {
                 ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
                 ByteArrayDeserializer.class.getName());
         KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p);
-        c.subscribe(List.of(config.outputTopic(), config.dlqTopic()));
+        // Assigned, not subscribed: no group join (seconds of rebalance delay) before the first
+        // fetch, so the latency measured from the first event on is the pipeline's, not ours.
+        List<TopicPartition> partitions = new ArrayList<>();
+        for (String topic : List.of(config.outputTopic(), config.dlqTopic())) {
+            for (PartitionInfo info : c.partitionsFor(topic)) {
+                partitions.add(new TopicPartition(topic, info.partition()));
+            }
+        }
+        c.assign(partitions);
+        c.seekToBeginning(partitions);
+        partitions.forEach(c::position);
         return c;
     }
 
