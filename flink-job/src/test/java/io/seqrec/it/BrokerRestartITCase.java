@@ -8,18 +8,14 @@ import io.seqrec.event.Recommendation;
 import io.seqrec.it.RecoveryRuns.Output;
 import io.seqrec.kafka.KafkaBrokerProcess;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -102,50 +98,16 @@ class BrokerRestartITCase {
                         "broker-restart-" + guarantee + "-" + n);
         // The producer keeps sending through the outage: it retries until the broker is back.
         CompletableFuture<Void> producing =
-                CompletableFuture.runAsync(
-                        () -> {
-                            try {
-                                KafkaTestSupport.produceAtRate(
-                                        broker.bootstrapServers(), in, INPUT, 800);
-                            } catch (Exception e) {
-                                throw new IllegalStateException(e);
-                            }
-                        });
+                RecoveryRuns.produceInBackground(broker.bootstrapServers(), in, INPUT, 800);
         if (crashBroker) {
-            awaitUncommittedOutput(out, "watch-" + n, EVENTS / 3);
+            try (KafkaConsumer<byte[], byte[]> watch =
+                    RecoveryRuns.progressWatcher(broker.bootstrapServers(), out, "watch-" + n)) {
+                RecoveryRuns.awaitProgress(watch, 0, EVENTS / 3);
+            }
             broker.kill();
             Thread.sleep(3_000);
             broker.restart();
         }
-        producing.get();
-        Output output =
-                Output.await(broker.bootstrapServers(), out, dlq, EVENTS, Duration.ofMinutes(3));
-        if (job.getJobStatus().get().isTerminalState()) {
-            job.getJobExecutionResult().get(); // throws with the job's failure cause
-        }
-        job.cancel().get();
-        return output;
-    }
-
-    /** Waits until the job is mid-stream: {@code count} records on the output, committed or not. */
-    private static void awaitUncommittedOutput(String topic, String group, long count) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(
-                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
-                ByteArrayDeserializer.class.getName());
-        long seen = 0;
-        long deadline = System.currentTimeMillis() + 120_000;
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
-            c.subscribe(List.of(topic));
-            while (seen < count && System.currentTimeMillis() < deadline) {
-                seen += c.poll(Duration.ofMillis(50)).count();
-            }
-        }
-        assertThat(seen).as("output before the broker crash").isGreaterThanOrEqualTo(count);
+        return RecoveryRuns.finish(job, producing, broker.bootstrapServers(), out, dlq, EVENTS);
     }
 }

@@ -8,10 +8,8 @@ import io.seqrec.event.Recommendation;
 import io.seqrec.it.RecoveryRuns.Output;
 import io.seqrec.kafka.EmbeddedKafkaBroker;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.flink.core.execution.JobClient;
@@ -19,9 +17,7 @@ import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -116,52 +112,16 @@ class ExactlyOnceRecoveryITCase {
                         "recovery-" + guarantee + "-" + n);
         // A steady stream of several seconds, not one burst, so the failures land mid-stream.
         CompletableFuture<Void> producing =
-                CompletableFuture.runAsync(
-                        () -> {
-                            try {
-                                KafkaTestSupport.produceAtRate(
-                                        broker.bootstrapServers(), in, INPUT, 1000);
-                            } catch (Exception e) {
-                                throw new IllegalStateException(e);
-                            }
-                        });
-        try (KafkaConsumer<byte[], byte[]> watch = uncommittedReader(out, "watch-" + n)) {
+                RecoveryRuns.produceInBackground(broker.bootstrapServers(), in, INPUT, 1000);
+        try (KafkaConsumer<byte[], byte[]> watch =
+                RecoveryRuns.progressWatcher(broker.bootstrapServers(), out, "watch-" + n)) {
             long seen = 0;
             for (int f = 1; f <= failures; f++) {
-                long deadline = System.currentTimeMillis() + 120_000;
-                while (seen < (long) f * FAIL_EVERY && System.currentTimeMillis() < deadline) {
-                    seen += watch.poll(Duration.ofMillis(50)).count();
-                }
-                assertThat(seen)
-                        .as("progress before failure %d", f)
-                        .isGreaterThanOrEqualTo((long) f * FAIL_EVERY);
+                seen = RecoveryRuns.awaitProgress(watch, seen, (long) f * FAIL_EVERY);
                 cluster.terminateTaskManager(LIVE_TASK_MANAGER.getAndIncrement()).get();
                 cluster.startTaskManager();
             }
         }
-        producing.get();
-        Output output =
-                Output.await(broker.bootstrapServers(), out, dlq, EVENTS, Duration.ofMinutes(3));
-        if (job.getJobStatus().get().isTerminalState()) {
-            job.getJobExecutionResult().get(); // throws with the job's failure cause
-        }
-        job.cancel().get();
-        return output;
-    }
-
-    /** Watches progress on the uncommitted output too: that is what the failures interrupt. */
-    private static KafkaConsumer<byte[], byte[]> uncommittedReader(String topic, String group) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(
-                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
-                ByteArrayDeserializer.class.getName());
-        KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p);
-        c.subscribe(List.of(topic));
-        return c;
+        return RecoveryRuns.finish(job, producing, broker.bootstrapServers(), out, dlq, EVENTS);
     }
 }

@@ -16,7 +16,13 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.assertj.core.data.Offset;
 
 /**
@@ -93,6 +99,70 @@ final class RecoveryRuns {
         };
         return JobConfig.fromArgs(
                 Stream.concat(Arrays.stream(base), Arrays.stream(extra)).toArray(String[]::new));
+    }
+
+    /** Produces {@code input} at a steady {@code perSecond} while the caller injects faults. */
+    static CompletableFuture<Void> produceInBackground(
+            String bootstrap, String topic, List<String[]> input, int perSecond) {
+        return CompletableFuture.runAsync(
+                () -> {
+                    try {
+                        KafkaTestSupport.produceAtRate(bootstrap, topic, input, perSecond);
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+    }
+
+    /**
+     * A consumer of {@code topic} that also sees uncommitted records: how far the job has got,
+     * which is what the injected failures interrupt.
+     */
+    static KafkaConsumer<byte[], byte[]> progressWatcher(
+            String bootstrap, String topic, String group) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(
+                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
+                ByteArrayDeserializer.class.getName());
+        KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p);
+        c.subscribe(List.of(topic));
+        return c;
+    }
+
+    /** Polls {@code watcher} until {@code total} records were seen in all, or two minutes pass. */
+    static long awaitProgress(KafkaConsumer<byte[], byte[]> watcher, long seen, long total) {
+        long deadline = System.currentTimeMillis() + 120_000;
+        while (seen < total && System.currentTimeMillis() < deadline) {
+            seen += watcher.poll(Duration.ofMillis(50)).count();
+        }
+        assertThat(seen).as("records on the output before the fault").isGreaterThanOrEqualTo(total);
+        return seen;
+    }
+
+    /**
+     * Waits for the producer and then for every input record to be accounted for; fails with the
+     * job's own failure cause if it died; cancels it.
+     */
+    static Output finish(
+            JobClient job,
+            CompletableFuture<Void> producing,
+            String bootstrap,
+            String out,
+            String dlq,
+            int events)
+            throws Exception {
+        producing.get();
+        Output output = Output.await(bootstrap, out, dlq, events, Duration.ofMinutes(3));
+        if (job.getJobStatus().get().isTerminalState()) {
+            job.getJobExecutionResult().get(); // throws with the job's failure cause
+        }
+        job.cancel().get();
+        return output;
     }
 
     /** What one run wrote: every output record in read_committed order, and the dead letters. */
