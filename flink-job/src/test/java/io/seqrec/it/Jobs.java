@@ -1,17 +1,40 @@
 package io.seqrec.it;
 
+import io.seqrec.TestPaths;
 import io.seqrec.config.JobConfig;
 import io.seqrec.event.EventParser;
 import io.seqrec.kafka.KafkaConnectors;
 import io.seqrec.pipeline.JobEnvironment;
 import io.seqrec.pipeline.RecommendOptions;
 import io.seqrec.pipeline.RecommenderJob;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.stream.Stream;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /** Starts the Kafka-backed job on the test's MiniCluster, exactly as {@code main} wires it. */
 final class Jobs {
     private Jobs() {}
+
+    /**
+     * The job's configuration in tests: the given broker, the shipped model, input read from the
+     * earliest offset, checkpoints in {@code checkpointDir}; {@code flags} add the rest.
+     */
+    static JobConfig config(String bootstrap, Path checkpointDir, String... flags) {
+        String[] base = {
+            "--bootstrap-servers",
+            bootstrap,
+            "--model",
+            TestPaths.defaultModel().toString(),
+            "--starting-offsets",
+            "earliest",
+            "--checkpoint-dir",
+            checkpointDir.toUri().toString()
+        };
+        return JobConfig.fromArgs(
+                Stream.concat(Arrays.stream(base), Arrays.stream(flags)).toArray(String[]::new));
+    }
 
     static JobClient start(JobConfig config, int parallelism, String name) throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();

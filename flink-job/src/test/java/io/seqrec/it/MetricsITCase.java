@@ -105,21 +105,13 @@ class MetricsITCase {
         KafkaTestSupport.produce(broker.bootstrapServers(), "behavior-events", input);
 
         JobConfig config =
-                JobConfig.fromArgs(
-                        new String[] {
-                            "--bootstrap-servers",
-                            broker.bootstrapServers(),
-                            "--model",
-                            TestPaths.defaultModel().toString(),
-                            "--starting-offsets",
-                            "earliest",
-                            "--batch-size",
-                            "16",
-                            "--checkpoint-interval",
-                            "2s",
-                            "--checkpoint-dir",
-                            tmp.resolve("checkpoints").toUri().toString()
-                        });
+                Jobs.config(
+                        broker.bootstrapServers(),
+                        tmp.resolve("checkpoints"),
+                        "--batch-size",
+                        "16",
+                        "--checkpoint-interval",
+                        "2s");
         JobClient job = Jobs.start(config, PARALLELISM, "metrics-it");
         int total = input.size();
         int recommendations;

@@ -343,21 +343,13 @@ class PoisonInputITCase {
         assertThat(goodIds).hasSize(goods);
 
         JobConfig config =
-                JobConfig.fromArgs(
-                        new String[] {
-                            "--bootstrap-servers",
-                            broker.bootstrapServers(),
-                            "--model",
-                            TestPaths.defaultModel().toString(),
-                            "--starting-offsets",
-                            "earliest",
-                            "--batch-size",
-                            "8",
-                            "--checkpoint-interval",
-                            "2s",
-                            "--checkpoint-dir",
-                            tmp.resolve("checkpoints").toUri().toString()
-                        });
+                Jobs.config(
+                        broker.bootstrapServers(),
+                        tmp.resolve("checkpoints"),
+                        "--batch-size",
+                        "8",
+                        "--checkpoint-interval",
+                        "2s");
         JobClient job = Jobs.start(config, PARALLELISM, "poison-input-it");
         List<ConsumerRecord<byte[], byte[]>> recs;
         List<ConsumerRecord<byte[], byte[]>> dead;

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.seqrec.TestPaths;
 import io.seqrec.config.JobConfig;
-import io.seqrec.event.EventParser;
 import io.seqrec.event.Recommendation;
 import io.seqrec.event.RecommendationCodec;
 import io.seqrec.generator.GeneratedRecord;
@@ -14,14 +13,10 @@ import io.seqrec.generator.GeneratorConfig;
 import io.seqrec.generator.SyntheticBehaviorGenerator;
 import io.seqrec.kafka.DeadLetterSerializer;
 import io.seqrec.kafka.EmbeddedKafkaBroker;
-import io.seqrec.kafka.KafkaConnectors;
 import io.seqrec.model.InferenceOptions;
 import io.seqrec.model.ModelArtifact;
 import io.seqrec.model.OnnxSequenceModel;
 import io.seqrec.model.TopK;
-import io.seqrec.pipeline.JobEnvironment;
-import io.seqrec.pipeline.RecommendOptions;
-import io.seqrec.pipeline.RecommenderJob;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,7 +26,6 @@ import java.util.Map;
 import java.util.Random;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -109,36 +103,14 @@ class RecommenderPipelineITCase {
         KafkaTestSupport.produce(broker.bootstrapServers(), "behavior-events", input);
 
         JobConfig config =
-                JobConfig.fromArgs(
-                        new String[] {
-                            "--bootstrap-servers",
-                            broker.bootstrapServers(),
-                            "--model",
-                            TestPaths.defaultModel().toString(),
-                            "--starting-offsets",
-                            "earliest",
-                            "--batch-size",
-                            "16",
-                            "--checkpoint-interval",
-                            "2s",
-                            "--checkpoint-dir",
-                            tmp.resolve("checkpoints").toUri().toString()
-                        });
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        JobEnvironment.configure(env, config);
-        env.setParallelism(PARALLELISM);
-        new RecommenderJob(
-                        KafkaConnectors.source(config),
-                        KafkaConnectors.recommendationSink(config),
-                        KafkaConnectors.deadLetterSink(config),
-                        new EventParser(
-                                config.maxRecordBytes(),
-                                config.maxFieldLength(),
-                                config.maxFutureSkew().toMillis()),
-                        RecommendOptions.from(config),
-                        config.maxOutOfOrderness())
-                .build(env);
-        JobClient job = env.executeAsync("pipeline-it");
+                Jobs.config(
+                        broker.bootstrapServers(),
+                        tmp.resolve("checkpoints"),
+                        "--batch-size",
+                        "16",
+                        "--checkpoint-interval",
+                        "2s");
+        JobClient job = Jobs.start(config, PARALLELISM, "pipeline-it");
 
         int total = input.size();
         List<ConsumerRecord<byte[], byte[]>> recs;

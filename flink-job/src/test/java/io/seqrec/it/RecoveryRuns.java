@@ -2,7 +2,6 @@ package io.seqrec.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.seqrec.TestPaths;
 import io.seqrec.config.JobConfig;
 import io.seqrec.event.Recommendation;
 import io.seqrec.event.RecommendationCodec;
@@ -65,40 +64,23 @@ final class RecoveryRuns {
             String guarantee,
             Path checkpointDir,
             String... extra) {
-        String[] base = {
-            "--bootstrap-servers",
-            bootstrap,
-            "--input-topic",
-            in,
-            "--output-topic",
-            out,
-            "--dlq-topic",
-            dlq,
-            "--group-id",
-            runName,
-            "--transactional-id-prefix",
-            runName,
-            "--model",
-            TestPaths.defaultModel().toString(),
-            "--starting-offsets",
-            "earliest",
-            "--delivery-guarantee",
-            guarantee,
-            "--batch-size",
-            "8",
-            "--checkpoint-interval",
-            "500ms",
-            "--checkpoint-timeout",
-            "30s",
-            "--min-pause-between-checkpoints",
-            "100ms",
-            "--transaction-timeout",
-            "2m",
-            "--checkpoint-dir",
-            checkpointDir.toUri().toString()
+        String[] flags = {
+            "--input-topic", in,
+            "--output-topic", out,
+            "--dlq-topic", dlq,
+            "--group-id", runName,
+            "--transactional-id-prefix", runName,
+            "--delivery-guarantee", guarantee,
+            "--batch-size", "8",
+            "--checkpoint-interval", "500ms",
+            "--checkpoint-timeout", "30s",
+            "--min-pause-between-checkpoints", "100ms",
+            "--transaction-timeout", "2m"
         };
-        return JobConfig.fromArgs(
-                Stream.concat(Arrays.stream(base), Arrays.stream(extra)).toArray(String[]::new));
+        return Jobs.config(
+                bootstrap,
+                checkpointDir,
+                Stream.concat(Arrays.stream(flags), Arrays.stream(extra)).toArray(String[]::new));
     }
 
     /** Produces {@code input} at a steady {@code perSecond} while the caller injects faults. */
