@@ -93,8 +93,9 @@ final class BenchCommand {
                                 "soak",
                                 "rate",
                                 "padding",
-                                "baselines"));
-        long eventCount = f.longValue("events", 30_000, 100);
+                                "baselines",
+                                "warmup"));
+        long eventCount = f.longValue("events", 100_000, 100);
         long seed = f.longValue("seed", 42, Long.MIN_VALUE);
         Map<String, String> raw = new LinkedHashMap<>(f.rest());
         Main.defaultModel(raw);
@@ -129,6 +130,17 @@ final class BenchCommand {
                 batched.inferenceThreads(),
                 probe.deliveryGuarantee().toString().toLowerCase(Locale.ROOT).replace('_', '-'));
 
+        System.out.println(
+                "JVM: "
+                        + Runtime.version()
+                        + " "
+                        + String.join(
+                                " ",
+                                java.lang.management.ManagementFactory.getRuntimeMXBean()
+                                        .getInputArguments()
+                                        .stream()
+                                        .filter(a -> a.startsWith("-XX:") || a.startsWith("-Xm"))
+                                        .toList()));
         if (f.string("soak", null) != null) {
             return soak(f, batched, raw, events);
         }
@@ -139,6 +151,7 @@ final class BenchCommand {
             raw.put("bootstrap-servers", broker.bootstrapServers());
             raw.putIfAbsent("starting-offsets", "earliest");
             raw.putIfAbsent("checkpoint-dir", work.resolve("checkpoints").toUri().toString());
+            warmUp(f, batched, raw, events, work);
             phases.add(phase(1, "batched-max", 0, batched, raw, events, work));
             double half = phases.get(0).throughputEps() / 2;
             phases.add(phase(2, "batched-50%", half, batched, raw, events, work));
@@ -184,6 +197,31 @@ final class BenchCommand {
                         naiveEps,
                         max.throughputEps() / naiveEps));
         return allReceived(phases, events.size()) ? 0 : 1;
+    }
+
+    /**
+     * Runs the job over {@code --warmup} events (default: all of them) at maximum rate before
+     * anything is measured, and discards the result. The process hosts the broker, the Kafka
+     * clients, Flink and the model: its JIT compilers are busy for tens of seconds after start (a
+     * third of both cores in the first phase), so without this the first phase measures the JVM's
+     * warm-up rather than the pipeline. A job on a cluster runs for days.
+     */
+    private static void warmUp(
+            Flags f,
+            RecommendOptions options,
+            Map<String, String> raw,
+            List<Event> events,
+            Path work)
+            throws Exception {
+        long n = f.longValue("warmup", events.size(), 0);
+        if (n == 0) {
+            return;
+        }
+        List<Event> warm = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            warm.add(events.get(i % events.size()));
+        }
+        phase(0, "warm-up", 0, options, raw, warm, work);
     }
 
     private static boolean allReceived(List<Phase> phases, int events) {
@@ -307,7 +345,7 @@ final class BenchCommand {
                 ml1m = Path.of(home).resolve(ML_1M);
             }
             if (Files.isRegularFile(ml1m)) {
-                List<Event> replay = replay(ml1m, "ml-1m", f, count);
+                List<Event> replay = replay(ml1m, "ml-1m", f, count, seed);
                 double known = knownFraction(replay, artifact);
                 if (known >= 0.5) {
                     System.out.println("source: " + ml1m.normalize() + " (ml-1m)");
@@ -332,7 +370,7 @@ final class BenchCommand {
             throw new UsageException("--source '" + source + "': no such file");
         }
         String format = f.string("format", "ml-1m");
-        List<Event> replay = replay(file, format, f, count);
+        List<Event> replay = replay(file, format, f, count, seed);
         double known = knownFraction(replay, artifact);
         System.out.printf(
                 Locale.ROOT,
@@ -344,24 +382,28 @@ final class BenchCommand {
     }
 
     /**
-     * The first {@code --users} users of the file (default: one per 100 events, so an average user
-     * reaches ~100 events, about the median ML-1M history), interleaved round-robin.
+     * Users replayed {@linkplain ReplaySource#staggered staggered}: {@code --users} of them active
+     * at a time (default 200), each for at most {@value #HISTORY_CAP} events (about the median
+     * ML-1M history), so the mix of sequence lengths, and with it the model's cost per event, stays
+     * the same through the run.
      */
-    private static List<Event> replay(Path file, String format, Flags f, long count)
+    private static List<Event> replay(Path file, String format, Flags f, long count, long seed)
             throws Exception {
         if (format.equals("events-jsonl")) {
             throw new UsageException("bench replays ml-1m, movielens-csv or pairs files");
         }
         List<ReplaySource.UserSequence> users =
                 ReplaySource.read(file, ReplaySource.parseFormat(format));
-        long wanted = f.longValue("users", Math.max(1, count / 100), 1);
-        users = users.subList(0, (int) Math.min(users.size(), wanted));
+        int active = (int) Math.min(Integer.MAX_VALUE, f.longValue("users", 200, 1));
         List<Event> out = new ArrayList<>();
-        for (ReplaySource.Interaction i : ReplaySource.interleave(users, count)) {
+        for (ReplaySource.Interaction i :
+                ReplaySource.staggered(users, active, HISTORY_CAP, count, seed)) {
             out.add(new Event(i.userId(), i.itemId()));
         }
         return out;
     }
+
+    private static final int HISTORY_CAP = 100;
 
     private static List<Event> synthetic(Flags f, long count, long seed) {
         int users = (int) f.longValue("users", 500, 1);

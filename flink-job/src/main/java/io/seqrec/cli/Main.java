@@ -28,7 +28,8 @@ public final class Main {
                             + " synthetic|FILE]",
                     "            [--format ml-1m|movielens-csv|pairs] [--users U] [--seed S] [job"
                             + " options]",
-                    "            [--baselines true|false] [--padding bucketed|longest|full]",
+                    "            [--baselines true|false] [--padding bucketed|longest|full]"
+                            + " [--warmup N]",
                     "            or a memory soak: --soak DURATION --rate EPS (resident memory"
                             + " every 30 s)",
                     "  run       the job against your Kafka: --bootstrap-servers HOST:PORT [job"

@@ -105,6 +105,55 @@ final class ReplaySource {
     record Interaction(String userId, String itemId, int ordinal) {}
 
     /**
+     * A steady mix of sequence lengths, as on a live platform where users come and go: {@code
+     * active} users at a time take turns (round-robin), each from its first item to at most its
+     * {@code cap}-th; when one is done, the next user of the file takes its place. The first {@code
+     * active} users stop after a random share of their history, so that places turn over at
+     * different times from the start. With plain {@link #interleave} every user's sequence grows
+     * through the whole run, so the end of a run costs the model several times what its start does
+     * and no single rate is "half the maximum" all the way through.
+     *
+     * @return at most {@code limit} interactions in send order; fewer if the users run out
+     */
+    static List<Interaction> staggered(
+            List<UserSequence> users, int active, int cap, long limit, long seed) {
+        java.util.Random random = new java.util.Random(seed);
+        int slots = Math.min(active, users.size());
+        int[] user = new int[slots];
+        int[] next = new int[slots];
+        int[] end = new int[slots];
+        for (int s = 0; s < slots; s++) {
+            user[s] = s;
+            int length = Math.min(cap, users.get(s).items().size());
+            end[s] = 1 + random.nextInt(Math.max(1, length));
+        }
+        int nextUser = slots;
+        int open = slots;
+        List<Interaction> out = new ArrayList<>();
+        while (open > 0 && out.size() < limit) {
+            for (int s = 0; s < slots && out.size() < limit; s++) {
+                if (user[s] < 0) {
+                    continue;
+                }
+                UserSequence u = users.get(user[s]);
+                out.add(new Interaction(u.userId(), u.items().get(next[s]), next[s]));
+                if (++next[s] < end[s]) {
+                    continue;
+                }
+                if (nextUser < users.size()) {
+                    user[s] = nextUser++;
+                    next[s] = 0;
+                    end[s] = Math.min(cap, users.get(user[s]).items().size());
+                } else {
+                    user[s] = -1;
+                    open--;
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
      * The users' items interleaved round-robin (each user's items in order), at most {@code limit}
      * of them, in send order.
      */

@@ -9,8 +9,10 @@ import java.util.Arrays;
  *   <li>{@code items}/{@code times}: the user's last {@code maxLen} model item indices, oldest
  *       first, ordered by event time (stable for equal times). A repeat of the neighbouring item
  *       (view, click, cart of one product) is one step, as in training.
- *   <li>{@code recentEventIds}: a ring of the last event ids applied, to apply a redelivered event
- *       once.
+ *   <li>{@code recentEventHashes}: a ring of 64-bit hashes of the last event ids applied, to apply
+ *       a redelivered event once. Hashes, not the ids: the state is read and written on every
+ *       event, and 32 strings were the costliest part of it to (de)serialize; two different ids of
+ *       one user collide with probability ~2^-64 per comparison.
  *   <li>{@code newestTs}: newest event time seen; the reference for lateness.
  *   <li>{@code lastTopK}/{@code seq}: the last emitted recommendations (item indices, for the live
  *       evaluation) and how many have been emitted.
@@ -19,7 +21,7 @@ import java.util.Arrays;
 public class UserState {
     public int[] items = new int[0];
     public long[] times = new long[0];
-    public String[] recentEventIds = new String[0];
+    public long[] recentEventHashes = new long[0];
     public int recentNext;
     public long newestTs = Long.MIN_VALUE;
     public int[] lastTopK;
@@ -49,13 +51,14 @@ public class UserState {
             long allowedLatenessMs,
             int maxLen,
             int dedupeWindow) {
-        if (dedupeWindow > 0 && contains(recentEventIds, eventId)) {
+        long hash = dedupeWindow > 0 ? eventIdHash(eventId) : 0;
+        if (dedupeWindow > 0 && contains(recentEventHashes, hash)) {
             return Applied.DUPLICATE;
         }
         if (newestTs != Long.MIN_VALUE && ts < newestTs - allowedLatenessMs) {
             return Applied.LATE;
         }
-        remember(eventId, dedupeWindow);
+        remember(hash, dedupeWindow);
         newestTs = Math.max(newestTs, ts);
         if (itemIndex == 0) {
             return Applied.UNCHANGED;
@@ -86,31 +89,50 @@ public class UserState {
         return Applied.APPENDED;
     }
 
-    private void remember(String eventId, int window) {
+    private void remember(long hash, int window) {
         if (window == 0) {
             return;
         }
-        if (recentEventIds.length != window) {
-            String[] resized = new String[window];
-            int keep = Math.min(window, recentEventIds.length);
+        if (recentEventHashes.length != window) {
+            long[] resized = new long[window];
+            int keep = Math.min(window, recentEventHashes.length);
             for (int i = 0; i < keep; i++) {
-                int from = Math.floorMod(recentNext - keep + i, Math.max(1, recentEventIds.length));
-                resized[i] = recentEventIds[from];
+                int from =
+                        Math.floorMod(recentNext - keep + i, Math.max(1, recentEventHashes.length));
+                resized[i] = recentEventHashes[from];
             }
-            recentEventIds = resized;
+            recentEventHashes = resized;
             recentNext = keep % window;
         }
-        recentEventIds[recentNext] = eventId;
+        recentEventHashes[recentNext] = hash;
         recentNext = (recentNext + 1) % window;
     }
 
-    private static boolean contains(String[] ids, String id) {
-        for (String s : ids) {
-            if (id.equals(s)) {
+    private static boolean contains(long[] hashes, long hash) {
+        for (long h : hashes) {
+            if (h == hash) {
                 return true;
             }
         }
         return false;
+    }
+
+    /**
+     * A 64-bit hash of an event id, never 0 (0 marks an empty slot of the ring): FNV-1a over the
+     * UTF-16 code units, then the SplitMix64 finalizer to spread short, similar ids.
+     */
+    static long eventIdHash(String eventId) {
+        long h = 0xcbf29ce484222325L;
+        for (int i = 0; i < eventId.length(); i++) {
+            h ^= eventId.charAt(i);
+            h *= 0x100000001b3L;
+        }
+        h ^= h >>> 30;
+        h *= 0xbf58476d1ce4e5b9L;
+        h ^= h >>> 27;
+        h *= 0x94d049bb133111ebL;
+        h ^= h >>> 31;
+        return h == 0 ? 1 : h;
     }
 
     @Override

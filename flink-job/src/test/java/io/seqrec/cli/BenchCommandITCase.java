@@ -43,6 +43,7 @@ class BenchCommandITCase {
                                         "--events", "300",
                                         "--source", "synthetic",
                                         "--users", "40",
+                                        "--warmup", "100",
                                         "--model", TestPaths.defaultModel().toString()
                                     });
         } finally {

@@ -75,9 +75,25 @@ class UserStateTest {
         for (int i = 0; i < 6; i++) {
             apply(s, "e" + i, i + 1, 100 + i, 10);
         }
-        assertThat(s.recentEventIds).hasSize(4).contains("e5", "e4", "e3", "e2");
+        assertThat(s.recentEventHashes)
+                .hasSize(4)
+                .contains(
+                        UserState.eventIdHash("e5"),
+                        UserState.eventIdHash("e4"),
+                        UserState.eventIdHash("e3"),
+                        UserState.eventIdHash("e2"));
         // e0 fell out of the window of 4: a redelivery now counts as new
         assertThat(apply(s, "e0", 9, 200, 10)).isEqualTo(Applied.APPENDED);
+    }
+
+    @Test
+    void eventIdHashesDifferForSimilarIds() {
+        java.util.Set<Long> hashes = new java.util.HashSet<>();
+        for (int i = 0; i < 200_000; i++) {
+            hashes.add(UserState.eventIdHash("e" + i));
+            hashes.add(UserState.eventIdHash("user-7:" + i));
+        }
+        assertThat(hashes).hasSize(400_000).doesNotContain(0L);
     }
 
     @Test
