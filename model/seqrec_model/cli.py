@@ -21,6 +21,16 @@ _M = ModelConfig()
 _T = TrainConfig()
 
 
+def _add_graph_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--graph",
+        choices=("last_position", "full"),
+        default="last_position",
+        help="last_position (served); full = every position through every block, the same"
+        " scores at the naive baseline's cost (seqrec bench --naive-model)",
+    )
+
+
 def _add_data_args(p: argparse.ArgumentParser, required: bool) -> None:
     g = p.add_argument_group("data")
     g.add_argument("--format", choices=FORMATS, required=required, help="input format")
@@ -194,8 +204,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         train_config=train_cfg,
         reference_histories=split.test.inputs,
         verify=not args.no_verify,
+        graph=args.graph,
     )
-    print(f"exported {meta['model_version']} to {args.out}")
+    print(f"exported {meta['model_version']} ({args.graph} graph) to {args.out}")
     return 0
 
 
@@ -215,6 +226,7 @@ def cmd_export_random(args: argparse.Namespace) -> int:
         seed=args.seed,
         model_name=args.model_name,
         verify=not args.no_verify,
+        graph=args.graph,
     )
     print(f"exported {meta['model_version']} (random weights, {args.num_items} items) to {args.out}")
     return 0
@@ -264,6 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="artifact directory")
     p.add_argument("--model-name", help="model_version prefix (default sasrec-<dataset name>)")
     p.add_argument("--no-verify", action="store_true", help="skip the ONNX-vs-PyTorch check")
+    _add_graph_arg(p)
     _add_data_args(p, required=False)
     p.set_defaults(func=cmd_export)
 
@@ -278,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model-name", default="random", help="model_version prefix")
     p.add_argument("--threads", type=int, default=0, help="0 = all available cores")
     p.add_argument("--no-verify", action="store_true", help="skip the ONNX-vs-PyTorch check")
+    _add_graph_arg(p)
     p.set_defaults(func=cmd_export_random)
     return parser
 

@@ -9,6 +9,10 @@ Files written to the artifact directory:
 * ``metadata.json``: shapes, conventions, training data, metrics and configuration;
 * ``reference.jsonl``: PyTorch top-k results for fixed sequences, for cross-runtime checks.
 
+``graph="full"`` writes the same artifact with the textbook graph instead (every position through
+every block): identical scores at a higher cost, the naive baseline of ``seqrec bench``
+(``--naive-model``); ``metadata.json`` says which graph it holds (``graph``).
+
 Everything is a deterministic function of the weights, vocabulary, data and seed; the only
 measured value is ``metrics.train_seconds`` (copied from training).
 """
@@ -28,7 +32,7 @@ import torch
 from seqrec_model import __version__, onnx_numpy
 from seqrec_model.config import ModelConfig, TrainConfig
 from seqrec_model.data import left_pad
-from seqrec_model.sasrec import LastPositionScorer, SASRec
+from seqrec_model.sasrec import FullForwardScorer, LastPositionScorer, SASRec
 from seqrec_model.train import weights_hash
 
 FORMAT_VERSION = 1
@@ -38,18 +42,22 @@ OUTPUT_NAME = "scores"
 REFERENCE_LINES = 96
 REFERENCE_K = 10
 ARTIFACT_FILES = ("model.onnx", "items.txt", "metadata.json", "reference.jsonl")
+GRAPHS = {"last_position": LastPositionScorer, "full": FullForwardScorer}
 
 
 class ExportError(RuntimeError):
     pass
 
 
-def onnx_bytes(model: SASRec) -> bytes:
-    """Trace ``forward_last`` to ONNX (opset 17) with dynamic batch and sequence axes."""
+def onnx_bytes(model: SASRec, graph: str = "last_position") -> bytes:
+    """Trace ``forward_last`` (or, ``graph="full"``, the full forward pass) to ONNX (opset 17)
+    with dynamic batch and sequence axes."""
+    if graph not in GRAPHS:
+        raise ExportError(f"graph {graph!r}: expected one of {sorted(GRAPHS)}")
     was_training = model.training
     # The exporter restores the wrapper's train/eval mode (recursively) when it is done, so the
     # wrapper must be in eval mode too, or the model would come back in training mode.
-    wrapper = LastPositionScorer(model).eval()
+    wrapper = GRAPHS[graph](model).eval()
     # Trace with a length different from max_len and a batch > 1 so neither is specialised.
     length = max(1, min(model.max_len - 1, 3))
     dummy = torch.ones(2, length, dtype=torch.long)
@@ -228,6 +236,7 @@ def export_artifact(
     train_config: TrainConfig,
     reference_histories: Optional[Sequence[np.ndarray]] = None,
     verify: bool = True,
+    graph: str = "last_position",
 ) -> Dict[str, Any]:
     """Write the artifact directory and return its metadata."""
     if len(item_ids) != model.num_items:
@@ -239,7 +248,7 @@ def export_artifact(
     os.makedirs(out_dir, exist_ok=True)
     cfg = model.config
 
-    model_proto = onnx.load_from_string(onnx_bytes(model))
+    model_proto = onnx.load_from_string(onnx_bytes(model, graph))
     share_item_embedding(model_proto, "model.item_emb.weight")
     blob = model_proto.SerializeToString()
     _check_graph(model_proto, model.num_items)
@@ -278,6 +287,7 @@ def export_artifact(
             "seq_len_axis": "dynamic",
         },
         "opset": OPSET,
+        "graph": graph,
         "training_data": {
             key: training_data[key] for key in ("name", "format", "users", "items", "interactions")
         },
@@ -314,6 +324,7 @@ def export_random(
     seed: int = 0,
     model_name: str = "random",
     verify: bool = True,
+    graph: str = "last_position",
 ) -> Dict[str, Any]:
     """Export an untrained SASRec of the given shape (weights from ``seed``) for benchmarks.
 
@@ -340,4 +351,5 @@ def export_random(
         metrics={},
         train_config=TrainConfig(seed=seed),
         verify=verify,
+        graph=graph,
     )

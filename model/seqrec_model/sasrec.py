@@ -198,3 +198,17 @@ class LastPositionScorer(nn.Module):
 
     def forward(self, item_seq: Tensor) -> Tensor:
         return self.model.forward_last(item_seq)
+
+
+class FullForwardScorer(nn.Module):
+    """The textbook inference graph, for the naive baseline of ``seqrec bench``: every position
+    through every block (as the reference SASRec's ``predict`` does), then the last position
+    scored. The same scores as :class:`LastPositionScorer`; the last block costs ~L times more.
+    """
+
+    def __init__(self, model: SASRec) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, item_seq: Tensor) -> Tensor:
+        return self.model.score(self.model.hidden_states(item_seq)[:, -1, :])

@@ -54,3 +54,32 @@ def test_same_seed_same_artifact_other_seed_other_weights(tmp_path: Path) -> Non
     for name in ARTIFACT_FILES:
         assert filecmp.cmp(tmp_path / "a" / name, tmp_path / "b" / name, shallow=False), name
     assert not filecmp.cmp(tmp_path / "a" / "model.onnx", tmp_path / "c" / "model.onnx", False)
+
+
+def test_full_graph_gives_the_same_scores_with_more_work(tmp_path: Path) -> None:
+    """--graph full (the naive baseline's textbook graph): same weights and scores, every
+    position through every block."""
+    served, full = tmp_path / "served", tmp_path / "full"
+    assert export(served, seed=5) == 0
+    assert (
+        main(
+            ["export-random", *SHAPE, "--num-items", "30", "--seed", "5", "--threads", "1"]
+            + ["--graph", "full", "--out", str(full)]
+        )
+        == 0
+    )
+    assert json.loads((served / "metadata.json").read_text())["graph"] == "last_position"
+    meta = json.loads((full / "metadata.json").read_text())
+    assert meta["graph"] == "full"
+    assert meta["model_version"] == json.loads((served / "metadata.json").read_text())[
+        "model_version"
+    ]
+    a, b = onnx.load(str(served / "model.onnx")), onnx.load(str(full / "model.onnx"))
+    x = np.asarray([[0, 0, 0, 4, 9, 17, 3, 3, 21, 8, 1, 29]], dtype=np.int64)
+    (sa,) = onnx_numpy.run(a, {"item_seq": x})
+    (sb,) = onnx_numpy.run(b, {"item_seq": x})
+    np.testing.assert_allclose(sa, sb, rtol=1e-4, atol=1e-5)
+    # the served graph slices the last position out of the last block's input (3 more Slices);
+    # the full graph slices only the final hidden states
+    slices = [sum(n.op_type == "Slice" for n in m.graph.node) for m in (a, b)]
+    assert slices == [4, 1]

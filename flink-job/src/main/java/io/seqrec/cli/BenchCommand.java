@@ -45,7 +45,8 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
  *   <li>{@code unbatched-max}: batch size 1, no batch timeout;
  *   <li>{@code unbatched-50%}: batch size 1 at the offered load of phase 2, for its p99;
  *   <li>{@code naive-max}: one inference per event with every sequence padded to the model's
- *       max_len, as published Flink inference demos do;
+ *       max_len, as published Flink inference demos do, with the textbook graph (every position
+ *       through every block) given as {@code --naive-model};
  *   <li>{@code bare}: the model step alone ({@link BareInference}), the ceiling.
  * </ol>
  *
@@ -94,7 +95,8 @@ final class BenchCommand {
                                 "rate",
                                 "padding",
                                 "baselines",
-                                "warmup"));
+                                "warmup",
+                                "naive-model"));
         long eventCount = f.longValue("events", 100_000, 100);
         long seed = f.longValue("seed", 42, Long.MIN_VALUE);
         Map<String, String> raw = new LinkedHashMap<>(f.rest());
@@ -145,6 +147,7 @@ final class BenchCommand {
             return soak(f, batched, raw, events);
         }
 
+        Path naiveModel = naiveModel(f, artifact);
         Path work = Files.createTempDirectory("seqrec-bench-");
         List<Phase> phases = new ArrayList<>();
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(work.resolve("kafka"))) {
@@ -161,7 +164,9 @@ final class BenchCommand {
             }
             phases.add(phase(3, "unbatched-max", 0, unbatched, raw, events, work));
             phases.add(phase(4, "unbatched-50%", half, unbatched, raw, events, work));
-            phases.add(phase(5, "naive-max", 0, naive, raw, events, work));
+            Map<String, String> naiveRaw = new LinkedHashMap<>(raw);
+            naiveRaw.put("model", naiveModel.toString());
+            phases.add(phase(5, "naive-max", 0, naive, naiveRaw, events, work));
         } finally {
             DemoCommand.deleteRecursively(work);
         }
@@ -197,6 +202,38 @@ final class BenchCommand {
                         naiveEps,
                         max.throughputEps() / naiveEps));
         return allReceived(phases, events.size()) ? 0 : 1;
+    }
+
+    /**
+     * The naive phase's model: {@code --naive-model DIR}, the same weights exported with the
+     * textbook graph ({@code python -m seqrec_model export ... --graph full}: every position
+     * through every block, as published demos and the reference SASRec predict), or else the served
+     * model itself, which already computes only the last position in its last block, so the naive
+     * phase then understates the naive pipeline's cost.
+     */
+    private static Path naiveModel(Flags f, ModelArtifact served) {
+        String dir = f.string("naive-model", null);
+        if (dir == null) {
+            System.out.println(
+                    "naive: the served graph padded to max_len (no --naive-model; this understates"
+                            + " the naive pipeline's cost)");
+            return served.dir();
+        }
+        ModelArtifact naive = ModelArtifact.load(Path.of(dir));
+        if (naive.maxLen() != served.maxLen()
+                || naive.numItems() != served.numItems()
+                || !naive.modelVersion().equals(served.modelVersion())) {
+            throw new UsageException(
+                    "--naive-model "
+                            + dir
+                            + " is "
+                            + naive.modelVersion()
+                            + "; it must be the served model ("
+                            + served.modelVersion()
+                            + ") exported with --graph full");
+        }
+        System.out.println("naive: " + naive.dir() + " (same weights, full graph)");
+        return naive.dir();
     }
 
     /**

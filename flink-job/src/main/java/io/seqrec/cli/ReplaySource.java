@@ -113,44 +113,53 @@ final class ReplaySource {
      * through the whole run, so the end of a run costs the model several times what its start does
      * and no single rate is "half the maximum" all the way through.
      *
-     * @return at most {@code limit} interactions in send order; fewer if the users run out
+     * <p>When the file's users are used up, they come again as new users (ids suffixed {@code ~2},
+     * {@code ~3}, ...), so a long run (a soak) keeps its mix and keeps adding users.
+     *
+     * @return {@code limit} interactions in send order
      */
     static List<Interaction> staggered(
             List<UserSequence> users, int active, int cap, long limit, long seed) {
+        if (users.isEmpty()) {
+            return List.of();
+        }
         java.util.Random random = new java.util.Random(seed);
-        int slots = Math.min(active, users.size());
-        int[] user = new int[slots];
+        int slots = active;
+        String[] id = new String[slots];
+        List<String>[] items = newListArray(slots);
         int[] next = new int[slots];
         int[] end = new int[slots];
+        long taken = 0;
         for (int s = 0; s < slots; s++) {
-            user[s] = s;
-            int length = Math.min(cap, users.get(s).items().size());
-            end[s] = 1 + random.nextInt(Math.max(1, length));
+            UserSequence u = users.get((int) (taken % users.size()));
+            id[s] = recycledId(u, taken++ / users.size());
+            items[s] = u.items();
+            end[s] = 1 + random.nextInt(Math.max(1, Math.min(cap, u.items().size())));
         }
-        int nextUser = slots;
-        int open = slots;
         List<Interaction> out = new ArrayList<>();
-        while (open > 0 && out.size() < limit) {
+        while (out.size() < limit) {
             for (int s = 0; s < slots && out.size() < limit; s++) {
-                if (user[s] < 0) {
-                    continue;
-                }
-                UserSequence u = users.get(user[s]);
-                out.add(new Interaction(u.userId(), u.items().get(next[s]), next[s]));
+                out.add(new Interaction(id[s], items[s].get(next[s]), next[s]));
                 if (++next[s] < end[s]) {
                     continue;
                 }
-                if (nextUser < users.size()) {
-                    user[s] = nextUser++;
-                    next[s] = 0;
-                    end[s] = Math.min(cap, users.get(user[s]).items().size());
-                } else {
-                    user[s] = -1;
-                    open--;
-                }
+                UserSequence u = users.get((int) (taken % users.size()));
+                id[s] = recycledId(u, taken++ / users.size());
+                items[s] = u.items();
+                next[s] = 0;
+                end[s] = Math.min(cap, u.items().size());
             }
         }
         return out;
+    }
+
+    private static String recycledId(UserSequence u, long round) {
+        return round == 0 ? u.userId() : u.userId() + "~" + (round + 1);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<String>[] newListArray(int n) {
+        return (List<String>[]) new List<?>[n];
     }
 
     /**

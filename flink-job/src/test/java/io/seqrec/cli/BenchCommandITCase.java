@@ -1,15 +1,19 @@
 package io.seqrec.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.seqrec.TestPaths;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code seqrec bench} end to end on a tiny run (real broker, local Flink, every phase): it answers
@@ -63,5 +67,37 @@ class BenchCommandITCase {
         }
         assertThat(values.keySet()).containsExactlyElementsOf(SUMMARY_KEYS);
         assertThat(values.values()).allMatch(v -> v > 0 && Double.isFinite(v));
+    }
+
+    @Test
+    void naiveModelMustBeTheServedModelsWeights(@TempDir Path dir) throws Exception {
+        Path other = dir.resolve("other");
+        Files.createDirectories(other);
+        for (String name : List.of("model.onnx", "items.txt", "reference.jsonl")) {
+            Files.copy(TestPaths.defaultModel().resolve(name), other.resolve(name));
+        }
+        String metadata =
+                Files.readString(TestPaths.defaultModel().resolve("metadata.json"))
+                        .replaceFirst(
+                                "\"model_version\": \"[^\"]*\"", "\"model_version\": \"x-1\"");
+        Files.writeString(other.resolve("metadata.json"), metadata);
+
+        assertThatThrownBy(
+                        () ->
+                                new BenchCommand()
+                                        .run(
+                                                new String[] {
+                                                    "--events",
+                                                    "300",
+                                                    "--source",
+                                                    "synthetic",
+                                                    "--model",
+                                                    TestPaths.defaultModel().toString(),
+                                                    "--naive-model",
+                                                    other.toString()
+                                                }))
+                .isInstanceOf(UsageException.class)
+                .hasMessageContaining("x-1")
+                .hasMessageContaining("--graph full");
     }
 }

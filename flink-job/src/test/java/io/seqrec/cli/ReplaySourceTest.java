@@ -56,10 +56,14 @@ class ReplaySourceTest {
     }
 
     @Test
-    void staggeredEndsWhenTheUsersRunOut() {
+    void staggeredRecyclesUsersUnderNewIdsWhenTheFileRunsOut() {
         List<ReplaySource.UserSequence> few = users().subList(0, 3);
-        List<ReplaySource.Interaction> out = ReplaySource.staggered(few, 10, 1000, 1_000_000, 1);
-        int total = few.stream().mapToInt(u -> u.items().size()).sum();
-        assertThat(out.size()).isLessThanOrEqualTo(total).isPositive();
+        int total = few.stream().mapToInt(u -> Math.min(100, u.items().size())).sum();
+        List<ReplaySource.Interaction> out = ReplaySource.staggered(few, 2, 100, 3 * total, 1);
+        assertThat(out).hasSize(3 * total);
+        assertThat(out.stream().map(ReplaySource.Interaction::userId).distinct())
+                .contains("u0", "u1", "u2", "u0~2", "u1~2");
+        assertThat(out.stream().filter(i -> i.userId().equals("u0~2")).findFirst().orElseThrow())
+                .isEqualTo(new ReplaySource.Interaction("u0~2", "u0:0", 0));
     }
 }
