@@ -569,6 +569,9 @@ final class BenchCommand {
             System.out.println("  " + deadLetters.get() + " events dead-lettered");
         }
 
+        if (name.equals("soak")) {
+            printLatencyWindows(sent, received, n, 10);
+        }
         long[] latencies = new long[count.get()];
         long[] emittedMs = new long[latencies.length];
         int l = 0;
@@ -608,6 +611,40 @@ final class BenchCommand {
                 p.p99Ms(),
                 p.cpuMicrosPerEvent());
         return p;
+    }
+
+    /**
+     * Latency percentiles per window of {@code seconds} by send time, so that a long run's tail can
+     * be matched with what happened when (checkpoints, compactions, GC in the logs).
+     */
+    private static void printLatencyWindows(long[] sent, long[] received, int n, int seconds) {
+        long window = seconds * 1_000_000_000L;
+        int from = 0;
+        while (from < n) {
+            long end = sent[from] + window;
+            int to = from;
+            while (to < n && sent[to] < end) {
+                to++;
+            }
+            long[] w = new long[to - from];
+            int m = 0;
+            for (int i = from; i < to; i++) {
+                if (received[i] != 0) {
+                    w[m++] = received[i] - sent[i];
+                }
+            }
+            Arrays.sort(w, 0, m);
+            long[] got = Arrays.copyOf(w, m);
+            System.out.printf(
+                    Locale.ROOT,
+                    "latency t=%ds events=%d p50_ms=%.1f p99_ms=%.1f max_ms=%.1f%n",
+                    (sent[from] - sent[0]) / 1_000_000_000L,
+                    to - from,
+                    percentile(got, 0.50) / 1e6,
+                    percentile(got, 0.99) / 1e6,
+                    m == 0 ? 0 : got[m - 1] / 1e6);
+            from = to;
+        }
     }
 
     private static void consume(
