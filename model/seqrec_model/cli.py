@@ -14,11 +14,20 @@ from seqrec_model.config import LOSSES, NEGATIVE_SAMPLERS, ModelConfig, TrainCon
 from seqrec_model.data import EVENT_TYPES, FORMATS, DataFormatError, InteractionData, leave_one_out
 from seqrec_model.data import item_counts, load, with_vocabulary
 from seqrec_model.evaluate import evaluate_model, evaluate_popularity, format_table, round_metrics
-from seqrec_model.export import export_artifact, export_random
+from seqrec_model.export import export_artifact, export_random, write_topk_graph
 from seqrec_model.train import configure_threads, load_checkpoint, model_from_checkpoint, train
 
 _M = ModelConfig()
 _T = TrainConfig()
+
+
+def _add_topk_graph_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--topk-graph",
+        metavar="FILE",
+        help="also write the served graph with the top-10 (seen items masked) inside to FILE,"
+        " for the JMH comparison with scores + Java top-K (the job does not load it)",
+    )
 
 
 def _add_graph_arg(p: argparse.ArgumentParser) -> None:
@@ -207,6 +216,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         graph=args.graph,
     )
     print(f"exported {meta['model_version']} ({args.graph} graph) to {args.out}")
+    if args.topk_graph:
+        write_topk_graph(model, args.topk_graph)
+        print(f"wrote the top-K graph to {args.topk_graph}")
     return 0
 
 
@@ -227,8 +239,11 @@ def cmd_export_random(args: argparse.Namespace) -> int:
         model_name=args.model_name,
         verify=not args.no_verify,
         graph=args.graph,
+        topk_graph=args.topk_graph,
     )
     print(f"exported {meta['model_version']} (random weights, {args.num_items} items) to {args.out}")
+    if args.topk_graph:
+        print(f"wrote the top-K graph to {args.topk_graph}")
     return 0
 
 
@@ -277,6 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model-name", help="model_version prefix (default sasrec-<dataset name>)")
     p.add_argument("--no-verify", action="store_true", help="skip the ONNX-vs-PyTorch check")
     _add_graph_arg(p)
+    _add_topk_graph_arg(p)
     _add_data_args(p, required=False)
     p.set_defaults(func=cmd_export)
 
@@ -292,6 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=0, help="0 = all available cores")
     p.add_argument("--no-verify", action="store_true", help="skip the ONNX-vs-PyTorch check")
     _add_graph_arg(p)
+    _add_topk_graph_arg(p)
     p.set_defaults(func=cmd_export_random)
     return parser
 

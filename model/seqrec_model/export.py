@@ -32,7 +32,7 @@ import torch
 from seqrec_model import __version__, onnx_numpy
 from seqrec_model.config import ModelConfig, TrainConfig
 from seqrec_model.data import left_pad
-from seqrec_model.sasrec import FullForwardScorer, LastPositionScorer, SASRec
+from seqrec_model.sasrec import FullForwardScorer, LastPositionScorer, SASRec, TopKScorer
 from seqrec_model.train import weights_hash
 
 FORMAT_VERSION = 1
@@ -49,6 +49,30 @@ class ExportError(RuntimeError):
     pass
 
 
+def _trace(wrapper: torch.nn.Module, max_len: int, outputs: Sequence[str]) -> bytes:
+    """ONNX (opset 17) of ``wrapper`` (in eval mode) on ``item_seq``, batch and sequence axes
+    dynamic, each output's first axis the batch."""
+    # Trace with a length different from max_len and a batch > 1 so neither is specialised.
+    length = max(1, min(max_len - 1, 3))
+    dummy = torch.ones(2, length, dtype=torch.long)
+    buf = io.BytesIO()
+    dynamic = {INPUT_NAME: {0: "batch", 1: "seq_len"}}
+    dynamic.update({name: {0: "batch"} for name in outputs})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            wrapper,
+            (dummy,),
+            buf,
+            input_names=[INPUT_NAME],
+            output_names=list(outputs),
+            dynamic_axes=dynamic,
+            opset_version=OPSET,
+            do_constant_folding=True,
+        )
+    return buf.getvalue()
+
+
 def onnx_bytes(model: SASRec, graph: str = "last_position") -> bytes:
     """Trace ``forward_last`` (or, ``graph="full"``, the full forward pass) to ONNX (opset 17)
     with dynamic batch and sequence axes."""
@@ -57,25 +81,23 @@ def onnx_bytes(model: SASRec, graph: str = "last_position") -> bytes:
     was_training = model.training
     # The exporter restores the wrapper's train/eval mode (recursively) when it is done, so the
     # wrapper must be in eval mode too, or the model would come back in training mode.
-    wrapper = GRAPHS[graph](model).eval()
-    # Trace with a length different from max_len and a batch > 1 so neither is specialised.
-    length = max(1, min(model.max_len - 1, 3))
-    dummy = torch.ones(2, length, dtype=torch.long)
-    buf = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            wrapper,
-            (dummy,),
-            buf,
-            input_names=[INPUT_NAME],
-            output_names=[OUTPUT_NAME],
-            dynamic_axes={INPUT_NAME: {0: "batch", 1: "seq_len"}, OUTPUT_NAME: {0: "batch"}},
-            opset_version=OPSET,
-            do_constant_folding=True,
-        )
+    blob = _trace(GRAPHS[graph](model).eval(), model.max_len, [OUTPUT_NAME])
     model.train(was_training)
-    return buf.getvalue()
+    return blob
+
+
+def write_topk_graph(model: SASRec, path: str, k: int = REFERENCE_K) -> None:
+    """Write the served graph with the job's top-K inside (:class:`TopKScorer`: seen items
+    masked, ``k`` best; outputs ``top_indices`` int64 and ``top_scores`` float32 [batch, k]) to
+    ``path``. For the JMH comparison with scores + Java top-K only: the job does not load it."""
+    model.eval()
+    blob = _trace(TopKScorer(model, k).eval(), model.max_len, ["top_indices", "top_scores"])
+    # The same scoring node as the served graph (Gemm on the shared embedding), so that the
+    # comparison measures only where top-K runs.
+    model_proto = onnx.load_from_string(blob)
+    share_item_embedding(model_proto, "model.item_emb.weight")
+    with open(path, "wb") as f:
+        f.write(model_proto.SerializeToString())
 
 
 def share_item_embedding(model_proto: onnx.ModelProto, weight_name: str) -> int:
@@ -95,6 +117,9 @@ def share_item_embedding(model_proto: onnx.ModelProto, weight_name: str) -> int:
     rank2_outputs = {
         o.name for o in graph.output if len(o.type.tensor_type.shape.dim) == 2
     }
+    # In the top-K graph the scores feed ScatterElements (the seen-item mask), whose data has the
+    # rank of its indices: the 2-D item_seq.
+    rank2_outputs |= {n.input[0] for n in graph.node if n.op_type == "ScatterElements"}
     rewritten = 0
     for i, node in enumerate(graph.node):
         if node.op_type != "MatMul" or node.input[1] not in inits:
@@ -325,6 +350,7 @@ def export_random(
     model_name: str = "random",
     verify: bool = True,
     graph: str = "last_position",
+    topk_graph: Optional[str] = None,
 ) -> Dict[str, Any]:
     """Export an untrained SASRec of the given shape (weights from ``seed``) for benchmarks.
 
@@ -336,6 +362,8 @@ def export_random(
     """
     torch.manual_seed(seed)
     model = SASRec(num_items, config)
+    if topk_graph:
+        write_topk_graph(model, topk_graph)
     return export_artifact(
         model,
         [str(i) for i in range(1, num_items + 1)],

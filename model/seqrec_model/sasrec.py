@@ -200,6 +200,25 @@ class LastPositionScorer(nn.Module):
         return self.model.forward_last(item_seq)
 
 
+class TopKScorer(nn.Module):
+    """``forward_last`` with the job's post-processing inside the graph, for a benchmark against
+    scores + Java top-K: the input's items and column 0 (padding) set to -inf, then the ``k`` best.
+    Returns (indices int64 [B, k], scores float [B, k]), best first."""
+
+    def __init__(self, model: SASRec, k: int) -> None:
+        super().__init__()
+        self.model = model
+        self.k = k
+
+    def forward(self, item_seq: Tensor) -> Tuple[Tensor, Tensor]:
+        scores = self.model.forward_last(item_seq)
+        # column 0 (padding) is never a recommendation, also when the sequence has no padding
+        seen = torch.cat([torch.zeros_like(item_seq[:, :1]), item_seq], dim=1)
+        masked = scores.scatter(1, seen, float("-inf"))
+        values, indices = torch.topk(masked, self.k, dim=1)
+        return indices, values
+
+
 class FullForwardScorer(nn.Module):
     """The textbook inference graph, for the naive baseline of ``seqrec bench``: every position
     through every block (as the reference SASRec's ``predict`` does), then the last position

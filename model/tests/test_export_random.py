@@ -83,3 +83,23 @@ def test_full_graph_gives_the_same_scores_with_more_work(tmp_path: Path) -> None
     # the full graph slices only the final hidden states
     slices = [sum(n.op_type == "Slice" for n in m.graph.node) for m in (a, b)]
     assert slices == [4, 1]
+
+
+def test_topk_graph_for_the_benchmark(tmp_path: Path) -> None:
+    """--topk-graph: the served graph plus seen-item mask and top-10, beside the artifact (its
+    parity with scores + Java top-K is checked by the JMH benchmark's setup in Java)."""
+    topk = tmp_path / "model_topk.onnx"
+    assert (
+        main(
+            ["export-random", *SHAPE, "--num-items", "30", "--seed", "5", "--threads", "1"]
+            + ["--out", str(tmp_path / "a"), "--topk-graph", str(topk)]
+        )
+        == 0
+    )
+    graph = onnx.load(str(topk)).graph
+    assert [o.name for o in graph.output] == ["top_indices", "top_scores"]
+    ops = [n.op_type for n in graph.node]
+    assert ops.count("TopK") == 1 and ops.count("ScatterElements") == 1 and "Gemm" in ops
+    # scored with the shared item embedding, as the served graph: no transposed copy
+    dims = [list(i.dims) for i in graph.initializer]
+    assert [31, 16] in dims and [16, 31] not in dims

@@ -5,8 +5,6 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import io.seqrec.model.ModelArtifact;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.Map;
@@ -62,19 +60,11 @@ public class OrtInferenceBenchmark {
     public void load() throws OrtException {
         ModelArtifact artifact = Sequences.artifact(model);
         env = OrtEnvironment.getEnvironment();
-        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
-        options.setIntraOpNumThreads(threads);
-        options.setInterOpNumThreads(1);
-        options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-        session = env.createSession(artifact.modelFile().toString(), options);
+        session = OrtSessions.open(env, artifact.modelFile().toString(), threads);
         inputName = artifact.inputName();
         int len = Sequences.length(seqLen, artifact);
         long[] rows = Sequences.fullRows(artifact, batch, len, 1);
-        input =
-                ByteBuffer.allocateDirect(rows.length * Long.BYTES)
-                        .order(ByteOrder.nativeOrder())
-                        .asLongBuffer();
-        input.put(rows).flip();
+        input = OrtSessions.direct(rows);
         shape = new long[] {batch, len};
         out = new float[batch * (artifact.numItems() + 1)];
     }
