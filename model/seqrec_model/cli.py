@@ -21,6 +21,17 @@ _M = ModelConfig()
 _T = TrainConfig()
 
 
+def _model_config(args: argparse.Namespace) -> ModelConfig:
+    """The model shape from the ``model`` argument group (:func:`_add_model_args`)."""
+    return ModelConfig(
+        max_len=args.max_len,
+        hidden=args.hidden,
+        blocks=args.blocks,
+        heads=args.heads,
+        dropout=args.dropout,
+    )
+
+
 def _add_topk_graph_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--topk-graph",
@@ -134,13 +145,7 @@ def _data_from_checkpoint(args: argparse.Namespace, ckpt: Dict[str, Any]) -> Int
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    model_cfg = ModelConfig(
-        max_len=args.max_len,
-        hidden=args.hidden,
-        blocks=args.blocks,
-        heads=args.heads,
-        dropout=args.dropout,
-    )
+    model_cfg = _model_config(args)
     train_cfg = TrainConfig(
         **{f.name: getattr(args, f.name) for f in fields(TrainConfig)}  # type: ignore[arg-type]
     )
@@ -223,13 +228,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_export_random(args: argparse.Namespace) -> int:
-    config = ModelConfig(
-        max_len=args.max_len,
-        hidden=args.hidden,
-        blocks=args.blocks,
-        heads=args.heads,
-        dropout=args.dropout,
-    )
+    config = _model_config(args)
     configure_threads(args.threads or TrainConfig().resolved_threads())
     meta = export_random(
         config,

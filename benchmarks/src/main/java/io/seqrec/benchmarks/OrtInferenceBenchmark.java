@@ -8,47 +8,17 @@ import io.seqrec.model.ModelArtifact;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
-import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The same call as {@link DjlInferenceBenchmark} on the raw ONNX Runtime Java API: a direct input
  * buffer filled in place, the scores copied out into a reused {@code float[]}. Runs in its own
  * forked JVM: DJL cannot start after plain ORT created its environment (STACK.md).
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(
-        value = 1,
-        jvmArgsAppend = {"-Dai.djl.offline=true", "-DOPT_OUT_TRACKING=true", "-Xmx2g"})
-public class OrtInferenceBenchmark {
-    @Param({"model/artifacts/default", "runs/ml1m-random"})
-    public String model;
-
-    @Param({"1", "8", "32", "128", "512"})
-    public int batch;
-
-    @Param({"max"})
-    public String seqLen;
-
-    @Param({"1"})
-    public int threads;
-
+public class OrtInferenceBenchmark extends FullRowInference {
     private OrtEnvironment env;
     private OrtSession session;
     private String inputName;

@@ -4,35 +4,18 @@ import io.seqrec.model.BatchScorer;
 import io.seqrec.model.InferenceOptions;
 import io.seqrec.model.ModelArtifact;
 import io.seqrec.model.OnnxSequenceModel;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * A batch of rows of mixed lengths (uniform in 1..max_len) through {@link BatchScorer} with each
  * padding policy: length-bucketed (the job), trimmed to the longest row, padded to max_len (the
  * naive baseline). Time per batch.
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(
-        value = 1,
-        jvmArgsAppend = {"-Dai.djl.offline=true", "-DOPT_OUT_TRACKING=true", "-Xmx2g"})
-public class PaddingBenchmark {
+public class PaddingBenchmark extends BenchmarkSettings {
     @Param({"model/artifacts/default", "runs/ml1m-random"})
     public String model;
 

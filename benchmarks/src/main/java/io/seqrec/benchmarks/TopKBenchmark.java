@@ -4,33 +4,16 @@ import io.seqrec.model.InferenceOptions;
 import io.seqrec.model.ModelArtifact;
 import io.seqrec.model.OnnxSequenceModel;
 import io.seqrec.model.TopK;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The Java side of "scores out, top-K in Java": masking the user's seen items and selecting the top
  * 10 of one real score row (from the model), per row. Compare with the per-sequence inference time
  * of {@link DjlInferenceBenchmark}.
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(
-        value = 1,
-        jvmArgsAppend = {"-Dai.djl.offline=true", "-DOPT_OUT_TRACKING=true", "-Xmx2g"})
-public class TopKBenchmark {
+public class TopKBenchmark extends BenchmarkSettings {
     @Param({"model/artifacts/default", "runs/ml1m-random"})
     public String model;
 

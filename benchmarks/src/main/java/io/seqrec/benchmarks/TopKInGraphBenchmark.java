@@ -9,20 +9,11 @@ import io.seqrec.model.TopK;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Where the top-K runs: the served graph's scores copied out and the seen items masked and the top
@@ -31,15 +22,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code <model>-topk.onnx}). Raw ONNX Runtime API for both, full-length rows. The setup checks
  * that both give the same items for every row.
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(
-        value = 1,
-        jvmArgsAppend = {"-Dai.djl.offline=true", "-DOPT_OUT_TRACKING=true", "-Xmx2g"})
-public class TopKInGraphBenchmark {
+public class TopKInGraphBenchmark extends BenchmarkSettings {
     private static final int K = 10;
 
     @Param({"runs/default-random", "runs/ml1m-random"})

@@ -483,12 +483,7 @@ final class BenchCommand {
         raw.put("transactional-id-prefix", "bench-" + number);
         raw.put("job-name", "seqrec-bench-" + name);
         JobConfig config = JobConfig.fromMap(raw);
-        Topics.create(
-                config.bootstrapServers(),
-                config.inputTopic(),
-                config.outputTopic(),
-                config.dlqTopic(),
-                PARTITIONS);
+        Topics.create(config, PARTITIONS);
         System.out.printf(
                 Locale.ROOT,
                 "phase %s: %s events/s, batch %d, padding %s (%tT)%n",

@@ -74,12 +74,7 @@ final class DemoCommand {
             raw.putIfAbsent("checkpoint-dir", work.resolve("checkpoints").toUri().toString());
             Main.defaultModel(raw);
             JobConfig config = JobConfig.fromMap(raw);
-            Topics.create(
-                    config.bootstrapServers(),
-                    config.inputTopic(),
-                    config.outputTopic(),
-                    config.dlqTopic(),
-                    PARTITIONS);
+            Topics.create(config, PARTITIONS);
             System.out.printf(
                     "seqrec demo: broker %s, %d events from %d users at %s events/s%n",
                     config.bootstrapServers(),

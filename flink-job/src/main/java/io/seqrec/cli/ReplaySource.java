@@ -124,30 +124,27 @@ final class ReplaySource {
             return List.of();
         }
         java.util.Random random = new java.util.Random(seed);
-        int slots = active;
-        String[] id = new String[slots];
-        List<String>[] items = newListArray(slots);
-        int[] next = new int[slots];
-        int[] end = new int[slots];
+        UserSequence[] user = new UserSequence[active];
+        String[] id = new String[active];
+        int[] next = new int[active];
+        int[] end = new int[active];
         long taken = 0;
-        for (int s = 0; s < slots; s++) {
-            UserSequence u = users.get((int) (taken % users.size()));
-            id[s] = recycledId(u, taken++ / users.size());
-            items[s] = u.items();
-            end[s] = 1 + random.nextInt(Math.max(1, Math.min(cap, u.items().size())));
+        for (int s = 0; s < active; s++) {
+            user[s] = users.get((int) (taken % users.size()));
+            id[s] = recycledId(user[s], taken++ / users.size());
+            end[s] = 1 + random.nextInt(Math.max(1, Math.min(cap, user[s].items().size())));
         }
         List<Interaction> out = new ArrayList<>();
         while (out.size() < limit) {
-            for (int s = 0; s < slots && out.size() < limit; s++) {
-                out.add(new Interaction(id[s], items[s].get(next[s]), next[s]));
+            for (int s = 0; s < active && out.size() < limit; s++) {
+                out.add(new Interaction(id[s], user[s].items().get(next[s]), next[s]));
                 if (++next[s] < end[s]) {
                     continue;
                 }
-                UserSequence u = users.get((int) (taken % users.size()));
-                id[s] = recycledId(u, taken++ / users.size());
-                items[s] = u.items();
+                user[s] = users.get((int) (taken % users.size()));
+                id[s] = recycledId(user[s], taken++ / users.size());
                 next[s] = 0;
-                end[s] = Math.min(cap, u.items().size());
+                end[s] = Math.min(cap, user[s].items().size());
             }
         }
         return out;
@@ -155,11 +152,6 @@ final class ReplaySource {
 
     private static String recycledId(UserSequence u, long round) {
         return round == 0 ? u.userId() : u.userId() + "~" + (round + 1);
-    }
-
-    @SuppressWarnings("unchecked")
-    private static List<String>[] newListArray(int n) {
-        return (List<String>[]) new List<?>[n];
     }
 
     /**

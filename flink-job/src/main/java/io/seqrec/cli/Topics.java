@@ -1,5 +1,6 @@
 package io.seqrec.cli;
 
+import io.seqrec.config.JobConfig;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -10,6 +11,16 @@ import org.apache.kafka.clients.admin.NewTopic;
 /** Creates the job's three topics on a local broker, configured as the README recommends. */
 final class Topics {
     private Topics() {}
+
+    /** The topics {@code config} names, on the broker it names. */
+    static void create(JobConfig config, int partitions) throws Exception {
+        create(
+                config.bootstrapServers(),
+                config.inputTopic(),
+                config.outputTopic(),
+                config.dlqTopic(),
+                partitions);
+    }
 
     static void create(
             String bootstrapServers,
