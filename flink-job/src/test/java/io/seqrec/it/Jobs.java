@@ -11,11 +11,22 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.stream.Stream;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
 
 /** Starts the Kafka-backed job on the test's MiniCluster, exactly as {@code main} wires it. */
 final class Jobs {
     private Jobs() {}
+
+    /** A MiniCluster of one task manager with {@code slots} slots, for the test's jobs. */
+    static MiniClusterExtension miniCluster(int slots) {
+        return new MiniClusterExtension(
+                new MiniClusterResourceConfiguration.Builder()
+                        .setNumberTaskManagers(1)
+                        .setNumberSlotsPerTaskManager(slots)
+                        .build());
+    }
 
     /**
      * The job's configuration in tests: the given broker, the shipped model, input read from the

@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
@@ -43,13 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
 class RecommenderPipelineITCase {
     private static final int PARALLELISM = 2;
 
-    @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(PARALLELISM)
-                            .build());
+    @RegisterExtension static final MiniClusterExtension FLINK = Jobs.miniCluster(PARALLELISM);
 
     @TempDir static Path tmp;
     private static EmbeddedKafkaBroker broker;

@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,13 +31,7 @@ class RescaleFromSavepointITCase {
     private static final int EVENTS = 4500;
     private static final int PARTITIONS = 3;
 
-    @RegisterExtension
-    static final MiniClusterExtension FLINK =
-            new MiniClusterExtension(
-                    new MiniClusterResourceConfiguration.Builder()
-                            .setNumberTaskManagers(1)
-                            .setNumberSlotsPerTaskManager(3)
-                            .build());
+    @RegisterExtension static final MiniClusterExtension FLINK = Jobs.miniCluster(3);
 
     @TempDir static Path tmp;
     private static EmbeddedKafkaBroker broker;
