@@ -9,6 +9,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,29 +36,10 @@ class BenchCommandITCase {
 
     @Test
     void tinyRunEndsWithAParsableSummaryOfPositiveNumbers() throws Exception {
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        PrintStream original = System.out;
-        int status;
-        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-        try {
-            status =
-                    new BenchCommand()
-                            .run(
-                                    new String[] {
-                                        "--events", "300",
-                                        "--source", "synthetic",
-                                        "--users", "40",
-                                        "--warmup", "100",
-                                        "--model", TestPaths.defaultModel().toString()
-                                    });
-        } finally {
-            System.setOut(original);
-        }
-        String out = captured.toString(StandardCharsets.UTF_8);
-        original.print(out);
-        assertThat(status).as("every phase received every event").isZero();
+        Output run = bench("--events", "300");
+        assertThat(run.status()).as("every phase received every event").isZero();
 
-        String[] lines = out.strip().split("\n");
+        String[] lines = run.text().strip().split("\n");
         String last = lines[lines.length - 1];
         assertThat(last).startsWith("SUMMARY ");
         Map<String, Double> values = new LinkedHashMap<>();
@@ -67,6 +49,32 @@ class BenchCommandITCase {
         }
         assertThat(values.keySet()).containsExactlyElementsOf(SUMMARY_KEYS);
         assertThat(values.values()).allMatch(v -> v > 0 && Double.isFinite(v));
+    }
+
+    @Test
+    void soakWarmsUpThenAnswersEveryEventAndReportsMemoryAndLatencyWindows() throws Exception {
+        Output run = bench("--soak", "3s", "--rate", "200", "--events", "2000");
+        assertThat(run.status()).as("every event of the soak answered").isZero();
+
+        List<String> lines = List.of(run.text().strip().split("\n"));
+        assertThat(lines)
+                .as("the warm-up runs before the measured soak")
+                .filteredOn(l -> l.startsWith("phase "))
+                .extracting(l -> l.split(":")[0])
+                .containsExactly("phase warm-up", "phase soak");
+        assertThat(lines).anyMatch(l -> l.matches("rss t=0s rss_mb=[1-9][0-9]* heap_used_mb=.*"));
+        // 3 s at 200/s = 600 events, in windows of 10 s of send time: one window.
+        assertThat(lines)
+                .filteredOn(l -> l.startsWith("latency t="))
+                .singleElement()
+                .asString()
+                .startsWith("latency t=0s events=600 ");
+        // (The memory sampler runs on its own thread: its lines may come in anywhere.)
+        assertThat(lines)
+                .filteredOn(l -> l.startsWith("SOAK "))
+                .singleElement()
+                .asString()
+                .matches("SOAK events=600 rate=200 latency_p50_ms=[0-9.]+ .* rss_mb=[1-9][0-9]*");
     }
 
     @Test
@@ -99,5 +107,34 @@ class BenchCommandITCase {
                 .isInstanceOf(UsageException.class)
                 .hasMessageContaining("x-1")
                 .hasMessageContaining("--graph full");
+    }
+
+    /** What {@code seqrec bench} printed, and its exit status. */
+    private record Output(int status, String text) {}
+
+    /**
+     * Runs {@code seqrec bench} with {@code args} on a small synthetic load (40 users, a warm-up of
+     * 100 events, the default model), capturing (and echoing) standard output.
+     */
+    private static Output bench(String... args) throws Exception {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(
+                List.of(
+                        "--source", "synthetic",
+                        "--users", "40",
+                        "--warmup", "100",
+                        "--model", TestPaths.defaultModel().toString()));
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        PrintStream original = System.out;
+        int status;
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            status = new BenchCommand().run(all.toArray(String[]::new));
+        } finally {
+            System.setOut(original);
+        }
+        String text = captured.toString(StandardCharsets.UTF_8);
+        original.print(text);
+        return new Output(status, text);
     }
 }
