@@ -54,7 +54,8 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
  * (one JVM, one clock). Throughput counts the recommendations after the first 10 % (JIT and model
  * warm-up) over the span of their {@code emitted_ts}: the job's emit times, so that exactly-once
  * output, visible only when a checkpoint completes, measures the job rather than the commits. The
- * last line is the {@code SUMMARY}.
+ * last line is the {@code SUMMARY}. With {@code --repeat N} every phase (and the bare run) runs N
+ * times and the summary takes each figure's median: single runs here vary by 10-15 %.
  */
 final class BenchCommand {
     private static final int PARTITIONS = 2;
@@ -96,7 +97,8 @@ final class BenchCommand {
                                 "padding",
                                 "baselines",
                                 "warmup",
-                                "naive-model"));
+                                "naive-model",
+                                "repeat"));
         long eventCount = f.longValue("events", 100_000, 100);
         long seed = f.longValue("seed", 42, Long.MIN_VALUE);
         Map<String, String> raw = new LinkedHashMap<>(f.rest());
@@ -115,6 +117,7 @@ final class BenchCommand {
                         BatchScorer.Padding.valueOf(
                                 f.string("padding", "bucketed").toUpperCase(Locale.ROOT)));
         boolean baselines = Boolean.parseBoolean(f.string("baselines", "true"));
+        int repeat = (int) f.longValue("repeat", 1, 1);
         RecommendOptions unbatched = batched.withBatching(1, 0, batched.padding());
         RecommendOptions naive = batched.withBatching(1, 0, BatchScorer.Padding.FULL);
         System.out.printf(
@@ -155,32 +158,36 @@ final class BenchCommand {
             raw.putIfAbsent("starting-offsets", "earliest");
             raw.putIfAbsent("checkpoint-dir", work.resolve("checkpoints").toUri().toString());
             warmUp(f, batched, raw, events, work);
-            phases.add(phase(1, "batched-max", 0, batched, raw, events, work));
+            phases.add(phases(repeat, 1, "batched-max", 0, batched, raw, events, work));
             double half = phases.get(0).throughputEps() / 2;
-            phases.add(phase(2, "batched-50%", half, batched, raw, events, work));
+            phases.add(phases(repeat, 2, "batched-50%", half, batched, raw, events, work));
             if (!baselines) {
-                printPhases(phases);
+                printPhases(phases, repeat);
                 return allReceived(phases, events.size()) ? 0 : 1;
             }
-            phases.add(phase(3, "unbatched-max", 0, unbatched, raw, events, work));
-            phases.add(phase(4, "unbatched-50%", half, unbatched, raw, events, work));
+            phases.add(phases(repeat, 3, "unbatched-max", 0, unbatched, raw, events, work));
+            phases.add(phases(repeat, 4, "unbatched-50%", half, unbatched, raw, events, work));
             Map<String, String> naiveRaw = new LinkedHashMap<>(raw);
             naiveRaw.put("model", naiveModel.toString());
-            phases.add(phase(5, "naive-max", 0, naive, naiveRaw, events, work));
+            phases.add(phases(repeat, 5, "naive-max", 0, naive, naiveRaw, events, work));
         } finally {
             DemoCommand.deleteRecursively(work);
         }
         System.out.println("bare inference (no Kafka, no Flink), same sequences and batch policy");
-        BareInference.Result bareRun =
-                BareInference.run(artifact, events, batched, probe.parallelism());
-        double bare = bareRun.eventsPerSecond();
-        System.out.printf(
-                Locale.ROOT,
-                "  %.1f events/s, %.0f us CPU/event%n",
-                bare,
-                bareRun.cpuMicrosPerEvent());
+        double[] bareRuns = new double[repeat];
+        for (int r = 0; r < repeat; r++) {
+            BareInference.Result bareRun =
+                    BareInference.run(artifact, events, batched, probe.parallelism());
+            bareRuns[r] = bareRun.eventsPerSecond();
+            System.out.printf(
+                    Locale.ROOT,
+                    "  %.1f events/s, %.0f us CPU/event%n",
+                    bareRun.eventsPerSecond(),
+                    bareRun.cpuMicrosPerEvent());
+        }
+        double bare = median(bareRuns);
 
-        printPhases(phases);
+        printPhases(phases, repeat);
         Phase max = phases.get(0);
         Phase at50 = phases.get(1);
         double unbatchedEps = phases.get(2).throughputEps();
@@ -268,8 +275,53 @@ final class BenchCommand {
         return phases.stream().allMatch(p -> p.received() >= events);
     }
 
-    private static void printPhases(List<Phase> phases) {
+    /**
+     * Runs a phase {@code repeat} times (fresh topics and state each time) and returns the median
+     * of each figure; {@code received} is the smallest count, so a run that lost events shows.
+     */
+    private static Phase phases(
+            int repeat,
+            int number,
+            String name,
+            double rate,
+            RecommendOptions options,
+            Map<String, String> raw,
+            List<Event> events,
+            Path work)
+            throws Exception {
+        List<Phase> runs = new ArrayList<>();
+        for (int r = 0; r < repeat; r++) {
+            runs.add(phase(number + 10 * r, name, rate, options, raw, events, work));
+        }
+        return median(runs);
+    }
+
+    /** Each figure's median over {@code runs} of one phase, and their smallest received count. */
+    static Phase median(List<Phase> runs) {
+        Phase first = runs.get(0);
+        return new Phase(
+                first.name(),
+                first.offeredEps(),
+                runs.stream().mapToLong(Phase::received).min().orElse(0),
+                median(runs.stream().mapToDouble(Phase::throughputEps).toArray()),
+                median(runs.stream().mapToDouble(Phase::p50Ms).toArray()),
+                median(runs.stream().mapToDouble(Phase::p99Ms).toArray()),
+                median(runs.stream().mapToDouble(Phase::cpuMicrosPerEvent).toArray()));
+    }
+
+    /** The median; for an even count the mean of the two middle values. */
+    static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int mid = sorted.length / 2;
+        return sorted.length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+
+    private static void printPhases(List<Phase> phases, int repeat) {
         System.out.println();
+        if (repeat > 1) {
+            System.out.println("median of " + repeat + " runs of each phase:");
+        }
         System.out.printf(
                 "%-15s %10s %10s %12s %9s %9s %13s%n",
                 "phase",

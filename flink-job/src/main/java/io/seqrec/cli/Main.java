@@ -30,7 +30,8 @@ public final class Main {
                             + " options]",
                     "            [--baselines true|false] [--padding bucketed|longest|full]"
                             + " [--warmup N]",
-                    "            [--naive-model DIR (the model exported with --graph full)]",
+                    "            [--naive-model DIR (the model exported with --graph full)]"
+                            + " [--repeat N (medians)]",
                     "            or a memory soak: --soak DURATION --rate EPS (resident memory"
                             + " every 30 s)",
                     "  run       the job against your Kafka: --bootstrap-servers HOST:PORT [job"

@@ -17,9 +17,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code seqrec bench} end to end on a tiny run (real broker, local Flink, every phase): it answers
- * every event in every phase and ends with a SUMMARY line of positive numbers. Says nothing about
- * how fast: no timed assertions.
+ * {@code seqrec bench} end to end on a tiny run (real broker, local Flink, every phase, twice): it
+ * answers every event in every phase and ends with a SUMMARY line of positive numbers. Says nothing
+ * about how fast: no timed assertions.
  */
 class BenchCommandITCase {
     private static final List<String> SUMMARY_KEYS =
@@ -36,10 +36,15 @@ class BenchCommandITCase {
 
     @Test
     void tinyRunEndsWithAParsableSummaryOfPositiveNumbers() throws Exception {
-        Output run = bench("--events", "300");
+        Output run = bench("--events", "300", "--repeat", "2");
         assertThat(run.status()).as("every phase received every event").isZero();
 
         String[] lines = run.text().strip().split("\n");
+        assertThat(lines)
+                .as("each phase twice, then the medians")
+                .filteredOn(l -> l.startsWith("phase batched-max:"))
+                .hasSize(2);
+        assertThat(lines).contains("median of 2 runs of each phase:");
         String last = lines[lines.length - 1];
         assertThat(last).startsWith("SUMMARY ");
         Map<String, Double> values = new LinkedHashMap<>();
