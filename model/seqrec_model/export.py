@@ -90,8 +90,9 @@ def write_topk_graph(model: SASRec, path: str, k: int = REFERENCE_K) -> None:
     """Write the served graph with the job's top-K inside (:class:`TopKScorer`: seen items
     masked, ``k`` best; outputs ``top_indices`` int64 and ``top_scores`` float32 [batch, k]) to
     ``path``. For the JMH comparison with scores + Java top-K only: the job does not load it."""
-    model.eval()
+    was_training = model.training
     blob = _trace(TopKScorer(model, k).eval(), model.max_len, ["top_indices", "top_scores"])
+    model.train(was_training)
     # The same scoring node as the served graph (Gemm on the shared embedding), so that the
     # comparison measures only where top-K runs.
     model_proto = onnx.load_from_string(blob)

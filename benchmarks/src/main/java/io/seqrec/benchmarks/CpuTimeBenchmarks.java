@@ -1,6 +1,5 @@
 package io.seqrec.benchmarks;
 
-import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import io.seqrec.model.BatchScorer;
@@ -10,11 +9,8 @@ import io.seqrec.model.OnnxSequenceModel;
 import io.seqrec.model.TopK;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.LongBuffer;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * The JMH cases measured in CPU time of the calling thread instead of wall time, for a machine
@@ -90,18 +86,9 @@ public final class CpuTimeBenchmarks {
 
     private static void ort(ModelArtifact artifact, int len) throws Exception {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
-        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
-        options.setIntraOpNumThreads(1);
-        options.setInterOpNumThreads(1);
-        options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-        try (OrtSession session = env.createSession(artifact.modelFile().toString(), options)) {
+        try (OrtSession session = OrtSessions.open(env, artifact.modelFile().toString(), 1)) {
             for (int batch : BATCHES) {
-                long[] rows = Sequences.fullRows(artifact, batch, len, 1);
-                LongBuffer input =
-                        ByteBuffer.allocateDirect(rows.length * Long.BYTES)
-                                .order(ByteOrder.nativeOrder())
-                                .asLongBuffer();
-                input.put(rows).flip();
+                LongBuffer input = OrtSessions.direct(Sequences.fullRows(artifact, batch, len, 1));
                 long[] shape = {batch, len};
                 float[] out = new float[batch * (artifact.numItems() + 1)];
                 report(
@@ -109,13 +96,9 @@ public final class CpuTimeBenchmarks {
                         artifact.dir().toString(),
                         "full-length",
                         batch,
-                        () -> {
-                            try (OnnxTensor x = OnnxTensor.createTensor(env, input, shape);
-                                    OrtSession.Result r =
-                                            session.run(Map.of(artifact.inputName(), x))) {
-                                ((OnnxTensor) r.get(0)).getFloatBuffer().get(out);
-                            }
-                        });
+                        () ->
+                                OrtSessions.scores(
+                                        env, session, artifact.inputName(), input, shape, out));
             }
         }
     }

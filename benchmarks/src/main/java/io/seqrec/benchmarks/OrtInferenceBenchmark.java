@@ -1,13 +1,10 @@
 package io.seqrec.benchmarks;
 
-import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import io.seqrec.model.ModelArtifact;
-import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
-import java.util.Map;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Setup;
@@ -46,11 +43,6 @@ public class OrtInferenceBenchmark extends FullRowInference {
 
     @Benchmark
     public float[] score() throws OrtException {
-        try (OnnxTensor x = OnnxTensor.createTensor(env, input, shape);
-                OrtSession.Result result = session.run(Map.of(inputName, x))) {
-            FloatBuffer scores = ((OnnxTensor) result.get(0)).getFloatBuffer();
-            scores.get(out);
-            return out;
-        }
+        return OrtSessions.scores(env, session, inputName, input, shape, out);
     }
 }

@@ -6,7 +6,6 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import io.seqrec.model.ModelArtifact;
 import io.seqrec.model.TopK;
-import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.Map;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -90,11 +89,7 @@ public class TopKInGraphBenchmark extends BenchmarkSettings {
     /** What the job does: all scores out, then mask and select per row in Java. */
     @Benchmark
     public int[] scoresThenJavaTopK() throws OrtException {
-        try (OnnxTensor x = OnnxTensor.createTensor(env, input, shape);
-                OrtSession.Result result = scoresGraph.run(Map.of(inputName, x))) {
-            FloatBuffer out = ((OnnxTensor) result.get(0)).getFloatBuffer();
-            out.get(scores);
-        }
+        OrtSessions.scores(env, scoresGraph, inputName, input, shape, scores);
         for (int r = 0; r < batch; r++) {
             int from = r * width;
             for (int i = 0; i < len; i++) {

@@ -10,6 +10,7 @@ import io.seqrec.model.BatchScorer;
 import io.seqrec.model.ModelArtifact;
 import io.seqrec.pipeline.JobEnvironment;
 import io.seqrec.pipeline.RecommendOptions;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,7 +79,7 @@ final class BenchCommand {
     /** CPU time of this whole process (job, broker, producer, consumer), in nanoseconds. */
     static long processCpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean)
-                        java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                        ManagementFactory.getOperatingSystemMXBean())
                 .getProcessCpuTime();
     }
 
@@ -141,9 +142,7 @@ final class BenchCommand {
                         + " "
                         + String.join(
                                 " ",
-                                java.lang.management.ManagementFactory.getRuntimeMXBean()
-                                        .getInputArguments()
-                                        .stream()
+                                ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
                                         .filter(a -> a.startsWith("-XX:") || a.startsWith("-Xm"))
                                         .toList()));
         if (f.string("soak", null) != null) {
@@ -158,18 +157,19 @@ final class BenchCommand {
             raw.putIfAbsent("starting-offsets", "earliest");
             raw.putIfAbsent("checkpoint-dir", work.resolve("checkpoints").toUri().toString());
             warmUp(f, batched, raw, events, work);
-            phases.add(phases(repeat, 1, "batched-max", 0, batched, raw, events, work));
+            phases.add(repeatedPhase(repeat, 1, "batched-max", 0, batched, raw, events, work));
             double half = phases.get(0).throughputEps() / 2;
-            phases.add(phases(repeat, 2, "batched-50%", half, batched, raw, events, work));
+            phases.add(repeatedPhase(repeat, 2, "batched-50%", half, batched, raw, events, work));
             if (!baselines) {
                 printPhases(phases, repeat);
                 return allReceived(phases, events.size()) ? 0 : 1;
             }
-            phases.add(phases(repeat, 3, "unbatched-max", 0, unbatched, raw, events, work));
-            phases.add(phases(repeat, 4, "unbatched-50%", half, unbatched, raw, events, work));
+            phases.add(repeatedPhase(repeat, 3, "unbatched-max", 0, unbatched, raw, events, work));
+            phases.add(
+                    repeatedPhase(repeat, 4, "unbatched-50%", half, unbatched, raw, events, work));
             Map<String, String> naiveRaw = new LinkedHashMap<>(raw);
             naiveRaw.put("model", naiveModel.toString());
-            phases.add(phases(repeat, 5, "naive-max", 0, naive, naiveRaw, events, work));
+            phases.add(repeatedPhase(repeat, 5, "naive-max", 0, naive, naiveRaw, events, work));
         } finally {
             DemoCommand.deleteRecursively(work);
         }
@@ -243,6 +243,8 @@ final class BenchCommand {
         return naive.dir();
     }
 
+    private static final int DEFAULT_WARMUP_CAP = 100_000;
+
     /**
      * Runs the job over {@code --warmup} events (default: all of them, at most {@value
      * #DEFAULT_WARMUP_CAP}) at maximum rate before anything is measured, and discards the result.
@@ -251,8 +253,6 @@ final class BenchCommand {
      * this the first phase measures the JVM's warm-up rather than the pipeline. A job on a cluster
      * runs for days.
      */
-    private static final int DEFAULT_WARMUP_CAP = 100_000;
-
     private static void warmUp(
             Flags f,
             RecommendOptions options,
@@ -279,7 +279,7 @@ final class BenchCommand {
      * Runs a phase {@code repeat} times (fresh topics and state each time) and returns the median
      * of each figure; {@code received} is the smallest count, so a run that lost events shows.
      */
-    private static Phase phases(
+    private static Phase repeatedPhase(
             int repeat,
             int number,
             String name,

@@ -10,6 +10,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 
 /**
  * Real interaction data read for replay into the input topic: each user's items in time order.
@@ -123,7 +124,7 @@ final class ReplaySource {
         if (users.isEmpty()) {
             return List.of();
         }
-        java.util.Random random = new java.util.Random(seed);
+        Random random = new Random(seed);
         UserSequence[] user = new UserSequence[active];
         String[] id = new String[active];
         int[] next = new int[active];
