@@ -17,6 +17,7 @@ import java.io.Serializable;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -275,8 +276,10 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
      * state, no dead letters) and the failure is returned, so the batch can be processed again.
      */
     private RuntimeException process(List<Pending> batch) throws Exception {
-        // Pass 1: apply each event to its user's state (read once per user per batch). Late and
-        // duplicate events are only collected: they are final once the batch has been scored.
+        // Pass 1: apply each event to its user's state (read once per user per batch). Each
+        // transition makes a new value, so until writeStates nothing stored has changed, whatever
+        // the state backend hands out. Late and duplicate events are only collected: they are
+        // final once the batch has been scored.
         Map<String, UserState> states = new HashMap<>();
         List<DeadLetter> rejected = new ArrayList<>();
         int requests = 0;
@@ -291,11 +294,10 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                 if (st == null) {
                     st = new UserState();
                 }
-                states.put(p.userId, st);
             }
             BehaviorEvent e = p.event;
             int index = artifact.indexOf(e.itemId());
-            UserState.Applied applied =
+            UserState.Transition transition =
                     st.apply(
                             e.eventId(),
                             index,
@@ -303,6 +305,9 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                             options.allowedLatenessMs(),
                             artifact.maxLen(),
                             options.dedupeWindow());
+            st = transition.state();
+            states.put(p.userId, st);
+            UserState.Applied applied = transition.outcome();
             switch (applied) {
                 case LATE:
                     rejected.add(
@@ -328,7 +333,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                     }
             }
             p.accepted = true;
-            p.row = st.items.clone();
+            p.row = st.items; // never written in place: see UserState
             requests++;
         }
         if (requests == 0) {
@@ -380,8 +385,8 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
             if (p.target != 0 && st.lastTopK != null) {
                 liveEvaluation.record(st.lastTopK, p.target);
             }
-            st.lastTopK = java.util.Arrays.copyOf(topIndex, n);
-            st.seq++;
+            st = st.recommended(Arrays.copyOf(topIndex, n));
+            states.put(p.userId, st);
             String[] ids = new String[n];
             for (int i = 0; i < n; i++) {
                 ids[i] = artifact.itemId(topIndex[i]);
@@ -397,7 +402,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                                     st.seq,
                                     artifact.modelVersion(),
                                     ids,
-                                    java.util.Arrays.copyOf(topScore, n),
+                                    Arrays.copyOf(topScore, n),
                                     e.producedTs()),
                             e.ts()));
             accepted.inc();

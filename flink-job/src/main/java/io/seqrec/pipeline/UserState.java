@@ -17,6 +17,12 @@ import java.util.Arrays;
  *   <li>{@code lastTopK}/{@code seq}: the last emitted recommendations (item indices, for the live
  *       evaluation) and how many have been emitted.
  * </ul>
+ *
+ * <p><b>Never changed in place.</b> {@link #apply} and {@link #recommended} return a new value and
+ * leave this one, and every array it holds, as it was. The heap state backend hands out the stored
+ * object itself, RocksDB a fresh copy on every read; only values that are never written in place
+ * make the operator's "a failed batch leaves state as it was" hold on both. The public fields are
+ * for Flink's POJO serializer, not for writing.
  */
 public class UserState {
     public int[] items = new int[0];
@@ -29,6 +35,9 @@ public class UserState {
 
     public UserState() {}
 
+    /** What {@link #apply} made of an event: its outcome, and the user's state after it. */
+    public record Transition(Applied outcome, UserState state) {}
+
     /** Outcome of {@link #apply}. */
     public enum Applied {
         /** The item became a new step of the sequence. */
@@ -40,11 +49,11 @@ public class UserState {
     }
 
     /**
-     * Applies one event.
+     * The state after one event; this state is left as it was.
      *
      * @param itemIndex the model's index of the item, 0 if the model does not know it
      */
-    public Applied apply(
+    public Transition apply(
             String eventId,
             int itemIndex,
             long ts,
@@ -53,15 +62,16 @@ public class UserState {
             int dedupeWindow) {
         long hash = dedupeWindow > 0 ? eventIdHash(eventId) : 0;
         if (dedupeWindow > 0 && contains(recentEventHashes, hash)) {
-            return Applied.DUPLICATE;
+            return new Transition(Applied.DUPLICATE, this);
         }
         if (newestTs != Long.MIN_VALUE && ts < newestTs - allowedLatenessMs) {
-            return Applied.LATE;
+            return new Transition(Applied.LATE, this);
         }
-        remember(hash, dedupeWindow);
-        newestTs = Math.max(newestTs, ts);
+        UserState next = copy();
+        next.remember(hash, dedupeWindow);
+        next.newestTs = Math.max(newestTs, ts);
         if (itemIndex == 0) {
-            return Applied.UNCHANGED;
+            return new Transition(Applied.UNCHANGED, next);
         }
         int n = items.length;
         int pos = n;
@@ -69,10 +79,10 @@ public class UserState {
             pos--;
         }
         if ((pos > 0 && items[pos - 1] == itemIndex) || (pos < n && items[pos] == itemIndex)) {
-            return Applied.UNCHANGED;
+            return new Transition(Applied.UNCHANGED, next);
         }
         if (n == maxLen && pos == 0) {
-            return Applied.UNCHANGED;
+            return new Transition(Applied.UNCHANGED, next);
         }
         int drop = n == maxLen ? 1 : 0;
         int[] newItems = new int[n + 1 - drop];
@@ -84,27 +94,52 @@ public class UserState {
         newTimes[before] = ts;
         System.arraycopy(items, pos, newItems, before + 1, n - pos);
         System.arraycopy(times, pos, newTimes, before + 1, n - pos);
-        items = newItems;
-        times = newTimes;
-        return Applied.APPENDED;
+        next.items = newItems;
+        next.times = newTimes;
+        return new Transition(Applied.APPENDED, next);
     }
 
+    /** The state after emitting recommendations {@code topK} (item indices, best first). */
+    public UserState recommended(int[] topK) {
+        UserState next = copy();
+        next.lastTopK = topK;
+        next.seq = seq + 1;
+        return next;
+    }
+
+    /** A shallow copy: the arrays are shared, which is safe because none is written in place. */
+    private UserState copy() {
+        UserState c = new UserState();
+        c.items = items;
+        c.times = times;
+        c.recentEventHashes = recentEventHashes;
+        c.recentNext = recentNext;
+        c.newestTs = newestTs;
+        c.lastTopK = lastTopK;
+        c.seq = seq;
+        return c;
+    }
+
+    /** Adds {@code hash} to the ring in a new array (this value's ring may be shared). */
     private void remember(long hash, int window) {
         if (window == 0) {
             return;
         }
-        if (recentEventHashes.length != window) {
-            long[] resized = new long[window];
-            int keep = Math.min(window, recentEventHashes.length);
+        long[] ring = new long[window];
+        int keep = Math.min(window, recentEventHashes.length);
+        if (recentEventHashes.length == window) {
+            System.arraycopy(recentEventHashes, 0, ring, 0, window);
+        } else {
+            // The window was resized (another --dedupe-window after a restore): keep the newest.
             for (int i = 0; i < keep; i++) {
                 int from =
                         Math.floorMod(recentNext - keep + i, Math.max(1, recentEventHashes.length));
-                resized[i] = recentEventHashes[from];
+                ring[i] = recentEventHashes[from];
             }
-            recentEventHashes = resized;
             recentNext = keep % window;
         }
-        recentEventHashes[recentNext] = hash;
+        ring[recentNext] = hash;
+        recentEventHashes = ring;
         recentNext = (recentNext + 1) % window;
     }
 
