@@ -1,11 +1,16 @@
 package io.seqrec.cli;
 
+import static io.seqrec.config.Values.intInRange;
+import static io.seqrec.config.Values.nonEmpty;
+
 import io.seqrec.config.JobOptions;
+import io.seqrec.config.Option;
 import io.seqrec.kafka.EmbeddedKafkaBroker;
+import io.seqrec.kafka.Topics;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Set;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -17,23 +22,41 @@ import java.util.concurrent.CountDownLatch;
 final class BrokerCommand {
     private BrokerCommand() {}
 
-    static int run(String[] args) throws Exception {
-        Flags f =
-                new Flags(
-                        args,
-                        Set.of(
-                                "dir",
-                                "partitions",
-                                "bootstrap-file",
-                                "input-topic",
-                                "output-topic",
-                                "dlq-topic"));
-        if (!f.rest().isEmpty()) {
-            throw new UsageException("unknown option(s) for broker: " + f.rest().keySet());
-        }
-        int partitions = (int) f.longValue("partitions", 2, 1);
-        String dir = f.string("dir", null);
-        Path work = dir == null ? Path.of(System.getProperty("java.io.tmpdir")) : Path.of(dir);
+    static final Option<java.nio.file.Path> DIR =
+            new Option<>(
+                    "dir",
+                    null,
+                    "DIR",
+                    "Where the broker's log directory is created (default: the temp directory).",
+                    s -> java.nio.file.Path.of(nonEmpty().apply(s)));
+    static final Option<Integer> PARTITIONS =
+            new Option<>(
+                    "partitions", "2", "N", "Partitions of each topic.", intInRange(1, 10_000));
+    static final Option<java.nio.file.Path> BOOTSTRAP_FILE =
+            new Option<>(
+                    "bootstrap-file",
+                    null,
+                    "FILE",
+                    "Also write the bootstrap servers to this file.",
+                    s -> java.nio.file.Path.of(nonEmpty().apply(s)));
+    // The topics to create: the job's own options, so their names and defaults are the job's.
+    static final Command COMMAND =
+            new Command(
+                    "broker",
+                    "a local single-node Kafka (KRaft) with the job's topics, until Ctrl-C",
+                    List.of(
+                            DIR,
+                            PARTITIONS,
+                            BOOTSTRAP_FILE,
+                            JobOptions.INPUT_TOPIC,
+                            JobOptions.OUTPUT_TOPIC,
+                            JobOptions.DLQ_TOPIC),
+                    false,
+                    BrokerCommand::run);
+
+    static int run(Flags f) throws Exception {
+        int partitions = f.get(PARTITIONS);
+        Path work = f.get(DIR, Path.of(System.getProperty("java.io.tmpdir")));
         EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(work);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()
@@ -46,16 +69,14 @@ final class BrokerCommand {
                                 "seqrec-broker-shutdown"));
         Topics.create(
                 broker.bootstrapServers(),
-                f.string("input-topic", JobOptions.INPUT_TOPIC.defaultValue()),
-                f.string("output-topic", JobOptions.OUTPUT_TOPIC.defaultValue()),
-                f.string("dlq-topic", JobOptions.DLQ_TOPIC.defaultValue()),
+                f.get(JobOptions.INPUT_TOPIC),
+                f.get(JobOptions.OUTPUT_TOPIC),
+                f.get(JobOptions.DLQ_TOPIC),
                 partitions);
-        String bootstrapFile = f.string("bootstrap-file", null);
+        Path bootstrapFile = f.get(BOOTSTRAP_FILE);
         if (bootstrapFile != null) {
             Files.writeString(
-                    Path.of(bootstrapFile),
-                    broker.bootstrapServers() + "\n",
-                    StandardCharsets.UTF_8);
+                    bootstrapFile, broker.bootstrapServers() + "\n", StandardCharsets.UTF_8);
         }
         System.out.println(
                 "seqrec broker: bootstrap servers "

@@ -1,41 +1,36 @@
 package io.seqrec.cli;
 
+import io.seqrec.bench.LatencyStats;
 import io.seqrec.config.JobConfig;
+import io.seqrec.config.Option;
+import io.seqrec.event.InputEvent;
 import io.seqrec.event.Recommendation;
 import io.seqrec.event.RecommendationCodec;
 import io.seqrec.generator.GeneratedRecord;
 import io.seqrec.generator.GeneratorConfig;
 import io.seqrec.generator.SyntheticBehaviorGenerator;
 import io.seqrec.kafka.EmbeddedKafkaBroker;
-import io.seqrec.pipeline.JobEnvironment;
+import io.seqrec.kafka.EventSender;
+import io.seqrec.kafka.OutputConsumer;
+import io.seqrec.kafka.Topics;
+import io.seqrec.launch.LocalJob;
+import io.seqrec.launch.WorkDir;
+import io.seqrec.model.ModelArtifact;
 import io.seqrec.pipeline.LiveEvaluation;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import io.seqrec.pipeline.RecommendOptions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.CoreOptions;
-import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * {@code seqrec demo}: the whole product on a laptop. An in-process KRaft broker, a local Flink
@@ -45,28 +40,62 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  */
 final class DemoCommand {
     private static final int PARTITIONS = 2;
+    private static final long PROGRESS_EVERY_MS = 2000;
+
+    static final Option<Long> EVENTS = SharedOptions.events("20000", 1, "Events to send.");
+    static final Option<Double> RATE =
+            SharedOptions.rate("1000", "Events per second (0 = as fast as possible).");
+    static final Option<Integer> USERS = SharedOptions.users("500", "Synthetic users.");
+    static final Option<Long> SEED = SharedOptions.seed("42");
+    static final Option<Double> MALFORMED = SharedOptions.malformedFraction("0.01");
+
+    static final Command COMMAND =
+            new Command(
+                    "demo",
+                    "everything embedded: Kafka broker, Flink, shipped model, synthetic events",
+                    List.of(EVENTS, RATE, USERS, SEED, MALFORMED),
+                    true,
+                    DemoCommand::run);
+
+    private DemoCommand() {}
 
     /** What the demo's consumer saw. */
     private static final class Observed {
         final Map<String, Long> sendTimes = new ConcurrentHashMap<>();
         final Map<String, Recommendation> byEventId = new ConcurrentHashMap<>();
-        final List<Long> latencies = java.util.Collections.synchronizedList(new ArrayList<>());
+
+        /** Every latency, and those since the last progress line. */
+        final List<Long> latencies = new ArrayList<>();
+
+        final List<Long> interval = new ArrayList<>();
         final AtomicLong recommendations = new AtomicLong();
         final AtomicLong deadLetters = new AtomicLong();
         final AtomicLong lastReceived = new AtomicLong();
+
+        synchronized void latency(long ms) {
+            latencies.add(ms);
+            interval.add(ms);
+        }
+
+        synchronized long[] takeInterval() {
+            long[] out = interval.stream().mapToLong(Long::longValue).toArray();
+            interval.clear();
+            return out;
+        }
+
+        synchronized long[] all() {
+            return latencies.stream().mapToLong(Long::longValue).toArray();
+        }
     }
 
-    int run(String[] args) throws Exception {
-        Flags f = new Flags(args, Set.of("events", "rate", "users", "seed", "malformed-fraction"));
-        long events = f.longValue("events", 20_000, 1);
-        double rate = f.doubleValue("rate", 1000, 0, 1e9);
-        int users = (int) f.longValue("users", 500, 1);
-        long seed = f.longValue("seed", 42, Long.MIN_VALUE);
-        double malformed = f.doubleValue("malformed-fraction", 0.01, 0, 1);
+    static int run(Flags f) throws Exception {
+        long events = f.get(EVENTS);
+        double rate = f.get(RATE);
+        int users = f.get(USERS);
 
-        Path work = Files.createTempDirectory("seqrec-demo-");
-        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(work.resolve("kafka"))) {
-            Map<String, String> raw = new LinkedHashMap<>(f.rest());
+        try (WorkDir work = WorkDir.create("seqrec-demo-");
+                EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(work.resolve("kafka"))) {
+            Map<String, String> raw = f.jobOptions();
             raw.putIfAbsent("bootstrap-servers", broker.bootstrapServers());
             raw.putIfAbsent("parallelism", Integer.toString(PARTITIONS));
             raw.putIfAbsent("starting-offsets", "earliest");
@@ -82,17 +111,12 @@ final class DemoCommand {
                     users,
                     rate == 0 ? "max" : String.format("%.0f", rate));
 
-            Configuration conf = JobEnvironment.flinkConfiguration(config);
-            conf.set(CoreOptions.TMP_DIRS, work.resolve("flink").toString());
-            StreamExecutionEnvironment env =
-                    StreamExecutionEnvironment.createLocalEnvironment(config.parallelism(), conf);
-            JobEnvironment.configure(env, config);
-            var artifact = JobLauncher.build(config, env);
+            LocalJob job =
+                    LocalJob.start(config, RecommendOptions.from(config), work.resolve("flink"));
+            ModelArtifact artifact = job.artifact();
             System.out.printf(
                     "model %s: %d items, max_len %d%n",
                     artifact.modelVersion(), artifact.numItems(), artifact.maxLen());
-            JobClient job = env.executeAsync(config.jobName());
-            awaitRunning(job);
 
             Observed seen = new Observed();
             AtomicBoolean stop = new AtomicBoolean();
@@ -106,14 +130,14 @@ final class DemoCommand {
                             GeneratorConfig.DEFAULT_CATEGORIES,
                             users,
                             events,
-                            seed,
+                            f.get(SEED),
                             GeneratorConfig.DEFAULT_CATALOG_SEED,
                             System.currentTimeMillis(),
                             rate > 0 ? 1000.0 / rate : 0,
-                            malformed);
-            Map<String, List<String[]>> produced = new HashMap<>();
+                            f.get(MALFORMED));
+            Map<String, List<InputEvent>> produced = new HashMap<>();
             long start = System.currentTimeMillis();
-            long nextReport = start + 2000;
+            long nextReport = start + PROGRESS_EVERY_MS;
             long sent = 0;
             try (EventSender sender =
                     new EventSender(
@@ -124,63 +148,42 @@ final class DemoCommand {
                 SyntheticBehaviorGenerator g = new SyntheticBehaviorGenerator(gen);
                 while (g.hasNext()) {
                     GeneratedRecord r = g.next();
-                    String value = ProduceCommand.stampNow(r.value());
+                    long now = System.currentTimeMillis();
                     if (r.valid()) {
-                        String eventId = field(value, "event_id");
-                        seen.sendTimes.put(eventId, System.currentTimeMillis());
-                        produced.computeIfAbsent(r.key(), k -> new ArrayList<>())
-                                .add(new String[] {eventId, field(value, "item_id")});
+                        seen.sendTimes.put(r.event().eventId(), now);
+                        produced.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r.event());
                     }
-                    sender.send(r.key(), value);
+                    sender.send(r.key(), r.valueAt(now));
                     sent++;
-                    if (System.currentTimeMillis() >= nextReport) {
+                    if (now >= nextReport) {
                         progress(start, sent, seen);
-                        nextReport += 2000;
+                        nextReport += PROGRESS_EVERY_MS;
                     }
                 }
             }
             long deadline = System.currentTimeMillis() + 120_000;
             while (seen.recommendations.get() + seen.deadLetters.get() < sent
                     && System.currentTimeMillis() < deadline
-                    && !job.getJobStatus().get().isTerminalState()) {
+                    && !job.ended()) {
                 Thread.sleep(200);
                 if (System.currentTimeMillis() >= nextReport) {
                     progress(start, sent, seen);
-                    nextReport += 2000;
+                    nextReport += PROGRESS_EVERY_MS;
                 }
             }
             progress(start, sent, seen);
             stop.set(true);
             consumer.join(5000);
-            job.cancel().get();
+            job.cancel();
 
             printSamples(produced, seen);
             printSummary(sent, start, produced, seen);
             return seen.recommendations.get() + seen.deadLetters.get() == sent ? 0 : 1;
-        } finally {
-            deleteRecursively(work);
         }
-    }
-
-    /**
-     * Waits until the job runs and its tasks have had time to deploy and load the model, so the
-     * latency figures describe the running job rather than its start-up.
-     */
-    static void awaitRunning(JobClient job) throws Exception {
-        long deadline = System.currentTimeMillis() + 60_000;
-        while (job.getJobStatus().get() != org.apache.flink.api.common.JobStatus.RUNNING) {
-            if (job.getJobStatus().get().isTerminalState()
-                    || System.currentTimeMillis() > deadline) {
-                throw new IllegalStateException(
-                        "the job did not start: " + job.getJobStatus().get());
-            }
-            Thread.sleep(100);
-        }
-        Thread.sleep(3000);
     }
 
     private static void consume(JobConfig config, Observed seen, AtomicBoolean stop) {
-        try (KafkaConsumer<byte[], byte[]> c = outputConsumer(config, "seqrec-demo-consumer")) {
+        try (KafkaConsumer<byte[], byte[]> c = OutputConsumer.ofOutputAndDeadLetters(config)) {
             while (!stop.get()) {
                 for (ConsumerRecord<byte[], byte[]> record : c.poll(Duration.ofMillis(100))) {
                     long now = System.currentTimeMillis();
@@ -194,73 +197,51 @@ final class DemoCommand {
                     seen.byEventId.put(r.eventId(), r);
                     Long sentAt = seen.sendTimes.get(r.eventId());
                     if (sentAt != null) {
-                        seen.latencies.add(now - sentAt);
+                        seen.latency(now - sentAt);
                     }
                 }
             }
         }
     }
 
-    /**
-     * A read_committed consumer of the output and dead-letter topics from the earliest offset, as a
-     * downstream service would read them.
-     */
-    static KafkaConsumer<byte[], byte[]> outputConsumer(JobConfig config, String groupId) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(
-                ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
-                ByteArrayDeserializer.class.getName());
-        KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p);
-        // Assigned, not subscribed: no group join (seconds of rebalance delay) before the first
-        // fetch, so the latency measured from the first event on is the pipeline's, not ours.
-        List<TopicPartition> partitions = new ArrayList<>();
-        for (String topic : List.of(config.outputTopic(), config.dlqTopic())) {
-            for (PartitionInfo info : c.partitionsFor(topic)) {
-                partitions.add(new TopicPartition(topic, info.partition()));
-            }
-        }
-        c.assign(partitions);
-        c.seekToBeginning(partitions);
-        partitions.forEach(c::position);
-        return c;
-    }
-
+    /** Counts so far, and the latency of the recommendations received since the last line. */
     private static void progress(long start, long sent, Observed seen) {
+        long[] interval = seen.takeInterval();
         System.out.printf(
-                "  %5.1fs  produced %d  recommendations %d  dead letters %d%n",
+                Locale.ROOT,
+                "  %5.1fs  produced %d  recommendations %d  dead letters %d  latency p50 %d ms"
+                        + " p99 %d ms%n",
                 (System.currentTimeMillis() - start) / 1000.0,
                 sent,
                 seen.recommendations.get(),
-                seen.deadLetters.get());
+                seen.deadLetters.get(),
+                LatencyStats.percentileOf(interval, 0.50),
+                LatencyStats.percentileOf(interval, 0.99));
     }
 
-    private static void printSamples(Map<String, List<String[]>> produced, Observed seen) {
+    private static void printSamples(Map<String, List<InputEvent>> produced, Observed seen) {
         System.out.println();
         System.out.println("sample users (recent items -> latest recommendations):");
         produced.entrySet().stream()
                 .sorted(
                         Comparator.comparing(
-                                        (Map.Entry<String, List<String[]>> e) ->
+                                        (Map.Entry<String, List<InputEvent>> e) ->
                                                 -e.getValue().size())
                                 .thenComparing(Map.Entry::getKey))
                 .limit(3)
                 .forEach(
                         e -> {
-                            List<String[]> evs = e.getValue();
+                            List<InputEvent> evs = e.getValue();
                             List<String> recent = new ArrayList<>();
                             for (int i = Math.max(0, evs.size() - 6); i < evs.size(); i++) {
-                                String item = evs.get(i)[1];
+                                String item = evs.get(i).itemId();
                                 if (recent.isEmpty()
                                         || !recent.get(recent.size() - 1).equals(item)) {
                                     recent.add(item);
                                 }
                             }
-                            Recommendation last = seen.byEventId.get(evs.get(evs.size() - 1)[0]);
+                            Recommendation last =
+                                    seen.byEventId.get(evs.get(evs.size() - 1).eventId());
                             System.out.println(
                                     "  " + e.getKey() + "  recent: " + String.join(" ", recent));
                             if (last != null) {
@@ -276,27 +257,26 @@ final class DemoCommand {
     }
 
     private static void printSummary(
-            long sent, long start, Map<String, List<String[]>> produced, Observed seen) {
+            long sent, long start, Map<String, List<InputEvent>> produced, Observed seen) {
         // Prequential quality as a consumer sees it: each new item a user turns to, checked
         // against the recommendations emitted after that user's previous event.
         LiveEvaluation eval = new LiveEvaluation();
-        for (List<String[]> evs : produced.values()) {
+        for (List<InputEvent> evs : produced.values()) {
             Recommendation previous = null;
             String previousItem = null;
-            for (String[] ev : evs) {
-                Recommendation r = seen.byEventId.get(ev[0]);
+            for (InputEvent ev : evs) {
+                Recommendation r = seen.byEventId.get(ev.eventId());
                 if (r == null) {
                     continue;
                 }
-                if (previous != null && !ev[1].equals(previousItem)) {
-                    eval.record(previous.itemIds(), ev[1]);
+                if (previous != null && !ev.itemId().equals(previousItem)) {
+                    eval.record(previous.itemIds(), ev.itemId());
                 }
                 previous = r;
-                previousItem = ev[1];
+                previousItem = ev.itemId();
             }
         }
-        List<Long> lat = new ArrayList<>(seen.latencies);
-        lat.sort(null);
+        long[] latencies = seen.all();
         double seconds = Math.max(1, seen.lastReceived.get() - start) / 1000.0;
         long recs = seen.recommendations.get();
         System.out.println(
@@ -310,31 +290,9 @@ final class DemoCommand {
                         seen.deadLetters.get(),
                         recs,
                         recs / seconds,
-                        percentile(lat, 0.50),
-                        percentile(lat, 0.99),
+                        LatencyStats.percentileOf(latencies, 0.50),
+                        LatencyStats.percentileOf(latencies, 0.99),
                         eval.hitRate(),
                         eval.ndcg()));
-    }
-
-    private static long percentile(List<Long> sorted, double q) {
-        if (sorted.isEmpty()) {
-            return 0;
-        }
-        return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(q * sorted.size()) - 1));
-    }
-
-    /** Reads a string field from one of the generator's flat JSON objects. */
-    private static String field(String json, String name) {
-        String key = "\"" + name + "\":\"";
-        int at = json.indexOf(key) + key.length();
-        return json.substring(at, json.indexOf('"', at));
-    }
-
-    static void deleteRecursively(Path dir) {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            System.err.println("could not remove " + dir + ": " + e.getMessage());
-        }
     }
 }

@@ -1,93 +1,70 @@
 package io.seqrec.cli;
 
+import io.seqrec.config.CommandLine;
+import io.seqrec.config.JobOptions;
+import io.seqrec.config.Option;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 
 /**
- * {@code --name value} flags of a subcommand. Flags the subcommand owns are taken out; the rest
- * stay for the job configuration (for {@code demo} and {@code run}) or are rejected.
+ * A command's flags, split by {@link CommandLine} (the one flag syntax of {@code seqrec}) and read
+ * through the command's option table. Flags the command does not own are job options if the command
+ * takes them (checked when the job configuration is built), and rejected otherwise.
  */
 final class Flags {
-    private final Map<String, String> values = new LinkedHashMap<>();
-    private final Map<String, String> rest = new LinkedHashMap<>();
+    private final Command command;
+    private final Map<String, String> own = new LinkedHashMap<>();
+    private final Map<String, String> jobOptions = new LinkedHashMap<>();
 
-    Flags(String[] args, Set<String> own) {
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (!a.startsWith("--") || a.length() == 2) {
-                throw new UsageException(
-                        "unexpected argument '" + a + "' (options look like --name value)");
-            }
-            String name = a.substring(2);
-            String value;
-            int eq = name.indexOf('=');
-            if (eq >= 0) {
-                value = name.substring(eq + 1);
-                name = name.substring(0, eq);
-            } else if (i + 1 < args.length && !args[i + 1].startsWith("--")) {
-                value = args[++i];
+    Flags(Command command, String[] args) {
+        this.command = command;
+        for (Map.Entry<String, String> flag : CommandLine.split(args).entrySet()) {
+            String name = flag.getKey();
+            if (command.options().stream().anyMatch(o -> o.name().equals(name))) {
+                own.put(name, flag.getValue());
+            } else if (command.takesJobOptions() && JobOptions.byName(name) != null) {
+                jobOptions.put(name, flag.getValue());
             } else {
-                throw new UsageException("--" + name + " needs a value");
-            }
-            (own.contains(name) ? values : rest).put(name, value);
-        }
-    }
-
-    /** The flags not owned by the subcommand, as {@code --name value} pairs. */
-    Map<String, String> rest() {
-        return rest;
-    }
-
-    void rejectRest() {
-        if (!rest.isEmpty()) {
-            throw new UsageException(
-                    "unknown option --" + rest.keySet().iterator().next() + " (see --help)");
-        }
-    }
-
-    String string(String name, String fallback) {
-        return values.getOrDefault(name, fallback);
-    }
-
-    String required(String name) {
-        String v = values.get(name);
-        if (v == null) {
-            throw new UsageException("--" + name + " is required");
-        }
-        return v;
-    }
-
-    long longValue(String name, long fallback, long min) {
-        String v = values.get(name);
-        if (v == null) {
-            return fallback;
-        }
-        try {
-            long n = Long.parseLong(v.trim());
-            if (n < min) {
-                throw new UsageException("--" + name + " '" + v + "': must be at least " + min);
-            }
-            return n;
-        } catch (NumberFormatException e) {
-            throw new UsageException("--" + name + " '" + v + "': expected a whole number");
-        }
-    }
-
-    double doubleValue(String name, double fallback, double min, double max) {
-        String v = values.get(name);
-        if (v == null) {
-            return fallback;
-        }
-        try {
-            double d = Double.parseDouble(v.trim());
-            if (!(d >= min && d <= max)) {
                 throw new UsageException(
-                        "--" + name + " '" + v + "': must be between " + min + " and " + max);
+                        "unknown option --" + name + " for " + command.name() + " (see --help)");
             }
-            return d;
-        } catch (NumberFormatException e) {
-            throw new UsageException("--" + name + " '" + v + "': expected a number");
         }
+    }
+
+    /** The job options given, as raw values by name (a copy the caller may add to). */
+    Map<String, String> jobOptions() {
+        return new LinkedHashMap<>(jobOptions);
+    }
+
+    /** The option's value, or its default; {@code null} if neither is there. */
+    <T> T get(Option<T> option) {
+        String raw = own.getOrDefault(checked(option).name(), option.defaultValue());
+        return raw == null ? null : option.parse(raw);
+    }
+
+    /** The option's value, or {@code fallback} if it was not given and has no default. */
+    <T> T get(Option<T> option, T fallback) {
+        T value = get(option);
+        return value == null ? fallback : value;
+    }
+
+    <T> T required(Option<T> option) {
+        T value = get(option);
+        if (value == null) {
+            throw new UsageException("--" + option.name() + " is required");
+        }
+        return value;
+    }
+
+    boolean given(Option<?> option) {
+        return own.containsKey(checked(option).name());
+    }
+
+    private <T> Option<T> checked(Option<T> option) {
+        if (!command.options().contains(option)) {
+            throw new IllegalArgumentException(
+                    "--" + option.name() + " is not an option of " + command.name());
+        }
+        return option;
     }
 }

@@ -5,6 +5,7 @@ import io.seqrec.config.JobOptions;
 import io.seqrec.kafka.KafkaUnavailableException;
 import io.seqrec.model.ModelContractException;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The {@code seqrec} command line. Also the jar's main class, so {@code flink run seqrec-job.jar
@@ -13,47 +14,42 @@ import java.util.Arrays;
 public final class Main {
     private Main() {}
 
-    static final String USAGE =
-            String.join(
-                    "\n",
-                    "usage: seqrec COMMAND [options]",
-                    "",
-                    "commands:",
-                    "  demo      everything embedded: Kafka broker, Flink, shipped model, synthetic"
-                            + " events",
-                    "            [--events N] [--rate EPS] [--users U] [job options]",
-                    "  bench     throughput and latency on this machine against the bare-inference"
-                            + " ceiling,",
-                    "            unbatched and naive pipelines: [--events N] [--source"
-                            + " synthetic|FILE]",
-                    "            [--format ml-1m|movielens-csv|pairs] [--users U] [--seed S] [job"
-                            + " options]",
-                    "            [--baselines true|false] [--padding bucketed|longest|full]"
-                            + " [--warmup N]",
-                    "            [--naive-model DIR (the model exported with --graph full)]"
-                            + " [--repeat N (medians)]",
-                    "            or a memory soak: --soak DURATION --rate EPS (resident memory"
-                            + " every 30 s)",
-                    "  run       the job against your Kafka: --bootstrap-servers HOST:PORT [job"
-                            + " options]",
-                    "  produce   write events to the input topic: --bootstrap-servers HOST:PORT",
-                    "            --source synthetic|FILE [--format"
-                            + " events-jsonl|ml-1m|movielens-csv|pairs]",
-                    "            [--rate EPS] [--events N] [--users U] [--seed S]"
-                            + " [--malformed-fraction F]",
-                    "            [--topic T] [--kafka-properties FILE] [--every-user-once-first"
-                            + " true]",
-                    "  generate  synthetic events as JSON lines: --out FILE [--users U] [--events"
-                            + " N] [--seed S]",
-                    "            [--items N] [--categories N] [--malformed-fraction F]",
-                    "  tail      print recommendations: --bootstrap-servers HOST:PORT [--topic T]",
-                    "            [--from earliest|latest] [--max N] [--kafka-properties FILE]",
-                    "  broker    a local single-node Kafka (KRaft) with the job's topics, until"
-                            + " Ctrl-C",
-                    "            [--partitions N] [--dir DIR] [--bootstrap-file FILE]",
-                    "",
-                    "job options (run, demo, bench):",
-                    "");
+    /** Every command, in the order {@code --help} lists them. */
+    static final List<Command> COMMANDS =
+            List.of(
+                    DemoCommand.COMMAND,
+                    BenchCommand.COMMAND,
+                    RunCommand.COMMAND,
+                    ProduceCommand.COMMAND,
+                    GenerateCommand.COMMAND,
+                    TailCommand.COMMAND,
+                    BrokerCommand.COMMAND);
+
+    /** {@code --help}: generated from the commands' option tables and the job's. */
+    static final String USAGE = usage();
+
+    private static String usage() {
+        StringBuilder sb = new StringBuilder("usage: seqrec COMMAND [options]\n\ncommands:\n");
+        for (Command c : COMMANDS) {
+            sb.append(c.usage());
+        }
+        sb.append("\njob options (")
+                .append(
+                        String.join(
+                                ", ",
+                                COMMANDS.stream()
+                                        .filter(Command::takesJobOptions)
+                                        .map(Command::name)
+                                        .toList()))
+                .append("):\n")
+                .append(JobOptions.helpText());
+        return sb.toString();
+    }
+
+    /** The command of that name, or {@code null}. */
+    static Command command(String name) {
+        return COMMANDS.stream().filter(c -> c.name().equals(name)).findFirst().orElse(null);
+    }
 
     /**
      * Without {@code --model}, uses the shipped model: {@code model/artifacts/default} under the
@@ -85,33 +81,20 @@ public final class Main {
                 || args[0].equals("--help")
                 || args[0].equals("-h")
                 || args[0].equals("help")) {
-            System.out.print(USAGE + JobOptions.helpText());
+            System.out.print(USAGE);
             return args.length == 0 ? 2 : 0;
         }
         String[] rest = Arrays.copyOfRange(args, 1, args.length);
         if (Arrays.asList(rest).contains("--help")) {
-            System.out.print(USAGE + JobOptions.helpText());
+            System.out.print(USAGE);
             return 0;
         }
         try {
-            switch (args[0]) {
-                case "demo":
-                    return new DemoCommand().run(rest);
-                case "bench":
-                    return new BenchCommand().run(rest);
-                case "run":
-                    return RunCommand.run(rest);
-                case "produce":
-                    return ProduceCommand.run(rest);
-                case "generate":
-                    return GenerateCommand.run(rest);
-                case "tail":
-                    return TailCommand.run(rest);
-                case "broker":
-                    return BrokerCommand.run(rest);
-                default:
-                    throw new UsageException("unknown command '" + args[0] + "'");
+            Command command = command(args[0]);
+            if (command == null) {
+                throw new UsageException("unknown command '" + args[0] + "'");
             }
+            return command.run(rest);
         } catch (UsageException | ConfigException e) {
             System.err.println("seqrec " + args[0] + ": " + e.getMessage());
             System.err.println("run 'seqrec --help' for the options");

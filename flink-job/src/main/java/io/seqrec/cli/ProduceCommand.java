@@ -1,17 +1,23 @@
 package io.seqrec.cli;
 
-import io.seqrec.config.ConfigException;
+import static io.seqrec.config.Values.bool;
+import static io.seqrec.config.Values.nonEmpty;
+
+import io.seqrec.config.Option;
+import io.seqrec.event.EventCodec;
+import io.seqrec.event.EventType;
+import io.seqrec.event.InputEvent;
 import io.seqrec.generator.GeneratedRecord;
+import io.seqrec.generator.ReplaySource;
 import io.seqrec.generator.SyntheticBehaviorGenerator;
+import io.seqrec.kafka.EventSender;
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Properties;
-import java.util.Set;
+import java.util.Locale;
 
 /**
  * {@code seqrec produce}: replays real interaction data, or synthetic events, into the input topic.
@@ -21,42 +27,82 @@ import java.util.Set;
 final class ProduceCommand {
     private ProduceCommand() {}
 
-    static int run(String[] args) throws Exception {
-        Flags f =
-                new Flags(
-                        args,
-                        Set.of(
-                                "bootstrap-servers",
-                                "topic",
-                                "source",
-                                "format",
-                                "rate",
-                                "events",
-                                "users",
-                                "seed",
-                                "items",
-                                "categories",
-                                "catalog-seed",
-                                "malformed-fraction",
-                                "every-user-once-first",
-                                "kafka-properties"));
-        f.rejectRest();
-        String bootstrap = f.required("bootstrap-servers");
-        String topic = f.string("topic", "behavior-events");
-        String source = f.required("source");
-        double rate = f.doubleValue("rate", 0, 0, 1e9);
-        long limit =
-                f.longValue("events", source.equals("synthetic") ? 100_000 : Long.MAX_VALUE, 1);
-        Properties props = loadProperties(f.string("kafka-properties", null));
+    private static final String EVENTS_JSONL = "events-jsonl";
+
+    static final Option<String> BOOTSTRAP_SERVERS = SharedOptions.bootstrapServers();
+    static final Option<String> TOPIC =
+            SharedOptions.topic("behavior-events", "The input topic to write to.");
+    static final Option<String> SOURCE =
+            new Option<>(
+                    "source",
+                    null,
+                    "synthetic|FILE",
+                    "The synthetic generator, or a file to replay.",
+                    nonEmpty());
+    static final Option<String> FORMAT =
+            new Option<>(
+                    "format",
+                    EVENTS_JSONL,
+                    "events-jsonl|ml-1m|movielens-csv|pairs",
+                    "Format of a --source file (events-jsonl lines are sent as they are).",
+                    s -> {
+                        if (!s.equals(EVENTS_JSONL)) {
+                            io.seqrec.config.Values.oneOf(ReplaySource.Format.class).apply(s);
+                        }
+                        return s;
+                    });
+    static final Option<Double> RATE =
+            SharedOptions.rate("0", "Events per second (0 = as fast as the broker takes them).");
+    static final Option<Long> EVENTS =
+            SharedOptions.events(null, 1, "Events to send (synthetic: 100000; a file: all of it).");
+    static final Option<Integer> USERS = SharedOptions.users("1000", "Synthetic users.");
+    static final Option<Boolean> EVERY_USER_ONCE_FIRST =
+            new Option<>(
+                    "every-user-once-first",
+                    "false",
+                    "BOOL",
+                    "Synthetic: every user's first event before anyone's second.",
+                    bool());
+    static final Option<java.nio.file.Path> KAFKA_PROPERTIES = SharedOptions.kafkaProperties();
+
+    static final Command COMMAND =
+            new Command(
+                    "produce",
+                    "write events to the input topic",
+                    List.of(
+                            BOOTSTRAP_SERVERS,
+                            TOPIC,
+                            SOURCE,
+                            FORMAT,
+                            RATE,
+                            EVENTS,
+                            USERS,
+                            GenerateCommand.SEED,
+                            GenerateCommand.ITEMS,
+                            GenerateCommand.CATEGORIES,
+                            GenerateCommand.CATALOG_SEED,
+                            GenerateCommand.MALFORMED,
+                            EVERY_USER_ONCE_FIRST,
+                            KAFKA_PROPERTIES),
+                    false,
+                    ProduceCommand::run);
+
+    static int run(Flags f) throws Exception {
+        String source = f.required(SOURCE);
+        String topic = f.get(TOPIC);
+        boolean synthetic = source.equals("synthetic");
+        long limit = f.get(EVENTS, synthetic ? 100_000 : Long.MAX_VALUE);
         long sent;
-        try (EventSender sender = new EventSender(bootstrap, props, topic, rate)) {
-            if (source.equals("synthetic")) {
-                sent = produceSynthetic(f, sender, limit);
-            } else {
-                sent =
-                        produceFile(
-                                Path.of(source), f.string("format", "events-jsonl"), sender, limit);
-            }
+        try (EventSender sender =
+                new EventSender(
+                        f.required(BOOTSTRAP_SERVERS),
+                        SharedOptions.clientProperties(f.get(KAFKA_PROPERTIES)),
+                        topic,
+                        f.get(RATE))) {
+            sent =
+                    synthetic
+                            ? produceSynthetic(f, sender, limit)
+                            : produceFile(Path.of(source), f.get(FORMAT), sender, limit);
         }
         System.out.println("produced " + sent + " records to " + topic);
         return 0;
@@ -66,28 +112,17 @@ final class ProduceCommand {
             throws InterruptedException {
         SyntheticBehaviorGenerator g =
                 new SyntheticBehaviorGenerator(
-                        GenerateCommand.generatorConfig(f, 1000, limit, System.currentTimeMillis()),
-                        Boolean.parseBoolean(f.string("every-user-once-first", "false")));
+                        GenerateCommand.generatorConfig(
+                                f, f.get(USERS), limit, System.currentTimeMillis()),
+                        f.get(EVERY_USER_ONCE_FIRST));
         long n = 0;
         while (g.hasNext()) {
             GeneratedRecord r = g.next();
-            sender.send(r.key(), stampNow(r.value()));
+            // Generated ahead: stamped with the send time, like live events.
+            sender.send(r.key(), r.valueAt(System.currentTimeMillis()));
             n++;
         }
         return n;
-    }
-
-    /** Synthetic events are generated ahead; stamp them with the send time like live events. */
-    static String stampNow(String json) {
-        int at = json.lastIndexOf("\"ts\":");
-        if (at < 0) {
-            return json;
-        }
-        int end = at + 5;
-        while (end < json.length() && Character.isDigit(json.charAt(end))) {
-            end++;
-        }
-        return json.substring(0, at + 5) + System.currentTimeMillis() + json.substring(end);
     }
 
     private static long produceFile(Path file, String format, EventSender sender, long limit)
@@ -96,7 +131,7 @@ final class ProduceCommand {
             throw new UsageException("--source '" + file + "': no such file");
         }
         long n = 0;
-        if (format.equals("events-jsonl")) {
+        if (format.equals(EVENTS_JSONL)) {
             try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
                 String line;
                 while ((line = in.readLine()) != null && n < limit) {
@@ -109,7 +144,10 @@ final class ProduceCommand {
             return n;
         }
         List<ReplaySource.UserSequence> users =
-                ReplaySource.read(file, ReplaySource.parseFormat(format));
+                ReplaySource.read(
+                        file,
+                        ReplaySource.Format.valueOf(
+                                format.toUpperCase(Locale.ROOT).replace('-', '_')));
         for (ReplaySource.Interaction ev : ReplaySource.interleave(users, limit)) {
             sender.send(ev.userId(), replayJson(ev.userId(), ev.itemId(), ev.ordinal()));
             n++;
@@ -118,30 +156,13 @@ final class ProduceCommand {
     }
 
     /** A replayed event: the user's {@code ordinal}-th, stamped with the current time. */
-    static String replayJson(String userId, String itemId, int ordinal) {
-        return "{\"event_id\":\"replay-"
-                + userId
-                + "-"
-                + ordinal
-                + "\",\"user_id\":\""
-                + userId
-                + "\",\"item_id\":\""
-                + itemId
-                + "\",\"event_type\":\"view\",\"ts\":"
-                + System.currentTimeMillis()
-                + "}";
-    }
-
-    static Properties loadProperties(String file) {
-        Properties props = new Properties();
-        if (file != null) {
-            try (Reader in = Files.newBufferedReader(Path.of(file), StandardCharsets.UTF_8)) {
-                props.load(in);
-            } catch (IOException e) {
-                throw new ConfigException(
-                        "--kafka-properties '" + file + "': cannot read: " + e.getMessage(), e);
-            }
-        }
-        return props;
+    private static String replayJson(String userId, String itemId, int ordinal) {
+        return EventCodec.toJson(
+                new InputEvent(
+                        "replay-" + userId + "-" + ordinal,
+                        userId,
+                        itemId,
+                        EventType.VIEW,
+                        System.currentTimeMillis()));
     }
 }

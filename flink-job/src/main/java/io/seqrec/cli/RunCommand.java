@@ -2,6 +2,7 @@ package io.seqrec.cli;
 
 import io.seqrec.config.JobConfig;
 import io.seqrec.kafka.KafkaPreflight;
+import io.seqrec.launch.JobLauncher;
 import io.seqrec.pipeline.JobEnvironment;
 import java.time.Duration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -19,8 +20,16 @@ final class RunCommand {
 
     private RunCommand() {}
 
-    static int run(String[] args) throws Exception {
-        java.util.Map<String, String> raw = JobConfig.toMap(args);
+    static final Command COMMAND =
+            new Command(
+                    "run",
+                    "the job against your Kafka (--bootstrap-servers HOST:PORT)",
+                    java.util.List.of(),
+                    true,
+                    RunCommand::run);
+
+    static int run(Flags f) throws Exception {
+        java.util.Map<String, String> raw = f.jobOptions();
         Main.defaultModel(raw);
         JobConfig config = JobConfig.fromMap(raw);
         StreamExecutionEnvironment env =

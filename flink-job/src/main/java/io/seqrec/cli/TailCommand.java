@@ -1,11 +1,15 @@
 package io.seqrec.cli;
 
+import static io.seqrec.config.Values.longInRange;
+import static io.seqrec.config.Values.oneOf;
+
+import io.seqrec.config.Option;
+import io.seqrec.config.Values;
 import io.seqrec.event.Recommendation;
 import io.seqrec.event.RecommendationCodec;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
-import java.util.Set;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -15,19 +19,44 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 final class TailCommand {
     private TailCommand() {}
 
-    static int run(String[] args) {
-        Flags f =
-                new Flags(
-                        args,
-                        Set.of("bootstrap-servers", "topic", "from", "max", "kafka-properties"));
-        f.rejectRest();
-        String from = f.string("from", "latest");
-        if (!from.equals("earliest") && !from.equals("latest")) {
-            throw new UsageException("--from '" + from + "': expected earliest or latest");
-        }
-        long max = f.longValue("max", Long.MAX_VALUE, 1);
-        Properties p = ProduceCommand.loadProperties(f.string("kafka-properties", null));
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, f.required("bootstrap-servers"));
+    /** Where a new reader starts. */
+    enum From {
+        EARLIEST,
+        LATEST
+    }
+
+    static final Option<String> BOOTSTRAP_SERVERS = SharedOptions.bootstrapServers();
+    static final Option<String> TOPIC =
+            SharedOptions.topic("recommendations", "The recommendations topic to read.");
+    static final Option<From> FROM =
+            new Option<>(
+                    "from",
+                    "latest",
+                    "earliest|latest",
+                    "Start at the topic's beginning or its end.",
+                    oneOf(From.class));
+    static final Option<Long> MAX =
+            new Option<>(
+                    "max",
+                    null,
+                    "N",
+                    "Stop after this many recommendations (default: never).",
+                    longInRange(1, Long.MAX_VALUE));
+    static final Option<java.nio.file.Path> KAFKA_PROPERTIES = SharedOptions.kafkaProperties();
+
+    static final Command COMMAND =
+            new Command(
+                    "tail",
+                    "print recommendations as they arrive",
+                    List.of(BOOTSTRAP_SERVERS, TOPIC, FROM, MAX, KAFKA_PROPERTIES),
+                    false,
+                    TailCommand::run);
+
+    static int run(Flags f) {
+        String from = Values.wireName(f.get(FROM));
+        long max = f.get(MAX, Long.MAX_VALUE);
+        Properties p = SharedOptions.clientProperties(f.get(KAFKA_PROPERTIES));
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, f.required(BOOTSTRAP_SERVERS));
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, from);
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
@@ -38,7 +67,7 @@ final class TailCommand {
                 ByteArrayDeserializer.class.getName());
         long shown = 0;
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
-            consumer.subscribe(List.of(f.string("topic", "recommendations")));
+            consumer.subscribe(List.of(f.get(TOPIC)));
             while (shown < max) {
                 for (ConsumerRecord<byte[], byte[]> record :
                         consumer.poll(Duration.ofMillis(500))) {

@@ -5,7 +5,6 @@ import static io.seqrec.config.JobOptions.*;
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -65,41 +64,14 @@ public record JobConfig(
 
     /** Splits {@code --name value} / {@code --name=value} pairs into a map, rejecting unknowns. */
     public static Map<String, String> toMap(String[] args) {
-        Map<String, String> values = new LinkedHashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (!a.startsWith("--") || a.length() == 2) {
-                throw new ConfigException(
-                        "unexpected argument '" + a + "' (options look like --name value)");
-            }
-            String name = a.substring(2);
-            String value;
-            int eq = name.indexOf('=');
-            if (eq >= 0) {
-                value = name.substring(eq + 1);
-                name = name.substring(0, eq);
-            } else if (i + 1 < args.length && !args[i + 1].startsWith("--")) {
-                value = args[++i];
-            } else {
-                throw new ConfigException("--" + name + " needs a value");
-            }
-            if (JobOptions.byName(name) == null) {
-                throw new ConfigException("unknown option --" + name + " (see --help)");
-            }
-            if (values.put(name, value) != null) {
-                throw new ConfigException("--" + name + " given twice");
-            }
-        }
+        Map<String, String> values = CommandLine.split(args);
+        rejectUnknown(values);
         return values;
     }
 
     /** Builds the configuration from option names (without dashes) to raw values. */
     public static JobConfig fromMap(Map<String, String> raw) {
-        for (String name : raw.keySet()) {
-            if (JobOptions.byName(name) == null) {
-                throw new ConfigException("unknown option --" + name + " (see --help)");
-            }
-        }
+        rejectUnknown(raw);
         Reader r = new Reader(raw);
         JobConfig config =
                 new JobConfig(
@@ -138,6 +110,14 @@ public record JobConfig(
                         r.get(JOB_NAME));
         config.checkConsistency();
         return config;
+    }
+
+    private static void rejectUnknown(Map<String, String> raw) {
+        for (String name : raw.keySet()) {
+            if (JobOptions.byName(name) == null) {
+                throw new ConfigException("unknown option --" + name + " (see --help)");
+            }
+        }
     }
 
     private void checkConsistency() {

@@ -297,18 +297,7 @@ public final class JobOptions {
 
     /** The options as aligned help lines. */
     public static String helpText() {
-        StringBuilder sb = new StringBuilder();
-        for (Option<?> o : ALL) {
-            String flag = "  --" + o.name() + " " + o.valueHint();
-            sb.append(flag);
-            sb.append(" ".repeat(Math.max(1, 48 - flag.length())));
-            sb.append(o.description());
-            if (o.defaultValue() != null) {
-                sb.append(" [default: ").append(o.defaultValue()).append(']');
-            }
-            sb.append('\n');
-        }
-        return sb.toString();
+        return Option.helpText(ALL, "  ");
     }
 
     /** The options as the README's Markdown table. */

@@ -30,6 +30,22 @@ public record Option<T>(
         }
     }
 
+    /** Aligned help lines, one per option, each starting with {@code indent}. */
+    public static String helpText(java.util.List<Option<?>> options, String indent) {
+        StringBuilder sb = new StringBuilder();
+        for (Option<?> o : options) {
+            String flag = indent + "--" + o.name() + " " + o.valueHint();
+            sb.append(flag);
+            sb.append(" ".repeat(Math.max(1, 48 - flag.length())));
+            sb.append(o.description());
+            if (o.defaultValue() != null) {
+                sb.append(" [default: ").append(o.defaultValue()).append(']');
+            }
+            sb.append('\n');
+        }
+        return sb.toString();
+    }
+
     private static String quote(String s) {
         return s == null ? "(missing)" : "'" + s + "'";
     }

@@ -23,6 +23,6 @@ final class Malformed {
 
     static GeneratedRecord record(SplittableRandom r, long ts, long n) {
         String template = TEMPLATES[r.nextInt(TEMPLATES.length)];
-        return new GeneratedRecord(null, template.replace("%d", Long.toString(ts)), false);
+        return new GeneratedRecord(null, template.replace("%d", Long.toString(ts)), null);
     }
 }

@@ -1,5 +1,8 @@
 package io.seqrec.generator;
 
+import io.seqrec.event.EventCodec;
+import io.seqrec.event.EventType;
+import io.seqrec.event.InputEvent;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
@@ -92,21 +95,10 @@ public final class SyntheticBehaviorGenerator implements Iterator<GeneratedRecor
         if (user == null) {
             user = users[u] = new UserSim(userId(config.seed(), u), catalog, random);
         }
-        String type = user.nextEvent(random);
+        EventType type = user.nextEvent(random);
         String eventId = "ev-" + config.seed() + "-" + (eventCounter++);
-        String json =
-                "{\"event_id\":\""
-                        + eventId
-                        + "\",\"user_id\":\""
-                        + user.id
-                        + "\",\"item_id\":\""
-                        + itemId(user.currentItem)
-                        + "\",\"event_type\":\""
-                        + type
-                        + "\",\"ts\":"
-                        + ts
-                        + "}";
-        return new GeneratedRecord(user.id, json, true);
+        InputEvent event = new InputEvent(eventId, user.id, itemId(user.currentItem), type, ts);
+        return new GeneratedRecord(user.id, EventCodec.toJson(event), event);
     }
 
     /** A permutation of 0..n-1: i times a large prime coprime to n, modulo n. */
@@ -252,22 +244,22 @@ public final class SyntheticBehaviorGenerator implements Iterator<GeneratedRecor
         /**
          * Advances the user by one event and returns its type; {@link #currentItem} is its item.
          */
-        String nextEvent(SplittableRandom r) {
+        EventType nextEvent(SplittableRandom r) {
             if (funnel == 1 && r.nextDouble() < P_CLICK) {
                 funnel = 2;
-                return "click";
+                return EventType.CLICK;
             }
             if (funnel == 2 && r.nextDouble() < P_CART) {
                 funnel = 3;
-                return "cart";
+                return EventType.CART;
             }
             if (funnel == 3 && r.nextDouble() < P_PURCHASE) {
                 funnel = 0;
-                return "purchase";
+                return EventType.PURCHASE;
             }
             currentItem = nextItem(r);
             funnel = 1;
-            return "view";
+            return EventType.VIEW;
         }
 
         private int nextItem(SplittableRandom r) {

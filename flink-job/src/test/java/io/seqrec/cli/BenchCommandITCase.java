@@ -97,18 +97,17 @@ class BenchCommandITCase {
 
         assertThatThrownBy(
                         () ->
-                                new BenchCommand()
-                                        .run(
-                                                new String[] {
-                                                    "--events",
-                                                    "300",
-                                                    "--source",
-                                                    "synthetic",
-                                                    "--model",
-                                                    TestPaths.defaultModel().toString(),
-                                                    "--naive-model",
-                                                    other.toString()
-                                                }))
+                                BenchCommand.COMMAND.run(
+                                        new String[] {
+                                            "--events",
+                                            "300",
+                                            "--source",
+                                            "synthetic",
+                                            "--model",
+                                            TestPaths.defaultModel().toString(),
+                                            "--naive-model",
+                                            other.toString()
+                                        }))
                 .isInstanceOf(UsageException.class)
                 .hasMessageContaining("x-1")
                 .hasMessageContaining("--graph full");
@@ -134,7 +133,7 @@ class BenchCommandITCase {
         int status;
         System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
         try {
-            status = new BenchCommand().run(all.toArray(String[]::new));
+            status = BenchCommand.COMMAND.run(all.toArray(String[]::new));
         } finally {
             System.setOut(original);
         }

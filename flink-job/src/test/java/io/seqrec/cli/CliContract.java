@@ -1,55 +1,53 @@
 package io.seqrec.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 
-import java.util.ArrayList;
+import io.seqrec.config.JobOptions;
+import io.seqrec.config.Option;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
- * The command-line contract of the {@code produce} and {@code tail} commands as {@code seqrec
- * --help} documents it, for tests that check command lines written elsewhere (compose, Kubernetes
- * Jobs) without running them.
+ * The command-line contract of {@code seqrec}, for tests that check command lines written elsewhere
+ * (compose, Kubernetes Jobs, the docs) without running them: a command line is accepted if the
+ * command's own parser takes its flags and each value parses.
  */
 public final class CliContract {
     private CliContract() {}
 
     /**
-     * Asserts that {@code command} (command name first) uses only documented flags, each with a
-     * value.
+     * Asserts that {@code command} (command name first) names a command, uses only its flags, each
+     * once and with a value, and that every value parses, except placeholders that the deployment
+     * or the reader fills in ({@code $(VAR)}, {@code ${VAR}}, {@code DIR}, {@code …}).
      */
     public static void assertAccepted(List<String> command) {
         String name = command.get(0);
-        List<String> documented = flags(name);
-        assertThat(documented).as("flags of " + name).isNotEmpty();
-        List<String> args = command.subList(1, command.size());
-        for (int i = 0; i < args.size(); i += 2) {
-            assertThat(args.get(i)).as(name + " argument " + i).startsWith("--");
-            assertThat(documented).as(name + " flags").contains(args.get(i));
-            assertThat(i + 1).as(args.get(i) + " needs a value").isLessThan(args.size());
-            assertThat(args.get(i + 1)).doesNotStartWith("--");
+        Command c = Main.command(name);
+        assertThat(c).as("command " + name).isNotNull();
+        String[] args = command.subList(1, command.size()).toArray(String[]::new);
+        assertThatCode(() -> new Flags(c, args))
+                .as(String.join(" ", command))
+                .doesNotThrowAnyException();
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            String value = args[i + 1];
+            if (isPlaceholder(value)) {
+                continue;
+            }
+            Option<?> option = option(c, args[i].substring(2));
+            assertThatCode(() -> option.parse(value))
+                    .as(String.join(" ", command))
+                    .doesNotThrowAnyException();
         }
     }
 
-    /** The flags the usage text lists for a command. */
-    static List<String> flags(String command) {
-        List<String> out = new ArrayList<>();
-        boolean in = false;
-        for (String line : Main.USAGE.split("\n")) {
-            Matcher head = Pattern.compile("^  ([a-z]+)\\s").matcher(line);
-            if (head.find()) {
-                in = head.group(1).equals(command);
-            } else if (!line.startsWith("    ")) {
-                in = false;
-            }
-            if (in) {
-                Matcher flag = Pattern.compile("--[a-z-]+").matcher(line);
-                while (flag.find()) {
-                    out.add(flag.group());
-                }
-            }
-        }
-        return out;
+    static Option<?> option(Command c, String name) {
+        return c.options().stream()
+                .filter(o -> o.name().equals(name))
+                .findFirst()
+                .orElseGet(() -> (Option) JobOptions.byName(name));
+    }
+
+    private static boolean isPlaceholder(String value) {
+        return value.contains("$") || value.contains("…") || value.matches("[A-Z][A-Z_]*");
     }
 }

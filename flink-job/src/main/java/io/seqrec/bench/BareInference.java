@@ -1,4 +1,4 @@
-package io.seqrec.cli;
+package io.seqrec.bench;
 
 import io.seqrec.model.BatchScorer;
 import io.seqrec.model.InferenceOptions;
@@ -34,7 +34,7 @@ final class BareInference {
     /** Runs every event once, after a warm-up pass over a few batches per worker. */
     static Result run(
             ModelArtifact artifact,
-            List<BenchCommand.Event> events,
+            List<BenchEvent> events,
             RecommendOptions options,
             int parallelism)
             throws Exception {
@@ -45,19 +45,22 @@ final class BareInference {
         }
         Map<String, UserState> states = new HashMap<>();
         for (int i = 0; i < events.size(); i++) {
-            BenchCommand.Event e = events.get(i);
-            UserState st = states.computeIfAbsent(e.userId(), k -> new UserState());
-            st.apply(
-                    "e" + i,
-                    artifact.indexOf(e.itemId()),
-                    i,
-                    options.allowedLatenessMs(),
-                    artifact.maxLen(),
-                    options.dedupeWindow());
+            BenchEvent e = events.get(i);
+            UserState st =
+                    states.getOrDefault(e.userId(), new UserState())
+                            .apply(
+                                    "e" + i,
+                                    artifact.indexOf(e.itemId()),
+                                    i,
+                                    options.allowedLatenessMs(),
+                                    artifact.maxLen(),
+                                    options.dedupeWindow())
+                            .state();
+            states.put(e.userId(), st);
             int worker =
                     KeyGroupRangeAssignment.assignKeyToParallelOperator(
                             e.userId(), maxParallelism, parallelism);
-            rows.get(worker).add(st.items.clone());
+            rows.get(worker).add(st.items); // never written in place
         }
 
         CountDownLatch ready = new CountDownLatch(parallelism);

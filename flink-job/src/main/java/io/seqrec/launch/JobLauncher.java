@@ -1,4 +1,4 @@
-package io.seqrec.cli;
+package io.seqrec.launch;
 
 import io.seqrec.config.JobConfig;
 import io.seqrec.event.EventParser;
@@ -11,19 +11,19 @@ import io.seqrec.pipeline.RecommenderJob;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /** Wires the Kafka-backed job into an environment after checking the model up front. */
-final class JobLauncher {
+public final class JobLauncher {
     private JobLauncher() {}
 
     /**
      * Loads and probes the model once in the client, so a bad artifact fails the submission with a
      * clear message instead of a restarting job; then adds the dataflow to {@code env}.
      */
-    static ModelArtifact build(JobConfig config, StreamExecutionEnvironment env) {
+    public static ModelArtifact build(JobConfig config, StreamExecutionEnvironment env) {
         return build(config, env, RecommendOptions.from(config));
     }
 
     /** As {@link #build(JobConfig, StreamExecutionEnvironment)}, with the operator's options. */
-    static ModelArtifact build(
+    public static ModelArtifact build(
             JobConfig config, StreamExecutionEnvironment env, RecommendOptions recommend) {
         ModelArtifact artifact = ModelArtifact.load(config.modelDir());
         try (OnnxSequenceModel ignored =

@@ -1,4 +1,4 @@
-package io.seqrec.cli;
+package io.seqrec.kafka;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Properties;
@@ -13,7 +13,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * Sends input records at a target rate (or as fast as the broker takes them), idempotently and with
  * {@code acks=all}, and remembers the first send error.
  */
-final class EventSender implements AutoCloseable {
+public final class EventSender implements AutoCloseable {
     private final KafkaProducer<byte[], byte[]> producer;
     private final String topic;
     private final double rate;
@@ -25,7 +25,8 @@ final class EventSender implements AutoCloseable {
     /**
      * @param rate records per second, or 0 for no limit
      */
-    EventSender(String bootstrapServers, Properties clientProperties, String topic, double rate) {
+    public EventSender(
+            String bootstrapServers, Properties clientProperties, String topic, double rate) {
         Properties p = new Properties();
         p.putAll(clientProperties);
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
@@ -42,7 +43,7 @@ final class EventSender implements AutoCloseable {
     }
 
     /** Sends one record, waiting first if ahead of the target rate. Returns the send time. */
-    long send(String key, String value) throws InterruptedException {
+    public long send(String key, String value) throws InterruptedException {
         if (error.get() != null) {
             throw new IllegalStateException("sending to " + topic + " failed", error.get());
         }
@@ -72,11 +73,11 @@ final class EventSender implements AutoCloseable {
         return now;
     }
 
-    long sent() {
+    public long sent() {
         return sent;
     }
 
-    long acked() {
+    public long acked() {
         return acked.get();
     }
 

@@ -1,4 +1,4 @@
-package io.seqrec.cli;
+package io.seqrec.kafka;
 
 import io.seqrec.config.JobConfig;
 import java.util.List;
@@ -9,11 +9,11 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 
 /** Creates the job's three topics on a local broker, configured as the README recommends. */
-final class Topics {
+public final class Topics {
     private Topics() {}
 
     /** The topics {@code config} names, on the broker it names. */
-    static void create(JobConfig config, int partitions) throws Exception {
+    public static void create(JobConfig config, int partitions) throws Exception {
         create(
                 config.bootstrapServers(),
                 config.inputTopic(),
@@ -22,7 +22,7 @@ final class Topics {
                 partitions);
     }
 
-    static void create(
+    public static void create(
             String bootstrapServers,
             String input,
             String output,

@@ -1,4 +1,4 @@
-package io.seqrec.cli;
+package io.seqrec.generator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package io.seqrec.cli;
+package io.seqrec.generator;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -18,35 +18,20 @@ import java.util.Random;
  * userId,movieId,rating,timestamp} with header), {@code pairs} ({@code user item}, each user's
  * lines in time order). Malformed lines are reported with file and line number.
  */
-final class ReplaySource {
-    enum Format {
+public final class ReplaySource {
+    /** The replay file formats; on the command line in lower case with dashes. */
+    public enum Format {
         ML_1M,
         MOVIELENS_CSV,
         PAIRS
     }
 
     /** One user's items, oldest first. */
-    record UserSequence(String userId, List<String> items) {}
+    public record UserSequence(String userId, List<String> items) {}
 
     private ReplaySource() {}
 
-    static Format parseFormat(String s) {
-        switch (s) {
-            case "ml-1m":
-                return Format.ML_1M;
-            case "movielens-csv":
-                return Format.MOVIELENS_CSV;
-            case "pairs":
-                return Format.PAIRS;
-            default:
-                throw new UsageException(
-                        "--format '"
-                                + s
-                                + "': expected events-jsonl, ml-1m, movielens-csv or pairs");
-        }
-    }
-
-    static List<UserSequence> read(Path file, Format format) throws IOException {
+    public static List<UserSequence> read(Path file, Format format) throws IOException {
         Map<String, List<String[]>> byUser = new LinkedHashMap<>();
         try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             String line;
@@ -103,7 +88,7 @@ final class ReplaySource {
     }
 
     /** One replayed interaction: the user's {@code ordinal}-th item (0-based). */
-    record Interaction(String userId, String itemId, int ordinal) {}
+    public record Interaction(String userId, String itemId, int ordinal) {}
 
     /**
      * A steady mix of sequence lengths, as on a live platform where users come and go: {@code
@@ -119,7 +104,7 @@ final class ReplaySource {
      *
      * @return {@code limit} interactions in send order
      */
-    static List<Interaction> staggered(
+    public static List<Interaction> staggered(
             List<UserSequence> users, int active, int cap, long limit, long seed) {
         if (users.isEmpty()) {
             return List.of();
@@ -159,7 +144,7 @@ final class ReplaySource {
      * The users' items interleaved round-robin (each user's items in order), at most {@code limit}
      * of them, in send order.
      */
-    static List<Interaction> interleave(List<UserSequence> users, long limit) {
+    public static List<Interaction> interleave(List<UserSequence> users, long limit) {
         List<Interaction> out = new ArrayList<>();
         int[] next = new int[users.size()];
         boolean more = true;

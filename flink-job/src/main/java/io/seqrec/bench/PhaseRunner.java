@@ -1,0 +1,218 @@
+package io.seqrec.bench;
+
+import io.seqrec.config.JobConfig;
+import io.seqrec.event.EventCodec;
+import io.seqrec.event.EventType;
+import io.seqrec.event.InputEvent;
+import io.seqrec.kafka.EventSender;
+import io.seqrec.kafka.Topics;
+import io.seqrec.launch.LocalJob;
+import io.seqrec.launch.WorkDir;
+import io.seqrec.pipeline.RecommendOptions;
+import java.lang.management.ManagementFactory;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * Runs one phase: the job on fresh topics and fresh state, every event sent at a rate (0 = as fast
+ * as the broker takes them), and what came out measured.
+ *
+ * <p>Latency runs from just before the producer's send to the consumer's receipt of the
+ * recommendation (one JVM, one clock). Throughput counts the recommendations after the first 10 %
+ * (JIT and model warm-up) over the span of their {@code emitted_ts}: the job's emit times, so that
+ * exactly-once output, visible only when a checkpoint completes, measures the job rather than the
+ * commits.
+ */
+final class PhaseRunner {
+    static final int PARTITIONS = 2;
+    private static final long STALL_MS = 60_000;
+
+    private final Map<String, String> base;
+    private final WorkDir work;
+
+    /**
+     * @param base the job options every phase shares (broker, model, checkpoint directory)
+     */
+    PhaseRunner(Map<String, String> base, WorkDir work) {
+        this.base = base;
+        this.work = work;
+    }
+
+    /**
+     * @param number distinguishes the phase's topics, group and scratch directory from others'
+     * @param model another model directory for this phase, or {@code null}
+     */
+    Phase run(
+            int number,
+            String name,
+            double rate,
+            RecommendOptions options,
+            String model,
+            List<BenchEvent> events)
+            throws Exception {
+        Map<String, String> raw = new LinkedHashMap<>(base);
+        if (model != null) {
+            raw.put("model", model);
+        }
+        raw.put("input-topic", "bench-" + number + "-in");
+        raw.put("output-topic", "bench-" + number + "-out");
+        raw.put("dlq-topic", "bench-" + number + "-dlq");
+        raw.put("group-id", "bench-" + number);
+        raw.put("transactional-id-prefix", "bench-" + number);
+        raw.put("job-name", "seqrec-bench-" + name);
+        JobConfig config = JobConfig.fromMap(raw);
+        Topics.create(config, PARTITIONS);
+        System.out.printf(
+                Locale.ROOT,
+                "phase %s: %s events/s, batch %d, padding %s (%tT)%n",
+                name,
+                rate == 0 ? "max" : String.format(Locale.ROOT, "%.0f", rate),
+                options.batchSize(),
+                options.padding().toString().toLowerCase(Locale.ROOT),
+                System.currentTimeMillis());
+        LocalJob job = LocalJob.start(config, options, work.resolve("flink-" + number));
+        try {
+            return measure(name, rate, config, events, job);
+        } finally {
+            job.cancel();
+        }
+    }
+
+    private static Phase measure(
+            String name, double rate, JobConfig config, List<BenchEvent> events, LocalJob job)
+            throws Exception {
+        int n = events.size();
+        long[] sent = new long[n];
+        long cpu;
+        OutputProbe probe = new OutputProbe(config, n);
+        try (probe) {
+            long cpuStart = processCpuNanos();
+            try (EventSender sender =
+                    new EventSender(
+                            config.bootstrapServers(),
+                            new Properties(),
+                            config.inputTopic(),
+                            rate)) {
+                for (int i = 0; i < n; i++) {
+                    BenchEvent e = events.get(i);
+                    String json =
+                            EventCodec.toJson(
+                                    new InputEvent(
+                                            "e" + i,
+                                            e.userId(),
+                                            e.itemId(),
+                                            EventType.VIEW,
+                                            System.currentTimeMillis()));
+                    sent[i] = System.nanoTime();
+                    sender.send(e.userId(), json);
+                }
+            }
+            int last = -1;
+            long lastProgress = System.currentTimeMillis();
+            while (probe.recommendations() + probe.deadLetters() < n
+                    && System.currentTimeMillis() - lastProgress < STALL_MS
+                    && !job.ended()) {
+                Thread.sleep(100);
+                if (probe.recommendations() != last) {
+                    last = probe.recommendations();
+                    lastProgress = System.currentTimeMillis();
+                }
+            }
+            cpu = processCpuNanos() - cpuStart;
+        }
+        if (probe.deadLetters() > 0) {
+            System.out.println("  " + probe.deadLetters() + " events dead-lettered");
+        }
+        if (name.equals("soak")) {
+            printLatencyWindows(sent, probe.received, 10);
+        }
+
+        long[] latencies = new long[n];
+        long[] emittedMs = new long[n];
+        int l = 0;
+        for (int i = 0; i < n; i++) {
+            if (probe.received[i] != 0) {
+                emittedMs[l] = probe.emitted[i];
+                latencies[l++] = probe.received[i] - sent[i];
+            }
+        }
+        latencies = Arrays.copyOf(latencies, l);
+        emittedMs = Arrays.copyOf(emittedMs, l);
+        Arrays.sort(latencies);
+        Arrays.sort(emittedMs);
+        // Throughput by the job's emit times: with exactly-once output, records become visible
+        // only at checkpoint completion, in bursts, so receipt times would measure the commits.
+        double throughput = 0;
+        if (l >= 10) {
+            int from = l / 10;
+            double seconds = (emittedMs[l - 1] - emittedMs[from]) / 1e3;
+            throughput = seconds > 0 ? (l - 1 - from) / seconds : 0;
+        }
+        Phase p =
+                new Phase(
+                        name,
+                        rate,
+                        l,
+                        throughput,
+                        LatencyStats.percentile(latencies, 0.50) / 1e6,
+                        LatencyStats.percentile(latencies, 0.99) / 1e6,
+                        l == 0 ? 0 : cpu / 1e3 / l);
+        System.out.printf(
+                Locale.ROOT,
+                "  received %d/%d, %.1f events/s, latency p50 %.1f ms, p99 %.1f ms,"
+                        + " %.0f us CPU/event%n",
+                p.received(),
+                n,
+                p.throughputEps(),
+                p.p50Ms(),
+                p.p99Ms(),
+                p.cpuMicrosPerEvent());
+        return p;
+    }
+
+    /**
+     * Latency percentiles per window of {@code seconds} by send time, so that a long run's tail can
+     * be matched with what happened when (checkpoints, compactions, GC in the logs).
+     */
+    private static void printLatencyWindows(long[] sent, long[] received, int seconds) {
+        int n = sent.length;
+        long window = seconds * 1_000_000_000L;
+        int from = 0;
+        while (from < n) {
+            long end = sent[from] + window;
+            int to = from;
+            while (to < n && sent[to] < end) {
+                to++;
+            }
+            long[] w = new long[to - from];
+            int m = 0;
+            for (int i = from; i < to; i++) {
+                if (received[i] != 0) {
+                    w[m++] = received[i] - sent[i];
+                }
+            }
+            long[] got = Arrays.copyOf(w, m);
+            Arrays.sort(got);
+            System.out.printf(
+                    Locale.ROOT,
+                    "latency t=%ds events=%d p50_ms=%.1f p99_ms=%.1f max_ms=%.1f%n",
+                    (sent[from] - sent[0]) / 1_000_000_000L,
+                    to - from,
+                    LatencyStats.percentile(got, 0.50) / 1e6,
+                    LatencyStats.percentile(got, 0.99) / 1e6,
+                    m == 0 ? 0 : got[m - 1] / 1e6);
+            from = to;
+        }
+    }
+
+    /** CPU time of this whole process (job, broker, producer, consumer), in nanoseconds. */
+    static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean)
+                        ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
+}

@@ -1,0 +1,39 @@
+package io.seqrec.cli;
+
+import io.seqrec.config.Option;
+import java.util.List;
+
+/**
+ * One {@code seqrec} command, declared once: its name, what it does, its own options (parsed with
+ * {@link Flags}, printed by {@code --help}), and whether it also takes the job options of {@link
+ * io.seqrec.config.JobOptions} (the commands that start the job).
+ */
+record Command(
+        String name,
+        String summary,
+        List<Option<?>> options,
+        boolean takesJobOptions,
+        Action action) {
+
+    /** What the command does with its parsed flags; returns the process exit status. */
+    @FunctionalInterface
+    interface Action {
+        int run(Flags flags) throws Exception;
+    }
+
+    int run(String[] args) throws Exception {
+        return action.run(new Flags(this, args));
+    }
+
+    /** The command's part of {@code --help}. */
+    String usage() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("  ").append(name).append(" ".repeat(Math.max(1, 10 - name.length())));
+        sb.append(summary).append('\n');
+        sb.append(Option.helpText(options, "      "));
+        if (takesJobOptions) {
+            sb.append("      and the job options below\n");
+        }
+        return sb.toString();
+    }
+}
