@@ -1,11 +1,11 @@
 package io.seqrec.cli;
 
+import io.seqrec.broker.EmbeddedKafkaBroker;
 import io.seqrec.config.JobConfig;
 import io.seqrec.config.Values;
 import io.seqrec.generator.GeneratedRecord;
 import io.seqrec.generator.GeneratorConfig;
 import io.seqrec.generator.SyntheticBehaviorGenerator;
-import io.seqrec.kafka.EmbeddedKafkaBroker;
 import io.seqrec.model.BatchScorer;
 import io.seqrec.model.ModelArtifact;
 import io.seqrec.pipeline.JobEnvironment;

@@ -1,7 +1,7 @@
 package io.seqrec.cli;
 
+import io.seqrec.broker.EmbeddedKafkaBroker;
 import io.seqrec.config.JobOptions;
-import io.seqrec.kafka.EmbeddedKafkaBroker;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,12 +1,12 @@
 package io.seqrec.cli;
 
+import io.seqrec.broker.EmbeddedKafkaBroker;
 import io.seqrec.config.JobConfig;
 import io.seqrec.event.Recommendation;
 import io.seqrec.event.RecommendationCodec;
 import io.seqrec.generator.GeneratedRecord;
 import io.seqrec.generator.GeneratorConfig;
 import io.seqrec.generator.SyntheticBehaviorGenerator;
-import io.seqrec.kafka.EmbeddedKafkaBroker;
 import io.seqrec.pipeline.JobEnvironment;
 import io.seqrec.pipeline.LiveEvaluation;
 import java.io.IOException;

@@ -4,9 +4,9 @@ import static io.seqrec.it.RecoveryRuns.assertSame;
 import static io.seqrec.it.RecoveryRuns.assertSameContents;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.seqrec.broker.EmbeddedKafkaBroker;
 import io.seqrec.event.Recommendation;
 import io.seqrec.it.RecoveryRuns.Output;
-import io.seqrec.kafka.EmbeddedKafkaBroker;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

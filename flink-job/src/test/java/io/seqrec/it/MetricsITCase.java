@@ -3,11 +3,11 @@ package io.seqrec.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.seqrec.TestPaths;
+import io.seqrec.broker.EmbeddedKafkaBroker;
 import io.seqrec.config.JobConfig;
 import io.seqrec.generator.GeneratedRecord;
 import io.seqrec.generator.GeneratorConfig;
 import io.seqrec.generator.SyntheticBehaviorGenerator;
-import io.seqrec.kafka.EmbeddedKafkaBroker;
 import io.seqrec.model.ModelArtifact;
 import java.io.IOException;
 import java.net.ServerSocket;

@@ -3,9 +3,9 @@ package io.seqrec.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.seqrec.TestPaths;
+import io.seqrec.broker.EmbeddedKafkaBroker;
 import io.seqrec.event.Recommendation;
 import io.seqrec.event.RecommendationCodec;
-import io.seqrec.kafka.EmbeddedKafkaBroker;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -5,11 +5,11 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.seqrec.TestPaths;
+import io.seqrec.broker.EmbeddedKafkaBroker;
 import io.seqrec.config.JobConfig;
 import io.seqrec.event.Recommendation;
 import io.seqrec.event.RecommendationCodec;
 import io.seqrec.kafka.DeadLetterSerializer;
-import io.seqrec.kafka.EmbeddedKafkaBroker;
 import io.seqrec.model.ModelArtifact;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -3,10 +3,10 @@ package io.seqrec.it;
 import static io.seqrec.it.RecoveryRuns.assertSameContents;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.seqrec.broker.EmbeddedKafkaBroker;
 import io.seqrec.config.JobConfig;
 import io.seqrec.event.Recommendation;
 import io.seqrec.it.RecoveryRuns.Output;
-import io.seqrec.kafka.EmbeddedKafkaBroker;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
