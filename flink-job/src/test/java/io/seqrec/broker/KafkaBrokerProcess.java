@@ -153,6 +153,14 @@ public final class KafkaBrokerProcess implements AutoCloseable {
         return KraftNode.bootstrap(ports);
     }
 
+    /**
+     * {@code host:port} of the always-PLAINTEXT internal listener, as {@link
+     * EmbeddedKafkaBroker#internalBootstrapServers()}; unchanged across restarts.
+     */
+    public String internalBootstrapServers() {
+        return KraftNode.internalBootstrap(ports);
+    }
+
     /** The random cluster id the storage was formatted with; unchanged across restarts. */
     public String clusterId() {
         return clusterId;
