@@ -10,20 +10,23 @@ import io.seqrec.pipeline.RecommendOptions;
 import io.seqrec.pipeline.RecommenderJob;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
-/** Wires the Kafka-backed job into an environment after checking the model up front. */
-final class JobLauncher {
+/**
+ * Wires the Kafka-backed job into an environment after checking the model up front: the one way
+ * {@code seqrec run}, {@code demo} and {@code bench} build the job, and the integration tests too.
+ */
+public final class JobLauncher {
     private JobLauncher() {}
 
     /**
      * Loads and probes the model once in the client, so a bad artifact fails the submission with a
      * clear message instead of a restarting job; then adds the dataflow to {@code env}.
      */
-    static ModelArtifact build(JobConfig config, StreamExecutionEnvironment env) {
+    public static ModelArtifact build(JobConfig config, StreamExecutionEnvironment env) {
         return build(config, env, RecommendOptions.from(config));
     }
 
     /** As {@link #build(JobConfig, StreamExecutionEnvironment)}, with the operator's options. */
-    static ModelArtifact build(
+    public static ModelArtifact build(
             JobConfig config, StreamExecutionEnvironment env, RecommendOptions recommend) {
         ModelArtifact artifact = ModelArtifact.load(config.modelDir());
         try (OnnxSequenceModel ignored =
