@@ -1,7 +1,7 @@
 package io.seqrec.bench;
 
+import io.seqrec.broker.EmbeddedKafkaBroker;
 import io.seqrec.config.JobConfig;
-import io.seqrec.kafka.EmbeddedKafkaBroker;
 import io.seqrec.launch.WorkDir;
 import io.seqrec.model.BatchScorer;
 import io.seqrec.model.ModelArtifact;

@@ -3,9 +3,9 @@ package io.seqrec.cli;
 import static io.seqrec.config.Values.intInRange;
 import static io.seqrec.config.Values.nonEmpty;
 
+import io.seqrec.broker.EmbeddedKafkaBroker;
 import io.seqrec.config.JobOptions;
 import io.seqrec.config.Option;
-import io.seqrec.kafka.EmbeddedKafkaBroker;
 import io.seqrec.kafka.Topics;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,6 +1,7 @@
 package io.seqrec.cli;
 
 import io.seqrec.bench.LatencyStats;
+import io.seqrec.broker.EmbeddedKafkaBroker;
 import io.seqrec.config.JobConfig;
 import io.seqrec.config.Option;
 import io.seqrec.event.InputEvent;
@@ -9,7 +10,6 @@ import io.seqrec.event.RecommendationCodec;
 import io.seqrec.generator.GeneratedRecord;
 import io.seqrec.generator.GeneratorConfig;
 import io.seqrec.generator.SyntheticBehaviorGenerator;
-import io.seqrec.kafka.EmbeddedKafkaBroker;
 import io.seqrec.kafka.EventSender;
 import io.seqrec.kafka.OutputConsumer;
 import io.seqrec.kafka.Topics;

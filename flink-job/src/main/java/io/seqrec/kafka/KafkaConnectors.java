@@ -100,8 +100,8 @@ public final class KafkaConnectors {
         props.putIfAbsent("compression.type", "lz4");
         boolean exactlyOnce = config.deliveryGuarantee() == DeliveryGuarantee.EXACTLY_ONCE;
         if (exactlyOnce) {
-            // Must stay under the broker's transaction.max.timeout.ms (STACK.md; checked in
-            // config).
+            // Must stay under the broker's transaction.max.timeout.ms (15 min by default), or the
+            // sink restarts forever; JobConfig refuses a longer --transaction-timeout.
             props.setProperty(
                     "transaction.timeout.ms",
                     Long.toString(config.transactionTimeout().toMillis()));

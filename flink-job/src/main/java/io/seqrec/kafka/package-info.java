@@ -1,11 +1,18 @@
 /**
- * Kafka plumbing for local runs, benchmarks and tests: a real single-node KRaft broker in this JVM
- * ({@link io.seqrec.kafka.EmbeddedKafkaBroker}) or as a child process that can be crashed and
- * restarted ({@link io.seqrec.kafka.KafkaBrokerProcess}).
+ * The job's side of Kafka: the Flink source and sinks built from {@link io.seqrec.config.JobConfig}
+ * ({@link io.seqrec.kafka.KafkaConnectors}), the record (de)serializers they use, the start-up
+ * check that Kafka serves the job's topics with the job's own client settings ({@link
+ * io.seqrec.kafka.KafkaPreflight}), and client settings made safe to print ({@link
+ * io.seqrec.kafka.ClientSettings}). Everything here ships in the job jar and runs on a cluster.
+ * Also the client-side tools of the local commands: a paced producer of input events ({@link
+ * io.seqrec.kafka.EventSender}), creation of the job's topics ({@link io.seqrec.kafka.Topics}) and
+ * a consumer of its output ({@link io.seqrec.kafka.OutputConsumer}).
  *
- * <p>Dependencies: the Kafka broker ({@code kafka_2.13}, {@code kafka-server}, scope provided, so
- * never part of the job jar) and {@code kafka-clients}; nothing from Flink, nothing from the rest
- * of seqrec. The job itself must not depend on this package: on a cluster the broker classes are
- * absent. Callers are the {@code seqrec demo} / {@code bench} launchers and tests.
+ * <p>Dependencies: {@code io.seqrec.config} and {@code io.seqrec.event}; Flink's Kafka connector
+ * ({@code flink-connector-kafka}, with {@code flink-connector-base} and {@code flink-core} types),
+ * {@code kafka-clients} and the SLF4J API. Never the Kafka broker ({@code io.seqrec.broker}), which
+ * is absent on a cluster. Callers are {@code io.seqrec.launch}, {@code io.seqrec.cli}, {@code
+ * io.seqrec.bench} and the tests; {@code io.seqrec.pipeline} takes its source and sinks as
+ * parameters and does not use this package.
  */
 package io.seqrec.kafka;

@@ -10,7 +10,10 @@ import io.seqrec.pipeline.RecommendOptions;
 import io.seqrec.pipeline.RecommenderJob;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
-/** Wires the Kafka-backed job into an environment after checking the model up front. */
+/**
+ * Wires the Kafka-backed job into an environment after checking the model up front: the one way
+ * {@code seqrec run}, {@code demo} and {@code bench} build the job, and the integration tests too.
+ */
 public final class JobLauncher {
     private JobLauncher() {}
 

@@ -33,9 +33,10 @@ public final class BatchScorer {
     static final int LENGTH_QUANTUM = 8;
 
     // Cost model of one call, in microseconds on one core (ML-1M-sized SASRec, d=64, 2 blocks,
-    // raw ORT; /work/shared/STACK.md and docs/BENCHMARKS.md): per row of length L about
-    // L * (1.7 + 0.0075 L) (the first block's attention is quadratic in L), plus a fixed cost per
-    // call. Only the ratio matters for where groups are split.
+    // raw ORT, batch 32): per row of length L about L * (1.7 + 0.0075 L), fitted to 40 / 102 /
+    // 248 / 644 µs per row measured at L = 20 / 50 / 100 / 200 (the first block's attention is
+    // quadratic in L), plus a fixed cost per call. Only the ratio matters for where groups are
+    // split.
     private static final double PER_POSITION = 1.7;
     private static final double PER_POSITION_SQUARED = 0.0075;
     private static final double PER_CALL = 60;

@@ -34,7 +34,7 @@ import java.nio.LongBuffer;
  */
 public final class OnnxSequenceModel implements SequenceScorer {
     static {
-        // DJL reports usage to a remote endpoint unless told not to (STACK.md).
+        // DJL reports usage to a remote endpoint unless both of these tell it not to.
         System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
         System.setProperty("OPT_OUT_TRACKING", "true");
         // Size ORT's process-wide pool to one thread: each session brings its own intra-op
@@ -122,7 +122,8 @@ public final class OnnxSequenceModel implements SequenceScorer {
 
     /**
      * DJL reports the graph's input names only (no shapes), so the element type and rank come from
-     * an ONNX Runtime session of its own, in the environment DJL has created already (STACK.md).
+     * an ONNX Runtime session of its own, in the environment DJL has created already: DJL cannot
+     * start in a JVM where plain ONNX Runtime created the environment first.
      */
     private static void checkInputTensor(ModelArtifact artifact) {
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {

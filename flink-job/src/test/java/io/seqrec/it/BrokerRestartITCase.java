@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.seqrec.event.Recommendation;
 import io.seqrec.it.RecoveryRuns.Output;
-import io.seqrec.kafka.KafkaBrokerProcess;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -15,8 +14,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,20 +30,12 @@ class BrokerRestartITCase {
 
     @RegisterExtension static final MiniClusterExtension FLINK = Jobs.miniCluster(PARALLELISM);
 
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension().asChildProcess();
+
     @TempDir static Path tmp;
-    private static KafkaBrokerProcess broker;
     private static final AtomicInteger RUNS = new AtomicInteger();
     private static final List<String[]> INPUT = RecoveryRuns.syntheticInput(150, EVENTS, 23);
-
-    @BeforeAll
-    static void startBroker() {
-        broker = KafkaBrokerProcess.start(tmp.resolve("kafka"), Map.of());
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        broker.close();
-    }
 
     @Test
     void jobRecoversFromBrokerCrashWithoutLoss() throws Exception {
@@ -75,12 +64,11 @@ class BrokerRestartITCase {
         String in = "events-" + n;
         String out = "recs-" + n;
         String dlq = "dlq-" + n;
-        broker.createTopics(PARALLELISM, Map.of(), in, out);
-        broker.createTopics(1, Map.of(), dlq);
+        KAFKA.createJobTopics(PARALLELISM, in, out, dlq);
         JobClient job =
                 Jobs.start(
                         RecoveryRuns.config(
-                                broker.bootstrapServers(),
+                                KAFKA.bootstrapServers(),
                                 "broker-restart-" + n,
                                 in,
                                 out,
@@ -91,16 +79,16 @@ class BrokerRestartITCase {
                         "broker-restart-" + guarantee + "-" + n);
         // The producer keeps sending through the outage: it retries until the broker is back.
         CompletableFuture<Void> producing =
-                RecoveryRuns.produceInBackground(broker.bootstrapServers(), in, INPUT, 800);
+                RecoveryRuns.produceInBackground(KAFKA.bootstrapServers(), in, INPUT, 800);
         if (crashBroker) {
             try (KafkaConsumer<byte[], byte[]> watch =
-                    RecoveryRuns.progressWatcher(broker.bootstrapServers(), out, "watch-" + n)) {
+                    RecoveryRuns.progressWatcher(KAFKA.bootstrapServers(), out, "watch-" + n)) {
                 RecoveryRuns.awaitProgress(watch, 0, EVENTS / 3);
             }
-            broker.kill();
+            KAFKA.kill();
             Thread.sleep(3_000);
-            broker.restart();
+            KAFKA.restart();
         }
-        return RecoveryRuns.finish(job, producing, broker.bootstrapServers(), out, dlq, EVENTS);
+        return RecoveryRuns.finish(job, producing, KAFKA.bootstrapServers(), out, dlq, EVENTS);
     }
 }

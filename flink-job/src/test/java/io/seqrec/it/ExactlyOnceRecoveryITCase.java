@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.seqrec.event.Recommendation;
 import io.seqrec.it.RecoveryRuns.Output;
-import io.seqrec.kafka.EmbeddedKafkaBroker;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -17,8 +16,6 @@ import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,22 +39,13 @@ class ExactlyOnceRecoveryITCase {
 
     @RegisterExtension static final MiniClusterExtension FLINK = Jobs.miniCluster(PARALLELISM);
 
+    @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+
     @TempDir static Path tmp;
-    private static EmbeddedKafkaBroker broker;
     private static final AtomicInteger RUNS = new AtomicInteger();
     // MiniCluster keeps terminated task managers in its list: the live one is the newest.
     private static final AtomicInteger LIVE_TASK_MANAGER = new AtomicInteger();
     private static final List<String[]> INPUT = RecoveryRuns.syntheticInput(200, EVENTS, 17);
-
-    @BeforeAll
-    static void startBroker() {
-        broker = EmbeddedKafkaBroker.start(tmp.resolve("kafka"));
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        broker.close();
-    }
 
     @Test
     void recoversFromTwoTaskManagerFailuresWithoutLossOrDuplicates(
@@ -89,12 +77,11 @@ class ExactlyOnceRecoveryITCase {
         String in = "events-" + n;
         String out = "recs-" + n;
         String dlq = "dlq-" + n;
-        broker.createTopics(PARALLELISM, in, out);
-        broker.createTopics(1, dlq);
+        KAFKA.createJobTopics(PARALLELISM, in, out, dlq);
         JobClient job =
                 Jobs.start(
                         RecoveryRuns.config(
-                                broker.bootstrapServers(),
+                                KAFKA.bootstrapServers(),
                                 "recovery-" + n,
                                 in,
                                 out,
@@ -105,9 +92,9 @@ class ExactlyOnceRecoveryITCase {
                         "recovery-" + guarantee + "-" + n);
         // A steady stream of several seconds, not one burst, so the failures land mid-stream.
         CompletableFuture<Void> producing =
-                RecoveryRuns.produceInBackground(broker.bootstrapServers(), in, INPUT, 1000);
+                RecoveryRuns.produceInBackground(KAFKA.bootstrapServers(), in, INPUT, 1000);
         try (KafkaConsumer<byte[], byte[]> watch =
-                RecoveryRuns.progressWatcher(broker.bootstrapServers(), out, "watch-" + n)) {
+                RecoveryRuns.progressWatcher(KAFKA.bootstrapServers(), out, "watch-" + n)) {
             long seen = 0;
             for (int f = 1; f <= failures; f++) {
                 seen = RecoveryRuns.awaitProgress(watch, seen, (long) f * FAIL_EVERY);
@@ -115,6 +102,6 @@ class ExactlyOnceRecoveryITCase {
                 cluster.startTaskManager();
             }
         }
-        return RecoveryRuns.finish(job, producing, broker.bootstrapServers(), out, dlq, EVENTS);
+        return RecoveryRuns.finish(job, producing, KAFKA.bootstrapServers(), out, dlq, EVENTS);
     }
 }

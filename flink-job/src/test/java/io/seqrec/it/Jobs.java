@@ -2,11 +2,8 @@ package io.seqrec.it;
 
 import io.seqrec.TestPaths;
 import io.seqrec.config.JobConfig;
-import io.seqrec.event.EventParser;
-import io.seqrec.kafka.KafkaConnectors;
+import io.seqrec.launch.JobLauncher;
 import io.seqrec.pipeline.JobEnvironment;
-import io.seqrec.pipeline.RecommendOptions;
-import io.seqrec.pipeline.RecommenderJob;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.stream.Stream;
@@ -15,7 +12,7 @@ import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 
-/** Starts the Kafka-backed job on the test's MiniCluster, exactly as {@code main} wires it. */
+/** Starts the Kafka-backed job on the test's MiniCluster, built as {@code seqrec run} builds it. */
 final class Jobs {
     private Jobs() {}
 
@@ -47,21 +44,15 @@ final class Jobs {
                 Stream.concat(Arrays.stream(base), Arrays.stream(flags)).toArray(String[]::new));
     }
 
+    /**
+     * Builds the job with {@link JobLauncher#build}, model probe included, on the MiniCluster at
+     * {@code parallelism}, and submits it without waiting for it to end.
+     */
     static JobClient start(JobConfig config, int parallelism, String name) throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         JobEnvironment.configure(env, config);
         env.setParallelism(parallelism);
-        new RecommenderJob(
-                        KafkaConnectors.source(config),
-                        KafkaConnectors.recommendationSink(config),
-                        KafkaConnectors.deadLetterSink(config),
-                        new EventParser(
-                                config.maxRecordBytes(),
-                                config.maxFieldLength(),
-                                config.maxFutureSkew().toMillis()),
-                        RecommendOptions.from(config),
-                        config.maxOutOfOrderness())
-                .build(env);
+        JobLauncher.build(config, env);
         return env.executeAsync(name);
     }
 }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.seqrec.TestPaths;
 import io.seqrec.event.Recommendation;
 import io.seqrec.event.RecommendationCodec;
-import io.seqrec.kafka.EmbeddedKafkaBroker;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,9 +21,9 @@ import org.apache.kafka.clients.admin.ScramCredentialInfo;
 import org.apache.kafka.clients.admin.ScramMechanism;
 import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -46,26 +45,26 @@ class KafkaAuthITCase {
     private static final String OUT = "auth-out";
     private static final String DLQ = "auth-dlq";
 
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA =
+            new KafkaBrokerExtension()
+                    .withBrokerProperties(
+                            Map.of(
+                                    "listener.security.protocol.map",
+                                    "CLIENT:SASL_PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                                    "listener.name.client.sasl.enabled.mechanisms",
+                                    "SCRAM-SHA-256",
+                                    "listener.name.client.scram-sha-256.sasl.jaas.config",
+                                    "org.apache.kafka.common.security.scram.ScramLoginModule"
+                                            + " required;"));
+
     @TempDir static Path tmp;
-    private static EmbeddedKafkaBroker broker;
 
     @BeforeAll
-    static void startSecuredBroker() throws Exception {
-        broker =
-                EmbeddedKafkaBroker.start(
-                        tmp.resolve("kafka"),
-                        Map.of(
-                                "listener.security.protocol.map",
-                                "CLIENT:SASL_PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT",
-                                "listener.name.client.sasl.enabled.mechanisms",
-                                "SCRAM-SHA-256",
-                                "listener.name.client.scram-sha-256.sasl.jaas.config",
-                                "org.apache.kafka.common.security.scram.ScramLoginModule"
-                                        + " required;"));
-        broker.createTopics(2, IN, OUT);
-        broker.createTopics(1, DLQ);
+    static void createTopicsAndUser() throws Exception {
+        KAFKA.createJobTopics(2, IN, OUT, DLQ);
         Properties admin = new Properties();
-        admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.internalBootstrapServers());
+        admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.internalBootstrapServers());
         try (Admin a = Admin.create(admin)) {
             a.alterUserScramCredentials(
                             List.of(
@@ -78,11 +77,6 @@ class KafkaAuthITCase {
                     .get(30, TimeUnit.SECONDS);
         }
         awaitCredentialsServed();
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        broker.close();
     }
 
     private static Properties clientProperties(String password) {
@@ -102,7 +96,7 @@ class KafkaAuthITCase {
     /** The controller has committed the credential; wait until the broker has applied it too. */
     private static void awaitCredentialsServed() throws InterruptedException {
         Properties p = clientProperties(PASSWORD);
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (true) {
             try (Admin a = Admin.create(p)) {
@@ -150,7 +144,7 @@ class KafkaAuthITCase {
         return new String[] {
             "run",
             "--bootstrap-servers",
-            broker.bootstrapServers(),
+            KAFKA.bootstrapServers(),
             "--kafka-properties",
             kafkaProperties.toString(),
             "--input-topic",
@@ -191,21 +185,21 @@ class KafkaAuthITCase {
                     });
         }
         input.add(new String[] {"auth-user-0", "{\"user_id\": broken"});
-        KafkaTestSupport.produce(broker.internalBootstrapServers(), IN, input);
+        KafkaTestSupport.produce(KAFKA.internalBootstrapServers(), IN, input);
 
         Path log = tmp.resolve("auth-run.log");
         Process job = seqrec(log, runArgs(propertiesFile("client.properties", PASSWORD))).start();
         try {
             List<ConsumerRecord<byte[], byte[]>> out =
                     KafkaTestSupport.drain(
-                            broker.internalBootstrapServers(),
+                            KAFKA.internalBootstrapServers(),
                             OUT,
                             r -> r.size() >= 100,
                             Duration.ofSeconds(180));
             // The dead-letter producer authenticated as well.
             List<ConsumerRecord<byte[], byte[]>> dead =
                     KafkaTestSupport.drain(
-                            broker.internalBootstrapServers(),
+                            KAFKA.internalBootstrapServers(),
                             DLQ,
                             r -> r.size() >= 1,
                             Duration.ofSeconds(30));
@@ -228,7 +222,7 @@ class KafkaAuthITCase {
         String output = Files.readString(log);
         assertThat(output)
                 .as("the start-up check logged the settings it used, secrets hidden")
-                .contains("Kafka client settings for " + broker.bootstrapServers())
+                .contains("Kafka client settings for " + KAFKA.bootstrapServers())
                 .contains("sasl.jaas.config=[hidden]");
         assertThat(output)
                 .as("Kafka's own client configuration dumps were captured (INFO), masked")
@@ -245,7 +239,7 @@ class KafkaAuthITCase {
         String output = Files.readString(log);
         assertThat(run.exitValue()).as(output).isEqualTo(4);
         assertThat(output)
-                .contains("seqrec run: Kafka at " + broker.bootstrapServers())
+                .contains("seqrec run: Kafka at " + KAFKA.bootstrapServers())
                 .contains("authentication failed")
                 .doesNotContain(WRONG_PASSWORD)
                 .doesNotContain(PASSWORD);

@@ -7,7 +7,6 @@ import io.seqrec.config.JobConfig;
 import io.seqrec.generator.GeneratedRecord;
 import io.seqrec.generator.GeneratorConfig;
 import io.seqrec.generator.SyntheticBehaviorGenerator;
-import io.seqrec.kafka.EmbeddedKafkaBroker;
 import io.seqrec.model.ModelArtifact;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -29,7 +28,6 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.metrics.prometheus.PrometheusReporterFactory;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -55,8 +53,9 @@ class MetricsITCase {
                             .setConfiguration(reporterConfiguration())
                             .build());
 
+    @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+
     @TempDir static Path tmp;
-    private static EmbeddedKafkaBroker broker;
 
     private static Configuration reporterConfiguration() {
         Configuration c = new Configuration();
@@ -75,15 +74,9 @@ class MetricsITCase {
     }
 
     @BeforeAll
-    static void startBroker() {
-        broker = EmbeddedKafkaBroker.start(tmp.resolve("kafka"));
-        broker.createTopics(PARALLELISM, "behavior-events", "recommendations");
-        broker.createTopics(1, "behavior-events-dlq");
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        broker.close();
+    static void createTopics() {
+        KAFKA.createJobTopics(
+                PARALLELISM, "behavior-events", "recommendations", "behavior-events-dlq");
     }
 
     @Test
@@ -102,11 +95,11 @@ class MetricsITCase {
                                 0.03))
                 .forEachRemaining(
                         (GeneratedRecord r) -> input.add(new String[] {r.key(), r.value()}));
-        KafkaTestSupport.produce(broker.bootstrapServers(), "behavior-events", input);
+        KafkaTestSupport.produce(KAFKA.bootstrapServers(), "behavior-events", input);
 
         JobConfig config =
                 Jobs.config(
-                        broker.bootstrapServers(),
+                        KAFKA.bootstrapServers(),
                         tmp.resolve("checkpoints"),
                         "--batch-size",
                         "16",
@@ -120,14 +113,14 @@ class MetricsITCase {
         do {
             recommendations =
                     KafkaTestSupport.drain(
-                                    broker.bootstrapServers(),
+                                    KAFKA.bootstrapServers(),
                                     "recommendations",
                                     r -> false,
                                     Duration.ofSeconds(2))
                             .size();
             deadLetters =
                     KafkaTestSupport.drain(
-                                    broker.bootstrapServers(),
+                                    KAFKA.bootstrapServers(),
                                     "behavior-events-dlq",
                                     r -> false,
                                     Duration.ofSeconds(1))

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.seqrec.TestPaths;
 import io.seqrec.event.Recommendation;
 import io.seqrec.event.RecommendationCodec;
-import io.seqrec.kafka.EmbeddedKafkaBroker;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,9 +14,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -27,19 +26,13 @@ import org.junit.jupiter.api.io.TempDir;
  * non-zero exit.
  */
 class PackagedJarSmokeITCase {
+    @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+
     @TempDir static Path tmp;
-    private static EmbeddedKafkaBroker broker;
 
     @BeforeAll
-    static void startBroker() {
-        broker = EmbeddedKafkaBroker.start(tmp.resolve("kafka"));
-        broker.createTopics(2, "smoke-in", "smoke-out");
-        broker.createTopics(1, "smoke-dlq");
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        broker.close();
+    static void createTopics() {
+        KAFKA.createJobTopics(2, "smoke-in", "smoke-out", "smoke-dlq");
     }
 
     private static ProcessBuilder seqrec(Path log, String... args) throws Exception {
@@ -72,7 +65,7 @@ class PackagedJarSmokeITCase {
                     });
         }
         input.add(new String[] {null, "{\"user_id\": broken"});
-        KafkaTestSupport.produce(broker.bootstrapServers(), "smoke-in", input);
+        KafkaTestSupport.produce(KAFKA.bootstrapServers(), "smoke-in", input);
 
         Path log = tmp.resolve("run.log");
         Process job =
@@ -80,7 +73,7 @@ class PackagedJarSmokeITCase {
                                 log,
                                 "run",
                                 "--bootstrap-servers",
-                                broker.bootstrapServers(),
+                                KAFKA.bootstrapServers(),
                                 "--input-topic",
                                 "smoke-in",
                                 "--output-topic",
@@ -99,13 +92,13 @@ class PackagedJarSmokeITCase {
         try {
             List<ConsumerRecord<byte[], byte[]>> out =
                     KafkaTestSupport.drain(
-                            broker.bootstrapServers(),
+                            KAFKA.bootstrapServers(),
                             "smoke-out",
                             r -> r.size() >= 300,
                             Duration.ofSeconds(120));
             List<ConsumerRecord<byte[], byte[]>> dead =
                     KafkaTestSupport.drain(
-                            broker.bootstrapServers(),
+                            KAFKA.bootstrapServers(),
                             "smoke-dlq",
                             r -> r.size() >= 1,
                             Duration.ofSeconds(30));
@@ -133,14 +126,14 @@ class PackagedJarSmokeITCase {
 
     @Test
     void producesSyntheticAndReplayedEventsAndTailsRecommendations() throws Exception {
-        broker.createTopics(1, "produce-synthetic", "produce-replay", "tail-in");
+        KAFKA.createTopics(1, "produce-synthetic", "produce-replay", "tail-in");
         Path log = tmp.resolve("produce.log");
         Process synthetic =
                 seqrec(
                                 log,
                                 "produce",
                                 "--bootstrap-servers",
-                                broker.bootstrapServers(),
+                                KAFKA.bootstrapServers(),
                                 "--topic",
                                 "produce-synthetic",
                                 "--source",
@@ -156,7 +149,7 @@ class PackagedJarSmokeITCase {
         assertThat(synthetic.exitValue()).as(Files.readString(log)).isZero();
         List<ConsumerRecord<byte[], byte[]>> events =
                 KafkaTestSupport.drain(
-                        broker.bootstrapServers(),
+                        KAFKA.bootstrapServers(),
                         "produce-synthetic",
                         r -> r.size() >= 200,
                         Duration.ofSeconds(30));
@@ -179,7 +172,7 @@ class PackagedJarSmokeITCase {
                                 log,
                                 "produce",
                                 "--bootstrap-servers",
-                                broker.bootstrapServers(),
+                                KAFKA.bootstrapServers(),
                                 "--topic",
                                 "produce-replay",
                                 "--source",
@@ -190,7 +183,7 @@ class PackagedJarSmokeITCase {
         assertThat(replay.waitFor(60, TimeUnit.SECONDS)).isTrue();
         List<ConsumerRecord<byte[], byte[]>> replayed =
                 KafkaTestSupport.drain(
-                        broker.bootstrapServers(),
+                        KAFKA.bootstrapServers(),
                         "produce-replay",
                         r -> r.size() >= 5,
                         Duration.ofSeconds(30));
@@ -217,14 +210,14 @@ class PackagedJarSmokeITCase {
                                                 0)))
                     });
         }
-        KafkaTestSupport.produce(broker.bootstrapServers(), "tail-in", recs);
+        KafkaTestSupport.produce(KAFKA.bootstrapServers(), "tail-in", recs);
         Path tailLog = tmp.resolve("tail.log");
         Process tail =
                 seqrec(
                                 tailLog,
                                 "tail",
                                 "--bootstrap-servers",
-                                broker.bootstrapServers(),
+                                KAFKA.bootstrapServers(),
                                 "--topic",
                                 "tail-in",
                                 "--from",
@@ -275,7 +268,7 @@ class PackagedJarSmokeITCase {
                                 log,
                                 "run",
                                 "--bootstrap-servers",
-                                broker.bootstrapServers(),
+                                KAFKA.bootstrapServers(),
                                 "--model",
                                 model.toString())
                         .start();

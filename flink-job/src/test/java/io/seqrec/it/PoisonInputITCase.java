@@ -9,7 +9,6 @@ import io.seqrec.config.JobConfig;
 import io.seqrec.event.Recommendation;
 import io.seqrec.event.RecommendationCodec;
 import io.seqrec.kafka.DeadLetterSerializer;
-import io.seqrec.kafka.EmbeddedKafkaBroker;
 import io.seqrec.model.ModelArtifact;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,7 +29,6 @@ import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -54,23 +52,18 @@ class PoisonInputITCase {
 
     @RegisterExtension static final MiniClusterExtension FLINK = Jobs.miniCluster(PARALLELISM);
 
+    // A 1 MiB record must get onto the input topic for the job to have to reject it.
+    @RegisterExtension
+    static final KafkaBrokerExtension KAFKA =
+            new KafkaBrokerExtension()
+                    .withBrokerProperties(
+                            Map.of("message.max.bytes", Integer.toString(4 * 1024 * 1024)));
+
     @TempDir static Path tmp;
-    private static EmbeddedKafkaBroker broker;
 
     @BeforeAll
-    static void startBroker() {
-        // A 1 MiB record must get onto the input topic for the job to have to reject it.
-        broker =
-                EmbeddedKafkaBroker.start(
-                        tmp.resolve("kafka"),
-                        Map.of("message.max.bytes", Integer.toString(4 * 1024 * 1024)));
-        broker.createTopics(PARALLELISM, IN, OUT);
-        broker.createTopics(1, DLQ);
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        broker.close();
+    static void createTopics() {
+        KAFKA.createJobTopics(PARALLELISM, IN, OUT, DLQ);
     }
 
     /** A bad record and the reason the job must give for it. */
@@ -317,7 +310,7 @@ class PoisonInputITCase {
         expected.add(new Poison("late event", "good-user-2".getBytes(UTF_8), late, "late"));
 
         List<RecordMetadata> written =
-                KafkaTestSupport.produceRecords(broker.bootstrapServers(), records);
+                KafkaTestSupport.produceRecords(KAFKA.bootstrapServers(), records);
 
         Map<String, Poison> poisonAt = new HashMap<>(); // "partition/offset" -> poison
         Set<String> goodIds = new HashSet<>();
@@ -337,7 +330,7 @@ class PoisonInputITCase {
 
         JobConfig config =
                 Jobs.config(
-                        broker.bootstrapServers(),
+                        KAFKA.bootstrapServers(),
                         tmp.resolve("checkpoints"),
                         "--batch-size",
                         "8",
@@ -349,13 +342,13 @@ class PoisonInputITCase {
         try {
             recs =
                     KafkaTestSupport.drain(
-                            broker.bootstrapServers(),
+                            KAFKA.bootstrapServers(),
                             OUT,
                             r -> r.size() >= goods,
                             Duration.ofSeconds(90));
             dead =
                     KafkaTestSupport.drain(
-                            broker.bootstrapServers(),
+                            KAFKA.bootstrapServers(),
                             DLQ,
                             r -> r.size() >= poisonAt.size(),
                             Duration.ofSeconds(30));

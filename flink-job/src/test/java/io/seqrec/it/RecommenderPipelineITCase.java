@@ -12,7 +12,6 @@ import io.seqrec.generator.GeneratedRecord;
 import io.seqrec.generator.GeneratorConfig;
 import io.seqrec.generator.SyntheticBehaviorGenerator;
 import io.seqrec.kafka.DeadLetterSerializer;
-import io.seqrec.kafka.EmbeddedKafkaBroker;
 import io.seqrec.model.InferenceOptions;
 import io.seqrec.model.ModelArtifact;
 import io.seqrec.model.OnnxSequenceModel;
@@ -27,7 +26,6 @@ import java.util.Random;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -44,19 +42,14 @@ class RecommenderPipelineITCase {
 
     @RegisterExtension static final MiniClusterExtension FLINK = Jobs.miniCluster(PARALLELISM);
 
+    @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+
     @TempDir static Path tmp;
-    private static EmbeddedKafkaBroker broker;
 
     @BeforeAll
-    static void startBroker() {
-        broker = EmbeddedKafkaBroker.start(tmp.resolve("kafka"));
-        broker.createTopics(PARALLELISM, "behavior-events", "recommendations");
-        broker.createTopics(1, "behavior-events-dlq");
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        broker.close();
+    static void createTopics() {
+        KAFKA.createJobTopics(
+                PARALLELISM, "behavior-events", "recommendations", "behavior-events-dlq");
     }
 
     @Test
@@ -93,11 +86,11 @@ class RecommenderPipelineITCase {
                 redelivered++;
             }
         }
-        KafkaTestSupport.produce(broker.bootstrapServers(), "behavior-events", input);
+        KafkaTestSupport.produce(KAFKA.bootstrapServers(), "behavior-events", input);
 
         JobConfig config =
                 Jobs.config(
-                        broker.bootstrapServers(),
+                        KAFKA.bootstrapServers(),
                         tmp.resolve("checkpoints"),
                         "--batch-size",
                         "16",
@@ -112,13 +105,13 @@ class RecommenderPipelineITCase {
         do {
             recs =
                     KafkaTestSupport.drain(
-                            broker.bootstrapServers(),
+                            KAFKA.bootstrapServers(),
                             "recommendations",
                             r -> false,
                             Duration.ofSeconds(2));
             dead =
                     KafkaTestSupport.drain(
-                            broker.bootstrapServers(),
+                            KAFKA.bootstrapServers(),
                             "behavior-events-dlq",
                             r -> false,
                             Duration.ofSeconds(1));

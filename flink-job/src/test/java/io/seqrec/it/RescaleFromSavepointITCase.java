@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.seqrec.config.JobConfig;
 import io.seqrec.event.Recommendation;
 import io.seqrec.it.RecoveryRuns.Output;
-import io.seqrec.kafka.EmbeddedKafkaBroker;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,8 +14,6 @@ import java.util.Map;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,31 +30,21 @@ class RescaleFromSavepointITCase {
 
     @RegisterExtension static final MiniClusterExtension FLINK = Jobs.miniCluster(3);
 
+    @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
+
     @TempDir static Path tmp;
-    private static EmbeddedKafkaBroker broker;
     private static final List<String[]> INPUT = RecoveryRuns.syntheticInput(150, EVENTS, 31);
-
-    @BeforeAll
-    static void startBroker() {
-        broker = EmbeddedKafkaBroker.start(tmp.resolve("kafka"));
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        broker.close();
-    }
 
     @Test
     void sequencesAndRecommendationsSurviveRescaling() throws Exception {
         // Uninterrupted, at parallelism 2.
-        broker.createTopics(PARTITIONS, "events-ref", "recs-ref");
-        broker.createTopics(1, "dlq-ref");
-        KafkaTestSupport.produce(broker.bootstrapServers(), "events-ref", INPUT);
+        KAFKA.createJobTopics(PARTITIONS, "events-ref", "recs-ref", "dlq-ref");
+        KafkaTestSupport.produce(KAFKA.bootstrapServers(), "events-ref", INPUT);
         JobClient reference =
                 Jobs.start(config("ref", "events-ref", "recs-ref", "dlq-ref", null), 2, "ref");
         Output expected =
                 Output.await(
-                        broker.bootstrapServers(),
+                        KAFKA.bootstrapServers(),
                         "recs-ref",
                         "dlq-ref",
                         EVENTS,
@@ -66,8 +53,7 @@ class RescaleFromSavepointITCase {
         assertThat(expected.distinctEvents() + expected.deadLetters()).isEqualTo(EVENTS);
 
         // The same input in three parts: parallelism 2, then 3, then 1, savepoints in between.
-        broker.createTopics(PARTITIONS, "events", "recs");
-        broker.createTopics(1, "dlq");
+        KAFKA.createJobTopics(PARTITIONS, "events", "recs", "dlq");
         int[] parallelism = {2, 3, 1};
         int third = EVENTS / 3;
         String savepoint = null;
@@ -75,7 +61,7 @@ class RescaleFromSavepointITCase {
             List<String[]> slice =
                     new ArrayList<>(
                             INPUT.subList(part * third, part == 2 ? EVENTS : (part + 1) * third));
-            KafkaTestSupport.produce(broker.bootstrapServers(), "events", slice);
+            KafkaTestSupport.produce(KAFKA.bootstrapServers(), "events", slice);
             JobClient job =
                     Jobs.start(
                             config("rescale", "events", "recs", "dlq", savepoint),
@@ -84,7 +70,7 @@ class RescaleFromSavepointITCase {
             int soFar = part == 2 ? EVENTS : (part + 1) * third;
             Output partial =
                     Output.await(
-                            broker.bootstrapServers(), "recs", "dlq", soFar, Duration.ofMinutes(2));
+                            KAFKA.bootstrapServers(), "recs", "dlq", soFar, Duration.ofMinutes(2));
             assertThat(partial.distinctEvents() + partial.deadLetters())
                     .as("part %d at parallelism %d", part, parallelism[part])
                     .isEqualTo(soFar);
@@ -98,7 +84,7 @@ class RescaleFromSavepointITCase {
 
         Output rescaled =
                 Output.await(
-                        broker.bootstrapServers(), "recs", "dlq", EVENTS, Duration.ofSeconds(10));
+                        KAFKA.bootstrapServers(), "recs", "dlq", EVENTS, Duration.ofSeconds(10));
         assertThat(rescaled.records())
                 .as("stop-with-savepoint neither drops nor repeats output")
                 .hasSize(expected.records().size());
@@ -111,7 +97,7 @@ class RescaleFromSavepointITCase {
             String name, String in, String out, String dlq, String fromSavepoint) {
         return fromSavepoint == null
                 ? RecoveryRuns.config(
-                        broker.bootstrapServers(),
+                        KAFKA.bootstrapServers(),
                         name,
                         in,
                         out,
@@ -119,7 +105,7 @@ class RescaleFromSavepointITCase {
                         "exactly-once",
                         tmp.resolve("ckpt-" + name))
                 : RecoveryRuns.config(
-                        broker.bootstrapServers(),
+                        KAFKA.bootstrapServers(),
                         name,
                         in,
                         out,

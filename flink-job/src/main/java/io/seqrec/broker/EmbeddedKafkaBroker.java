@@ -1,4 +1,4 @@
-package io.seqrec.kafka;
+package io.seqrec.broker;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,4 +1,4 @@
-package io.seqrec.kafka;
+package io.seqrec.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

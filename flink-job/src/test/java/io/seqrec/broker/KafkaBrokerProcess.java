@@ -1,4 +1,4 @@
-package io.seqrec.kafka;
+package io.seqrec.broker;
 
 import java.io.File;
 import java.io.IOException;
@@ -151,6 +151,14 @@ public final class KafkaBrokerProcess implements AutoCloseable {
     /** {@code host:port} of the client listener; unchanged across restarts. */
     public String bootstrapServers() {
         return KraftNode.bootstrap(ports);
+    }
+
+    /**
+     * {@code host:port} of the always-PLAINTEXT internal listener, as {@link
+     * EmbeddedKafkaBroker#internalBootstrapServers()}; unchanged across restarts.
+     */
+    public String internalBootstrapServers() {
+        return KraftNode.internalBootstrap(ports);
     }
 
     /** The random cluster id the storage was formatted with; unchanged across restarts. */

@@ -1,4 +1,4 @@
-package io.seqrec.kafka;
+package io.seqrec.broker;
 
 import java.lang.reflect.Method;
 import java.util.List;

@@ -1,8 +1,9 @@
-package io.seqrec.kafka;
+package io.seqrec.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.seqrec.it.KafkaBrokerExtension;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,37 +32,23 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 class EmbeddedKafkaBrokerITCase {
 
     private static final Duration CONSUME_TIMEOUT = Duration.ofSeconds(30);
 
-    @TempDir static Path workDir;
-
-    private static EmbeddedKafkaBroker broker;
-
-    @BeforeAll
-    static void startBroker() {
-        broker = EmbeddedKafkaBroker.start(workDir);
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        if (broker != null) {
-            broker.close();
-        }
-    }
+    @RegisterExtension static final KafkaBrokerExtension KAFKA = new KafkaBrokerExtension();
 
     @Test
     void roundTripsRecordsThroughRealBroker() throws Exception {
-        broker.createTopics(2, "round-trip");
+        KAFKA.createTopics(2, "round-trip");
         List<ProducerRecord<String, String>> sent = new ArrayList<>();
         List<Future<RecordMetadata>> acks = new ArrayList<>();
-        try (KafkaProducer<String, String> producer = producer(broker, Map.of())) {
+        try (KafkaProducer<String, String> producer =
+                producer(KAFKA.bootstrapServers(), Map.of())) {
             for (int i = 0; i < 1000; i++) {
                 ProducerRecord<String, String> record =
                         new ProducerRecord<>("round-trip", "user-" + (i % 37), "event-" + i);
@@ -75,7 +62,7 @@ class EmbeddedKafkaBrokerITCase {
         }
 
         List<ConsumerRecord<String, String>> received =
-                consume(broker, "round-trip", "read_uncommitted", 1000);
+                consume(KAFKA.bootstrapServers(), "round-trip", "read_uncommitted", 1000);
 
         assertThat(received)
                 .extracting(ConsumerRecord::key, ConsumerRecord::value)
@@ -102,18 +89,21 @@ class EmbeddedKafkaBrokerITCase {
 
     @Test
     void readCommittedConsumerSeesCommittedTransactionsOnly() throws Exception {
-        broker.createTopics(2, "transactions");
+        KAFKA.createTopics(2, "transactions");
         Map<String, String> transactional =
                 Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "tx-" + UUID.randomUUID());
-        try (KafkaProducer<String, String> producer = producer(broker, transactional)) {
+        try (KafkaProducer<String, String> producer =
+                producer(KAFKA.bootstrapServers(), transactional)) {
             producer.initTransactions();
             sendInTransaction(producer, "committed-a-", true);
             sendInTransaction(producer, "aborted-", false);
             sendInTransaction(producer, "committed-b-", true);
         }
 
-        List<String> committed = values(consume(broker, "transactions", "read_committed", 20));
-        List<String> everything = values(consume(broker, "transactions", "read_uncommitted", 30));
+        List<String> committed =
+                values(consume(KAFKA.bootstrapServers(), "transactions", "read_committed", 20));
+        List<String> everything =
+                values(consume(KAFKA.bootstrapServers(), "transactions", "read_uncommitted", 30));
 
         List<String> expectedCommitted = new ArrayList<>(tenValues("committed-a-"));
         expectedCommitted.addAll(tenValues("committed-b-"));
@@ -124,9 +114,9 @@ class EmbeddedKafkaBrokerITCase {
 
     @Test
     void createsTopicsWithPerTopicConfigs() throws Exception {
-        broker.createTopics(3, Map.of("cleanup.policy", "compact"), "compacted-a", "compacted-b");
+        KAFKA.createTopics(3, Map.of("cleanup.policy", "compact"), "compacted-a", "compacted-b");
 
-        try (Admin admin = admin(broker)) {
+        try (Admin admin = admin(KAFKA.bootstrapServers())) {
             Map<String, Integer> partitions =
                     admin
                             .describeTopics(Set.of("compacted-a", "compacted-b"))
@@ -150,7 +140,8 @@ class EmbeddedKafkaBrokerITCase {
     @Test
     void refusesToProduceToTopicsNobodyCreated() {
         Map<String, String> impatient = Map.of(ProducerConfig.MAX_BLOCK_MS_CONFIG, "1500");
-        try (KafkaProducer<String, String> producer = producer(broker, impatient)) {
+        try (KafkaProducer<String, String> producer =
+                producer(KAFKA.bootstrapServers(), impatient)) {
             assertThatThrownBy(
                             () ->
                                     producer.send(new ProducerRecord<>("never-created", "k", "v"))
@@ -166,11 +157,12 @@ class EmbeddedKafkaBrokerITCase {
         try (EmbeddedKafkaBroker second = EmbeddedKafkaBroker.start(otherWorkDir, extra)) {
             assertThat(second.bootstrapServers())
                     .startsWith("127.0.0.1:")
-                    .isNotEqualTo(broker.bootstrapServers());
-            assertThat(second.clusterId()).isNotEqualTo(broker.clusterId());
-            assertThat(brokerSetting(second, "transaction.max.timeout.ms")).isEqualTo("60000");
+                    .isNotEqualTo(KAFKA.bootstrapServers());
+            assertThat(second.clusterId()).isNotEqualTo(KAFKA.clusterId());
+            assertThat(brokerSetting(second.bootstrapServers(), "transaction.max.timeout.ms"))
+                    .isEqualTo("60000");
             second.createTopics(1, "second");
-            produceAndConsumeOne(second, "second");
+            produceAndConsumeOne(second.bootstrapServers(), "second");
             try (var entries = Files.list(otherWorkDir)) {
                 brokerDir = entries.findFirst().orElseThrow();
             }
@@ -179,13 +171,13 @@ class EmbeddedKafkaBrokerITCase {
 
         try (EmbeddedKafkaBroker third = EmbeddedKafkaBroker.start(otherWorkDir)) {
             third.createTopics(1, "second");
-            produceAndConsumeOne(third, "second");
+            produceAndConsumeOne(third.bootstrapServers(), "second");
         }
-        produceAndConsumeOne(broker, createdTopic("still-serving"));
+        produceAndConsumeOne(KAFKA.bootstrapServers(), createdTopic("still-serving"));
     }
 
     @Test
-    void rejectsPropertiesThatWouldMoveItsListenersOrData() {
+    void rejectsPropertiesThatWouldMoveItsListenersOrData(@TempDir Path workDir) {
         assertThatThrownBy(
                         () ->
                                 EmbeddedKafkaBroker.start(
@@ -195,7 +187,7 @@ class EmbeddedKafkaBrokerITCase {
     }
 
     private static String createdTopic(String name) {
-        broker.createTopics(1, name);
+        KAFKA.createTopics(1, name);
         return name;
     }
 
@@ -221,17 +213,16 @@ class EmbeddedKafkaBrokerITCase {
         return records.stream().map(ConsumerRecord::value).toList();
     }
 
-    private static void produceAndConsumeOne(EmbeddedKafkaBroker target, String topic)
-            throws Exception {
+    private static void produceAndConsumeOne(String bootstrap, String topic) throws Exception {
         String value = "hello-" + UUID.randomUUID();
-        try (KafkaProducer<String, String> producer = producer(target, Map.of())) {
+        try (KafkaProducer<String, String> producer = producer(bootstrap, Map.of())) {
             producer.send(new ProducerRecord<>(topic, "k", value)).get(30, TimeUnit.SECONDS);
         }
-        assertThat(values(consume(target, topic, "read_uncommitted", 1))).contains(value);
+        assertThat(values(consume(bootstrap, topic, "read_uncommitted", 1))).contains(value);
     }
 
-    private static String brokerSetting(EmbeddedKafkaBroker target, String name) throws Exception {
-        try (Admin admin = admin(target)) {
+    private static String brokerSetting(String bootstrap, String name) throws Exception {
+        try (Admin admin = admin(bootstrap)) {
             String nodeId =
                     admin.describeCluster()
                             .nodes()
@@ -249,10 +240,10 @@ class EmbeddedKafkaBrokerITCase {
         }
     }
 
-    static KafkaProducer<String, String> producer(
-            EmbeddedKafkaBroker target, Map<String, String> overrides) {
+    private static KafkaProducer<String, String> producer(
+            String bootstrap, Map<String, String> overrides) {
         Properties props = new Properties();
-        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, target.bootstrapServers());
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         props.put(ProducerConfig.LINGER_MS_CONFIG, "5");
@@ -260,9 +251,8 @@ class EmbeddedKafkaBrokerITCase {
         return new KafkaProducer<>(props, new StringSerializer(), new StringSerializer());
     }
 
-    private static Admin admin(EmbeddedKafkaBroker target) {
-        return Admin.create(
-                Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, target.bootstrapServers()));
+    private static Admin admin(String bootstrap) {
+        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
     }
 
     /**
@@ -270,9 +260,9 @@ class EmbeddedKafkaBrokerITCase {
      * records arrived, then a little longer to catch any extra ones.
      */
     private static List<ConsumerRecord<String, String>> consume(
-            EmbeddedKafkaBroker target, String topic, String isolationLevel, int expected) {
+            String bootstrap, String topic, String isolationLevel, int expected) {
         Map<String, Object> props = new HashMap<>();
-        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, target.bootstrapServers());
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(ConsumerConfig.GROUP_ID_CONFIG, "it-" + UUID.randomUUID());
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolationLevel);

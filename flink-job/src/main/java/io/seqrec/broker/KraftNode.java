@@ -1,4 +1,4 @@
-package io.seqrec.kafka;
+package io.seqrec.broker;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -37,9 +37,10 @@ import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.metadata.storage.Formatter;
 
 /**
- * What the in-process broker and the child-process broker share: the single-node KRaft
- * configuration, storage formatting with Kafka's own {@link Formatter}, readiness and topic
- * creation. Both run the same code path as {@code kafka.Kafka} ({@code KafkaRaftServer}).
+ * What the in-process broker and the tests' child-process broker ({@code KafkaBrokerProcess}, in
+ * the test sources of this package) share: the single-node KRaft configuration, storage formatting
+ * with Kafka's own {@link Formatter}, readiness and topic creation. Both run the same code path as
+ * {@code kafka.Kafka} ({@code KafkaRaftServer}).
  */
 final class KraftNode {
 
