@@ -3,6 +3,9 @@ package io.seqrec.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.seqrec.TestPaths;
+import io.seqrec.event.EventCodec;
+import io.seqrec.event.EventType;
+import io.seqrec.event.InputEvent;
 import io.seqrec.event.Recommendation;
 import io.seqrec.event.RecommendationCodec;
 import java.nio.file.Files;
@@ -173,15 +176,13 @@ class KafkaAuthITCase {
             input.add(
                     new String[] {
                         user,
-                        "{\"user_id\":\""
-                                + user
-                                + "\",\"item_id\":\"item-"
-                                + String.format("%05d", (i * 7) % 200)
-                                + "\",\"ts\":"
-                                + (now + i)
-                                + ",\"event_id\":\"a"
-                                + i
-                                + "\"}"
+                        EventCodec.toJson(
+                                new InputEvent(
+                                        "a" + i,
+                                        user,
+                                        "item-" + String.format("%05d", (i * 7) % 200),
+                                        EventType.VIEW,
+                                        now + i))
                     });
         }
         input.add(new String[] {"auth-user-0", "{\"user_id\": broken"});

@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.seqrec.TestPaths;
 import io.seqrec.config.JobConfig;
+import io.seqrec.event.EventCodec;
+import io.seqrec.event.EventType;
+import io.seqrec.event.InputEvent;
 import io.seqrec.event.Recommendation;
 import io.seqrec.event.RecommendationCodec;
 import io.seqrec.kafka.DeadLetterSerializer;
@@ -243,6 +246,8 @@ class PoisonInputITCase {
             if (i < goods) {
                 String user = i == 13 ? "ユーザー😀" : "good-user-" + (i % 12);
                 String item = model.itemId(1 + (i * 37) % model.numItems());
+                // Written by hand, not by EventCodec: these valid events also carry shapes no
+                // producer of ours writes (unknown fields, huge numbers, no event_id).
                 StringBuilder json = new StringBuilder("{\"user_id\":\"" + user + "\"");
                 json.append(",\"item_id\":\"").append(item).append("\"");
                 json.append(",\"ts\":").append(t0 - 600_000 + i * 1000L);
@@ -285,11 +290,13 @@ class PoisonInputITCase {
                         "duplicate_event_id"));
         // The same event id for the same user with different content: still applied once.
         byte[] sameId =
-                ("{\"user_id\":\"good-user-4\",\"item_id\":\""
-                                + model.itemId(2)
-                                + "\",\"ts\":"
-                                + (t0 - 1000)
-                                + ",\"event_id\":\"good-4\"}")
+                EventCodec.toJson(
+                                new InputEvent(
+                                        "good-4",
+                                        "good-user-4",
+                                        model.itemId(2),
+                                        EventType.VIEW,
+                                        t0 - 1000))
                         .getBytes(UTF_8);
         records.add(record("good-user-4".getBytes(UTF_8), sameId, t0));
         expected.add(
@@ -300,11 +307,13 @@ class PoisonInputITCase {
                         "duplicate_event_id"));
         // Two hours older than good-user-2's newest event: beyond --allowed-lateness (1h).
         byte[] late =
-                ("{\"user_id\":\"good-user-2\",\"item_id\":\""
-                                + model.itemId(3)
-                                + "\",\"ts\":"
-                                + (t0 - 600_000 - 7_200_000)
-                                + ",\"event_id\":\"late-1\"}")
+                EventCodec.toJson(
+                                new InputEvent(
+                                        "late-1",
+                                        "good-user-2",
+                                        model.itemId(3),
+                                        EventType.VIEW,
+                                        t0 - 600_000 - 7_200_000))
                         .getBytes(UTF_8);
         records.add(record("good-user-2".getBytes(UTF_8), late, t0));
         expected.add(new Poison("late event", "good-user-2".getBytes(UTF_8), late, "late"));
