@@ -9,7 +9,6 @@ sort, so ties keep file order), which makes the vocabulary deterministic for a g
 from __future__ import annotations
 
 import csv
-import json
 import os
 import sys
 from dataclasses import dataclass, field
@@ -17,18 +16,20 @@ from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from seqrec_model.events import EVENT_TYPES, InvalidEvent, parse_event
+
 FORMATS = ("events", "ml-1m", "movielens-csv", "pairs")
-EVENT_TYPES = ("view", "click", "cart", "purchase", "rate")
 
 
 class DataFormatError(ValueError):
-    """A malformed input line; the message starts with ``path:line:``."""
+    """A malformed input line; the message starts with ``path:line:``. ``reason`` is the job's
+    dead-letter reason for an events line (``invalid_timestamp``), None for other formats."""
 
-    def __init__(self, path: str, line: int, message: str) -> None:
+    def __init__(self, path: str, line: int, message: str, reason: Optional[str] = None) -> None:
         super().__init__(f"{path}:{line}: {message}")
         self.path = path
         self.line = line
-        self.reason = message
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class InteractionData:
     sequences: List[np.ndarray]  # int64 item indices, one array per user, oldest first
     skipped_lines: int = 0
     duplicate_events: int = 0
+    skipped_by_reason: Dict[str, int] = field(default_factory=dict)  # events: the job's reasons
 
     @property
     def num_users(self) -> int:
@@ -86,7 +88,7 @@ class _Builder:
         name: str,
         fmt: str,
         timed: bool,
-        skipped: int = 0,
+        errors: Optional[_LineErrors] = None,
         duplicates: int = 0,
         collapse_repeats: bool = False,
     ) -> InteractionData:
@@ -119,8 +121,9 @@ class _Builder:
             user_ids=list(user_index),
             item_ids=list(item_index),
             sequences=[np.asarray(s, dtype=np.int64) for s in per_user],
-            skipped_lines=skipped,
+            skipped_lines=errors.count if errors else 0,
             duplicate_events=duplicates,
+            skipped_by_reason=dict(errors.by_reason) if errors else {},
         )
 
 
@@ -131,20 +134,24 @@ class _LineErrors:
         self.path = path
         self.skip = skip
         self.count = 0
+        self.by_reason: Dict[str, int] = {}
         self.first: Optional[DataFormatError] = None
 
     def handle(self, err: DataFormatError) -> None:
         if not self.skip:
             raise err
         self.count += 1
+        if err.reason is not None:
+            self.by_reason[err.reason] = self.by_reason.get(err.reason, 0) + 1
         if self.first is None:
             self.first = err
 
     def report(self) -> None:
         if self.count:
+            reasons = ", ".join(f"{r} {n}" for r, n in sorted(self.by_reason.items()))
             print(
                 f"warning: skipped {self.count} malformed line(s) in {self.path} "
-                f"(first: {self.first})",
+                f"({reasons + '; ' if reasons else ''}first: {self.first})",
                 file=sys.stderr,
             )
 
@@ -155,6 +162,15 @@ def _lines(path: str) -> Iterator[Tuple[int, str]]:
             yield number, line.rstrip("\r\n")
 
 
+def _record_lines(path: str) -> Iterator[Tuple[int, bytes]]:
+    """Lines as bytes, without the line ending: a record's bytes, as the job would receive them
+    (read as text, an invalid byte would fail the whole file and a lone CR would split a line)."""
+    with open(path, "rb") as f:
+        for number, line in enumerate(f, start=1):
+            line = line[:-1] if line.endswith(b"\n") else line
+            yield number, line[:-1] if line.endswith(b"\r") else line
+
+
 def default_name(path: str) -> str:
     """A dataset name derived from its path: ``ml-1m/sequences.txt`` -> ``ml-1m``."""
     base = os.path.splitext(os.path.basename(path))[0]
@@ -163,26 +179,26 @@ def default_name(path: str) -> str:
     return parent if base in generic and parent else base
 
 
-def _require_str(obj: Dict[str, object], key: str) -> str:
-    value = obj.get(key)
-    if not isinstance(value, str) or not value:
-        raise ValueError(f"field {key!r} must be a non-empty string, got {value!r}")
-    return value
-
-
 def read_events(
     path: str,
     name: Optional[str] = None,
     skip_malformed: bool = False,
     event_types: Optional[Sequence[str]] = None,
 ) -> InteractionData:
-    """Project event JSON lines: ``{"user_id", "item_id", "event_type", "ts", "event_id"?}``.
+    """Project event JSON lines: ``{"user_id", "item_id", "event_type"?, "ts", "event_id"?}``.
 
-    ``ts`` is epoch milliseconds; events are ordered by ``ts`` (ties keep file order). Events
-    repeating an ``event_id`` already seen (at-least-once delivery) are dropped. Consecutive events
-    of a user on the same item (the view, click, cart funnel) are one step of the sequence, as in
-    the streaming job. A missing ``event_type`` means ``view``, as in the job. ``event_types``
-    restricts which event types count as interactions (default: all).
+    Each non-empty line is one record of the job's input topic and is accepted or rejected exactly
+    as the job's parser does (:func:`seqrec_model.events.parse_event`; the cases both sides are held
+    to are in ``contracts/behavior-events.jsonl``), so training never sees an event the stream
+    would dead-letter. A rejected line stops the read, or with ``skip_malformed`` is skipped and
+    counted by the job's reason (``skipped_by_reason``).
+
+    ``ts`` is epoch milliseconds; events are ordered by ``ts`` (ties keep file order): the job's
+    lateness and future-skew rules depend on arrival and Kafka time, which a file does not have.
+    An event repeating an ``event_id`` of the same user (at-least-once delivery) is dropped and
+    counted in ``duplicate_events``, as the job drops it. Consecutive events of a user on the same
+    item (the view, click, cart funnel) are one step of the sequence, as in the streaming job.
+    ``event_types`` restricts which event types count as interactions (default: all).
     """
     if event_types is not None:
         bad = sorted(set(event_types) - set(EVENT_TYPES))
@@ -193,49 +209,26 @@ def read_events(
     builder = _Builder()
     seen_ids: set = set()
     duplicates = 0
-    for number, line in _lines(path):
-        if not line.strip():
+    for number, line in _record_lines(path):
+        if not line:
             continue
         try:
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"invalid JSON ({e.msg} at column {e.colno})") from None
-            if not isinstance(obj, dict):
-                raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
-            user = _require_str(obj, "user_id")
-            item = _require_str(obj, "item_id")
-            etype = obj.get("event_type", "view")
-            if etype is None:
-                etype = "view"  # the job's default too
-            if etype not in EVENT_TYPES:
-                raise ValueError(f"field 'event_type' must be one of {EVENT_TYPES}, got {etype!r}")
-            ts = obj.get("ts")
-            if isinstance(ts, bool) or not isinstance(ts, int) or ts < 0:
-                raise ValueError(
-                    f"field 'ts' must be a non-negative integer (epoch ms), got {ts!r}"
-                )
-            event_id = obj.get("event_id")
-            if event_id is not None and (
-                isinstance(event_id, bool) or not isinstance(event_id, (str, int))
-            ):
-                raise ValueError(
-                    f"field 'event_id' must be a string or integer when present, got {event_id!r}"
-                )
-        except ValueError as e:
-            errors.handle(DataFormatError(path, number, str(e)))
+            event = parse_event(line)
+        except InvalidEvent as e:
+            errors.handle(DataFormatError(path, number, f"{e.detail} [{e.reason}]", e.reason))
             continue
-        if event_id is not None:
-            if event_id in seen_ids:
+        if event.event_id is not None:
+            key = (event.user_id, event.event_id)  # the job remembers event ids per user
+            if key in seen_ids:
                 duplicates += 1
                 continue
-            seen_ids.add(event_id)
-        if wanted is not None and etype not in wanted:
+            seen_ids.add(key)
+        if wanted is not None and event.event_type not in wanted:
             continue
-        builder.add(user, item, float(ts))
+        builder.add(event.user_id, event.item_id, float(event.ts))
     errors.report()
     return builder.build(
-        name or default_name(path), "events", True, errors.count, duplicates, collapse_repeats=True
+        name or default_name(path), "events", True, errors, duplicates, collapse_repeats=True
     )
 
 
@@ -257,7 +250,7 @@ def read_ml1m_sequences(
         for token in tokens:
             builder.add(user, token)
     errors.report()
-    return builder.build(name or default_name(path), "ml-1m", False, errors.count)
+    return builder.build(name or default_name(path), "ml-1m", False, errors)
 
 
 def read_movielens_csv(
@@ -305,7 +298,7 @@ def read_movielens_csv(
                 continue
             builder.add(user, item, float(ts))
     errors.report()
-    return builder.build(name or default_name(path), "movielens-csv", True, errors.count)
+    return builder.build(name or default_name(path), "movielens-csv", True, errors)
 
 
 def read_pairs(
@@ -325,7 +318,7 @@ def read_pairs(
             continue
         builder.add(tokens[0], tokens[1])
     errors.report()
-    return builder.build(name or default_name(path), "pairs", False, errors.count)
+    return builder.build(name or default_name(path), "pairs", False, errors)
 
 
 def load(
@@ -439,5 +432,5 @@ def with_vocabulary(data: InteractionData, item_ids: Sequence[str]) -> Interacti
         sequences=sequences,
         skipped_lines=data.skipped_lines,
         duplicate_events=data.duplicate_events,
+        skipped_by_reason=dict(data.skipped_by_reason),
     )
-
