@@ -257,13 +257,25 @@ public final class EventParser implements Serializable {
         }
     }
 
-    /** Rejects malformed UTF-8 up front: Jackson would only call it invalid JSON. */
+    /**
+     * Rejects malformed UTF-8 up front: Jackson would only call it invalid JSON. Also a NUL byte,
+     * which UTF-8 JSON text never holds (a NUL in a string is written {@code \u0000}): without this
+     * check, Jackson would detect UTF-16 or UTF-32 from the zero bytes of an ASCII record and read
+     * it in that encoding.
+     */
     private static void checkUtf8(byte[] b) throws InvalidRecordException {
         int i = 0;
         int n = b.length;
         while (i < n) {
             int c = b[i] & 0xff;
             if (c < 0x80) {
+                if (c == 0) {
+                    throw new InvalidRecordException(
+                            DeadLetterReason.INVALID_JSON,
+                            "a NUL byte at byte "
+                                    + i
+                                    + ": not UTF-8 JSON (UTF-16 or UTF-32 text has them)");
+                }
                 i++;
                 continue;
             }

@@ -78,8 +78,17 @@ class EventContractTest {
             RawRecord raw = new RawRecord(null, bytes(values.get(i)), source, kafkaTimestamp);
             try {
                 event = parser.parse(raw);
-                UserState user = users.computeIfAbsent(event.userId(), u -> new UserState());
-                verdict = applyToUser(user, event);
+                UserState.Transition t =
+                        users.getOrDefault(event.userId(), new UserState())
+                                .apply(
+                                        event.eventId(),
+                                        1,
+                                        event.ts(),
+                                        config.allowedLateness().toMillis(),
+                                        MAX_LEN,
+                                        config.dedupeWindow());
+                users.put(event.userId(), t.state());
+                verdict = verdict(t.outcome());
             } catch (InvalidRecordException e) {
                 verdict = e.reason().wireName();
             }
@@ -94,16 +103,8 @@ class EventContractTest {
         }
     }
 
-    /** What {@code RecommendOperator} decides for a parsed event from the user's state. */
-    private String applyToUser(UserState user, BehaviorEvent e) {
-        UserState.Applied applied =
-                user.apply(
-                        e.eventId(),
-                        1,
-                        e.ts(),
-                        config.allowedLateness().toMillis(),
-                        MAX_LEN,
-                        config.dedupeWindow());
+    /** What {@code RecommendOperator} makes of an event from what its user's state says. */
+    private static String verdict(UserState.Applied applied) {
         switch (applied) {
             case LATE:
                 return DeadLetterReason.LATE.wireName();
