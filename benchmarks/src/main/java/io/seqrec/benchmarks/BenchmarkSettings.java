@@ -13,7 +13,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * What every benchmark here runs with (JMH reads these annotations from the superclass): average
  * time per call in microseconds, 3 × 1 s warm-up, 5 × 1 s measurement, one forked JVM with DJL's
- * network access and telemetry off (STACK.md), per-thread state.
+ * network access and telemetry off (otherwise it phones home), per-thread state.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)

@@ -13,7 +13,8 @@ import org.openjdk.jmh.annotations.TearDown;
 /**
  * The same call as {@link DjlInferenceBenchmark} on the raw ONNX Runtime Java API: a direct input
  * buffer filled in place, the scores copied out into a reused {@code float[]}. Runs in its own
- * forked JVM: DJL cannot start after plain ORT created its environment (STACK.md).
+ * forked JVM: DJL cannot start after plain ORT created its environment ("Tried to specify the
+ * thread pool when creating an OrtEnvironment, but one already exists").
  */
 public class OrtInferenceBenchmark extends FullRowInference {
     private OrtEnvironment env;
