@@ -132,10 +132,12 @@ public final class KafkaConnectors {
     }
 
     /** For an admin client of the sinks' cluster, with the same client settings. */
-    private static Properties adminProperties(JobConfig config) {
+    static Properties adminProperties(JobConfig config) {
         Properties props = clientProperties(config);
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
         props.put(AdminClientConfig.CLIENT_ID_CONFIG, config.transactionalIdPrefix() + "-check");
+        // The admin client refuses an API timeout below the request timeout (30 s by default).
+        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "10000");
         return props;
     }

@@ -2,6 +2,7 @@ package io.seqrec.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.seqrec.config.JobConfig;
 import io.seqrec.it.KafkaTestSupport;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -13,7 +14,6 @@ import org.apache.flink.api.connector.sink2.Committer.CommitRequest;
 import org.apache.flink.connector.kafka.sink.KafkaCommittable;
 import org.apache.flink.connector.kafka.sink.internal.FlinkKafkaInternalProducer;
 import org.apache.flink.connector.kafka.sink.internal.KafkaCommitter;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.ProducerFencedException;
@@ -125,10 +125,11 @@ class CommitOnceKafkaSinkITCase {
         return p;
     }
 
+    /** The job's own admin settings for its sinks. */
     private static Properties adminProperties() {
-        Properties p = new Properties();
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-        return p;
+        return KafkaConnectors.adminProperties(
+                JobConfig.fromArgs(
+                        new String[] {"--bootstrap-servers", broker.bootstrapServers()}));
     }
 
     /** Records how the committer settled one request. */
