@@ -40,17 +40,17 @@ import org.slf4j.LoggerFactory;
  * <p>On restore Flink hands the committer the transactions of the checkpoint it restores, whose
  * commit usually went through before the failure (it follows the checkpoint's completion within
  * milliseconds). Committing one again is a no-op under Kafka's transaction protocol version 1, but
- * Kafka 4 brokers run version 2, which bumps the producer epoch when a transaction ends, and the
- * connector (5.0) resumes the transaction with the checkpointed epoch on a new producer that
+ * new Kafka 4 clusters run version 2, which bumps the producer epoch when a transaction ends, and
+ * the connector (5.0) resumes the transaction with the checkpointed epoch on a new producer that
  * commits by version 1 rules: the broker answers PRODUCER_FENCED and the connector logs an ERROR
  * that this "most likely signals data loss" while the records are committed (docs/RELIABILITY.md).
  *
  * <p>So the broker is asked first, for restored transactions only (those without a live producer):
  * one in CompleteCommit under the committable's producer id, at its epoch or the next, is this very
- * transaction, committed, since with INCREMENTING transaction naming an id carries one transaction
- * and is never reused. It is marked as already committed. Everything else (open, aborted, another
- * producer id, the broker not answering) goes to the connector's committer as before, so a
- * transaction that was really lost is still reported.
+ * transaction, committed: with INCREMENTING transaction naming an id carries the transaction of one
+ * checkpoint, and the ids up to a restored checkpoint are not used again. It is marked as already
+ * committed. Everything else (open, aborted, another producer id, the broker not answering) goes to
+ * the connector's committer as before, so a transaction that was really lost is still reported.
  */
 public final class CommitOnceKafkaSink<T>
         implements SupportsWriterState<T, KafkaWriterState>,
