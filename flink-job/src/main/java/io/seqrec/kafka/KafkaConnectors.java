@@ -11,10 +11,13 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.Properties;
+import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.sink.TransactionNamingStrategy;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 /**
@@ -68,7 +71,7 @@ public final class KafkaConnectors {
                 .build();
     }
 
-    public static KafkaSink<Recommendation> recommendationSink(JobConfig config) {
+    public static Sink<Recommendation> recommendationSink(JobConfig config) {
         return sink(config, new RecommendationSerializer(config.outputTopic()), "rec");
     }
 
@@ -78,7 +81,7 @@ public final class KafkaConnectors {
      * #DEAD_LETTER_MAX_REQUEST_BYTES} bytes instead of Kafka's 1 MiB: with the default, one large
      * input record failed the sink, and the replay after each restart failed it again.
      */
-    public static KafkaSink<DeadLetter> deadLetterSink(JobConfig config) {
+    public static Sink<DeadLetter> deadLetterSink(JobConfig config) {
         Properties props = clientProperties(config);
         props.putIfAbsent("max.request.size", Integer.toString(DEAD_LETTER_MAX_REQUEST_BYTES));
         return sink(config, props, new DeadLetterSerializer(config.dlqTopic()), "dlq");
@@ -86,12 +89,16 @@ public final class KafkaConnectors {
 
     static final int DEAD_LETTER_MAX_REQUEST_BYTES = 16 * 1024 * 1024;
 
-    private static <T> KafkaSink<T> sink(
+    private static <T> Sink<T> sink(
             JobConfig config, KafkaRecordSerializationSchema<T> serializer, String role) {
         return sink(config, clientProperties(config), serializer, role);
     }
 
-    private static <T> KafkaSink<T> sink(
+    /**
+     * An at-least-once {@link KafkaSink}, or an exactly-once one that commits each restored
+     * transaction once ({@link CommitOnceKafkaSink}).
+     */
+    private static <T> Sink<T> sink(
             JobConfig config,
             Properties props,
             KafkaRecordSerializationSchema<T> serializer,
@@ -106,15 +113,32 @@ public final class KafkaConnectors {
                     "transaction.timeout.ms",
                     Long.toString(config.transactionTimeout().toMillis()));
         }
-        return KafkaSink.<T>builder()
-                .setBootstrapServers(config.bootstrapServers())
-                .setKafkaProducerConfig(props)
-                .setRecordSerializer(serializer)
-                .setDeliveryGuarantee(
-                        exactlyOnce
-                                ? org.apache.flink.connector.base.DeliveryGuarantee.EXACTLY_ONCE
-                                : org.apache.flink.connector.base.DeliveryGuarantee.AT_LEAST_ONCE)
-                .setTransactionalIdPrefix(config.transactionalIdPrefix() + "-" + role)
-                .build();
+        org.apache.flink.connector.base.DeliveryGuarantee guarantee =
+                exactlyOnce
+                        ? org.apache.flink.connector.base.DeliveryGuarantee.EXACTLY_ONCE
+                        : org.apache.flink.connector.base.DeliveryGuarantee.AT_LEAST_ONCE;
+        KafkaSink<T> sink =
+                KafkaSink.<T>builder()
+                        .setBootstrapServers(config.bootstrapServers())
+                        .setKafkaProducerConfig(props)
+                        .setRecordSerializer(serializer)
+                        .setDeliveryGuarantee(guarantee)
+                        .setTransactionalIdPrefix(config.transactionalIdPrefix() + "-" + role)
+                        // The connector's default, stated: one transaction per transactional id,
+                        // which CommitOnceKafkaSink's check relies on.
+                        .setTransactionNamingStrategy(TransactionNamingStrategy.INCREMENTING)
+                        .build();
+        return exactlyOnce ? new CommitOnceKafkaSink<>(sink, adminProperties(config)) : sink;
+    }
+
+    /** For an admin client of the sinks' cluster, with the same client settings. */
+    static Properties adminProperties(JobConfig config) {
+        Properties props = clientProperties(config);
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        props.put(AdminClientConfig.CLIENT_ID_CONFIG, config.transactionalIdPrefix() + "-check");
+        // The admin client refuses an API timeout below the request timeout (30 s by default).
+        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "10000");
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "10000");
+        return props;
     }
 }

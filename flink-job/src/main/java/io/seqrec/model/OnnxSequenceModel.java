@@ -47,6 +47,10 @@ public final class OnnxSequenceModel implements SequenceScorer {
                 System.getProperty("ai.djl.onnxruntime.num_interop_threads", "1"));
     }
 
+    /** {@link ModelArtifact#MODEL_FILE} without its extension, as DJL names a model. */
+    private static final String MODEL_NAME =
+            ModelArtifact.MODEL_FILE.substring(0, ModelArtifact.MODEL_FILE.lastIndexOf('.'));
+
     private final ModelArtifact artifact;
     private final ZooModel<NDList, NDList> model;
     private final Predictor<NDList, NDList> predictor;
@@ -68,7 +72,10 @@ public final class OnnxSequenceModel implements SequenceScorer {
                 Criteria.builder()
                         .setTypes(NDList.class, NDList.class)
                         .optEngine("OnnxRuntime")
-                        .optModelPath(artifact.modelFile())
+                        // The artifact's directory and the file's name, not the file's path: DJL
+                        // warns about a repository that is a single non-archive file.
+                        .optModelPath(artifact.dir())
+                        .optModelName(MODEL_NAME)
                         .optTranslator(new NoopTranslator())
                         .optDevice(
                                 options.gpuIndex() >= 0

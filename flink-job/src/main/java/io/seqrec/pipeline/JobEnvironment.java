@@ -7,6 +7,7 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.SecurityOptions;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
@@ -50,6 +51,10 @@ public final class JobEnvironment {
                 RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_ATTEMPTS,
                 c.restartAttempts());
         conf.set(ExecutionOptions.BUFFER_TIMEOUT, c.bufferTimeout());
+        // The job needs no delegation tokens (Kerberos, Hadoop): without this a local Flink starts
+        // the token framework and warns that it obtained none. A cluster's own setting governs it
+        // there; a job cannot change it.
+        conf.set(SecurityOptions.DELEGATION_TOKENS_ENABLED, false);
         if (c.fromSavepoint() != null) {
             conf.set(StateRecoveryOptions.SAVEPOINT_PATH, c.fromSavepoint());
         }

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Collectors;
 
 /** Runs the shaded job jar as users run it: its own JVM, Flink and logging on the classpath. */
 final class PackagedJar {
@@ -17,6 +18,12 @@ final class PackagedJar {
      * @param tmp its {@code java.io.tmpdir} goes in a fresh directory under this one
      */
     static ProcessBuilder seqrec(Path log, Path log4jConfig, Path tmp, String... args)
+            throws Exception {
+        return seqrec(log, List.of(log4jConfig), tmp, args);
+    }
+
+    /** As above, with log4j2 configurations composed in order (as {@code scripts/soak.sh} does). */
+    static ProcessBuilder seqrec(Path log, List<Path> log4jConfigs, Path tmp, String... args)
             throws Exception {
         String jar = System.getProperty("seqrec.job.jar");
         Path target = Path.of(jar).getParent();
@@ -34,7 +41,10 @@ final class PackagedJar {
                                 "-Xmx1g",
                                 "-Djava.io.tmpdir=" + processTmp,
                                 "-Dai.djl.offline=true",
-                                "-Dlog4j.configurationFile=" + log4jConfig,
+                                "-Dlog4j.configurationFile="
+                                        + log4jConfigs.stream()
+                                                .map(Path::toString)
+                                                .collect(Collectors.joining(",")),
                                 "-cp",
                                 classpath,
                                 "io.seqrec.cli.Main"));

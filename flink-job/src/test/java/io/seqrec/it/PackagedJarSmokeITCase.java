@@ -13,6 +13,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -21,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The shipped artifact as users run it: the shaded jar, started as its own JVM with real
- * command-line arguments against a real broker; the output topic is drained and checked. Also
+ * command-line arguments against a real broker; the output topic is drained and checked. A normal
+ * {@code run} over a few checkpoints and a short {@code demo} log no warning or error at all. Also
  * checks the command line refuses bad configuration and a broken model with a clear message and a
  * non-zero exit.
  */
@@ -35,12 +37,36 @@ class PackagedJarSmokeITCase {
         KAFKA.createJobTopics(2, "smoke-in", "smoke-out", "smoke-dlq");
     }
 
+    /** As users run it, plus one INFO line per completed checkpoint (as scripts/soak.sh runs). */
     private static ProcessBuilder seqrec(Path log, String... args) throws Exception {
+        Path conf = TestPaths.repoRoot().resolve("flink-job/conf");
         return PackagedJar.seqrec(
                 log,
-                TestPaths.repoRoot().resolve("flink-job/conf/log4j2-cli.properties"),
+                List.of(
+                        conf.resolve("log4j2-cli.properties"),
+                        conf.resolve("log4j2-checkpoints.properties")),
                 tmp,
                 args);
+    }
+
+    /** A log line at WARN or above in the launcher's layout ({@code HH:mm:ss LEVEL logger - }). */
+    private static final Pattern WARNING =
+            Pattern.compile("^\\d\\d:\\d\\d:\\d\\d (WARN|ERROR|FATAL) .*");
+
+    /** Users read a WARN as trouble: a normal run has none. */
+    private static void assertNoWarningOrError(Path log) throws Exception {
+        List<String> lines = Files.readAllLines(log);
+        assertThat(lines.stream().filter(l -> WARNING.matcher(l).matches()))
+                .as("warnings and errors; the whole log:%n%s", String.join("\n", lines))
+                .isEmpty();
+    }
+
+    private static void awaitLine(Path log, String text, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!Files.readString(log).contains(text)) {
+            assertThat(System.nanoTime()).as("'%s' in %s", text, log).isLessThan(deadline);
+            Thread.sleep(200);
+        }
     }
 
     @Test
@@ -87,7 +113,9 @@ class PackagedJarSmokeITCase {
                                 "--parallelism",
                                 "2",
                                 "--checkpoint-dir",
-                                tmp.resolve("ckpt").toUri().toString())
+                                tmp.resolve("ckpt").toUri().toString(),
+                                "--checkpoint-interval",
+                                "1s")
                         .start();
         try {
             List<ConsumerRecord<byte[], byte[]>> out =
@@ -116,12 +144,34 @@ class PackagedJarSmokeITCase {
             assertThat(dead).hasSize(1);
             assertThat(KafkaTestSupport.header(dead.get(0), "seqrec.reason"))
                     .isEqualTo("invalid_json");
+            awaitLine(log, "Completed checkpoint 3 ", Duration.ofSeconds(60));
+            assertNoWarningOrError(log);
         } finally {
             job.destroy();
             if (!job.waitFor(30, TimeUnit.SECONDS)) {
                 job.destroyForcibly();
             }
         }
+    }
+
+    @Test
+    void shortDemoLogsNoWarningOrError() throws Exception {
+        Path log = tmp.resolve("demo.log");
+        Process demo =
+                seqrec(
+                                log,
+                                "demo",
+                                "--events",
+                                "2000",
+                                "--rate",
+                                "2000",
+                                "--model",
+                                TestPaths.defaultModel().toString())
+                        .start();
+        assertThat(demo.waitFor(180, TimeUnit.SECONDS)).as(Files.readString(log)).isTrue();
+        assertThat(demo.exitValue()).as(Files.readString(log)).isZero();
+        assertThat(Files.readString(log)).contains("SUMMARY events_in=2000");
+        assertNoWarningOrError(log);
     }
 
     @Test
