@@ -82,7 +82,7 @@ public final class Benchmark {
         List<Phase> phases = new ArrayList<>();
         try (WorkDir work = WorkDir.create("seqrec-bench-");
                 EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(work.resolve("kafka"))) {
-            PhaseRunner runner = new PhaseRunner(withBroker(broker, work), work);
+            PhaseRunner runner = new PhaseRunner(withBroker(broker, work));
             warmUp(runner, batched, events);
             phases.add(repeated(runner, 1, "batched-max", 0, batched, null, events));
             double half = phases.get(0).throughputEps() / 2;
@@ -224,7 +224,7 @@ public final class Benchmark {
         Thread sampler = memorySampler(done);
         try (WorkDir work = WorkDir.create("seqrec-bench-");
                 EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(work.resolve("kafka"))) {
-            PhaseRunner runner = new PhaseRunner(withBroker(broker, work), work);
+            PhaseRunner runner = new PhaseRunner(withBroker(broker, work));
             // Without it the first 10 s (a sixtieth of a 10-minute run, more than its 1 % tail)
             // measure the JIT, and with them the whole run's p99.
             warmUp(runner, batched, events);

@@ -7,7 +7,6 @@ import io.seqrec.event.InputEvent;
 import io.seqrec.kafka.EventSender;
 import io.seqrec.kafka.Topics;
 import io.seqrec.launch.LocalJob;
-import io.seqrec.launch.WorkDir;
 import io.seqrec.pipeline.RecommendOptions;
 import java.lang.management.ManagementFactory;
 import java.util.Arrays;
@@ -32,14 +31,12 @@ final class PhaseRunner {
     private static final long STALL_MS = 60_000;
 
     private final Map<String, String> base;
-    private final WorkDir work;
 
     /**
      * @param base the job options every phase shares (broker, model, checkpoint directory)
      */
-    PhaseRunner(Map<String, String> base, WorkDir work) {
+    PhaseRunner(Map<String, String> base) {
         this.base = base;
-        this.work = work;
     }
 
     /**
@@ -74,7 +71,7 @@ final class PhaseRunner {
                 options.batchSize(),
                 options.padding().toString().toLowerCase(Locale.ROOT),
                 System.currentTimeMillis());
-        LocalJob job = LocalJob.start(config, options, work.resolve("flink-" + number));
+        LocalJob job = LocalJob.start(config, options);
         try {
             return measure(name, rate, config, events, job);
         } finally {

@@ -111,8 +111,7 @@ final class DemoCommand {
                     users,
                     rate == 0 ? "max" : String.format("%.0f", rate));
 
-            LocalJob job =
-                    LocalJob.start(config, RecommendOptions.from(config), work.resolve("flink"));
+            LocalJob job = LocalJob.start(config, RecommendOptions.from(config));
             ModelArtifact artifact = job.artifact();
             System.out.printf(
                     "model %s: %d items, max_len %d%n",

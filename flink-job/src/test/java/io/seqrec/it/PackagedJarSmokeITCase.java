@@ -3,6 +3,9 @@ package io.seqrec.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.seqrec.TestPaths;
+import io.seqrec.event.EventCodec;
+import io.seqrec.event.EventType;
+import io.seqrec.event.InputEvent;
 import io.seqrec.event.Recommendation;
 import io.seqrec.event.RecommendationCodec;
 import java.nio.file.Files;
@@ -79,15 +82,8 @@ class PackagedJarSmokeITCase {
             input.add(
                     new String[] {
                         user,
-                        "{\"user_id\":\""
-                                + user
-                                + "\",\"item_id\":\""
-                                + item
-                                + "\",\"ts\":"
-                                + (now + i)
-                                + ",\"event_id\":\"s"
-                                + i
-                                + "\"}"
+                        EventCodec.toJson(
+                                new InputEvent("s" + i, user, item, EventType.VIEW, now + i))
                     });
         }
         input.add(new String[] {null, "{\"user_id\": broken"});

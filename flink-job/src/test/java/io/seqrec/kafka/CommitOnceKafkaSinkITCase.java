@@ -3,9 +3,9 @@ package io.seqrec.kafka;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.seqrec.config.JobConfig;
+import io.seqrec.it.KafkaBrokerExtension;
 import io.seqrec.it.KafkaTestSupport;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
@@ -18,10 +18,9 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Restored transactions against a real Kafka 4 broker (transaction protocol version 2): the
@@ -32,18 +31,11 @@ import org.junit.jupiter.api.io.TempDir;
 class CommitOnceKafkaSinkITCase {
     private static final String TOPIC = "commit-once";
 
-    @TempDir static Path tmp;
-    private static EmbeddedKafkaBroker broker;
+    @RegisterExtension static final KafkaBrokerExtension broker = new KafkaBrokerExtension();
 
     @BeforeAll
-    static void startBroker() {
-        broker = EmbeddedKafkaBroker.start(tmp.resolve("kafka"));
+    static void createTopic() {
         broker.createTopics(1, TOPIC);
-    }
-
-    @AfterAll
-    static void stopBroker() {
-        broker.close();
     }
 
     @Test
