@@ -32,6 +32,7 @@ import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.GroupIdNotFoundException;
 import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.metadata.storage.Formatter;
@@ -238,7 +239,8 @@ final class KraftNode {
                 throw new IllegalStateException("Kafka broker did not start: " + failed, last);
             }
             try {
-                if (!admin.describeCluster().nodes().get(1, TimeUnit.SECONDS).isEmpty()) {
+                if (!admin.describeCluster().nodes().get(1, TimeUnit.SECONDS).isEmpty()
+                        && groupCoordinatorAnswers(admin)) {
                     return;
                 }
             } catch (ExecutionException | TimeoutException e) {
@@ -249,6 +251,25 @@ final class KraftNode {
         }
         throw new IllegalStateException(
                 "Kafka broker was not ready within " + READY_TIMEOUT.toSeconds() + " s", last);
+    }
+
+    /**
+     * Whether the group coordinator answers. The first request for one creates the offsets topic;
+     * until its partitions have leaders, offset commits fail with "coordinator not available",
+     * which a Flink source logs as a warning at its first checkpoint. Asking here makes a new
+     * broker ready for consumer groups before anyone uses it.
+     */
+    private static boolean groupCoordinatorAnswers(Admin admin)
+            throws InterruptedException, TimeoutException {
+        try {
+            admin.describeConsumerGroups(List.of("seqrec-readiness-probe"))
+                    .all()
+                    .get(1, TimeUnit.SECONDS);
+            return true;
+        } catch (ExecutionException e) {
+            // An unknown group is an answer from the coordinator; anything else is not yet.
+            return e.getCause() instanceof GroupIdNotFoundException;
+        }
     }
 
     /** Creates the topics and returns once every partition has a leader. */

@@ -159,6 +159,30 @@ public final class BatchScorer {
         }
     }
 
+    /**
+     * Scores one batch of every shape this scorer will use (each padded length, one row and {@code
+     * batchSize} rows), so that ONNX Runtime's first calls of a shape (memory planning, buffer
+     * allocation) and the first calls of this code happen before the first real request rather than
+     * in it. Returns the model calls made.
+     */
+    public int warmUp(int batchSize) {
+        int calls = 0;
+        for (int len = LENGTH_QUANTUM; ; len += LENGTH_QUANTUM) {
+            int padded = Math.min(len, maxLen);
+            int[] row = new int[padded];
+            Arrays.fill(row, 1);
+            for (int n : new int[] {1, batchSize}) {
+                int[][] rows = new int[n][];
+                Arrays.fill(rows, row);
+                score(rows, n);
+                calls += groups;
+            }
+            if (padded == maxLen) {
+                return calls;
+            }
+        }
+    }
+
     /** The score array holding row {@code r} of the last batch. */
     public float[] scores(int r) {
         return groupScores[rowGroup[r]];

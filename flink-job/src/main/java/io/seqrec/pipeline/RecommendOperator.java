@@ -131,6 +131,13 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         artifact = ModelArtifact.load(Path.of(options.modelDir()));
         model = modelLoader.load(artifact, inferenceOptions());
         scorer = new BatchScorer(model, artifact, options.padding());
+        long warmUpStart = System.nanoTime();
+        int warmUpCalls = scorer.warmUp(options.batchSize());
+        LOG.info(
+                "Model {} warmed up: {} calls of every batch shape in {} ms",
+                artifact.modelVersion(),
+                warmUpCalls,
+                (System.nanoTime() - warmUpStart) / 1_000_000);
         rows = new int[options.batchSize()][];
 
         ValueStateDescriptor<UserState> descriptor =
