@@ -77,11 +77,11 @@ final class ProduceCommand {
                             RATE,
                             EVENTS,
                             USERS,
-                            GenerateCommand.SEED,
-                            GenerateCommand.ITEMS,
-                            GenerateCommand.CATEGORIES,
-                            GenerateCommand.CATALOG_SEED,
-                            GenerateCommand.MALFORMED,
+                            SharedOptions.GENERATOR_SEED,
+                            SharedOptions.GENERATOR_ITEMS,
+                            SharedOptions.GENERATOR_CATEGORIES,
+                            SharedOptions.GENERATOR_CATALOG_SEED,
+                            SharedOptions.GENERATOR_MALFORMED,
                             EVERY_USER_ONCE_FIRST,
                             KAFKA_PROPERTIES),
                     false,
@@ -112,7 +112,7 @@ final class ProduceCommand {
             throws InterruptedException {
         SyntheticBehaviorGenerator g =
                 new SyntheticBehaviorGenerator(
-                        GenerateCommand.generatorConfig(
+                        SharedOptions.generatorConfig(
                                 f, f.get(USERS), limit, System.currentTimeMillis()),
                         f.get(EVERY_USER_ONCE_FIRST));
         long n = 0;

@@ -7,6 +7,7 @@ import static io.seqrec.config.Values.nonEmpty;
 
 import io.seqrec.config.ConfigException;
 import io.seqrec.config.Option;
+import io.seqrec.generator.GeneratorConfig;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -20,6 +21,49 @@ import java.util.Properties;
  */
 final class SharedOptions {
     private SharedOptions() {}
+
+    // The synthetic generator's catalog and seeds: `generate` and `produce --source synthetic`.
+    static final Option<Long> GENERATOR_SEED = seed("1");
+    static final Option<Integer> GENERATOR_ITEMS =
+            new Option<>(
+                    "items",
+                    Integer.toString(GeneratorConfig.DEFAULT_ITEMS),
+                    "N",
+                    "Items in the synthetic catalog.",
+                    intInRange(10, Integer.MAX_VALUE));
+    static final Option<Integer> GENERATOR_CATEGORIES =
+            new Option<>(
+                    "categories",
+                    Integer.toString(GeneratorConfig.DEFAULT_CATEGORIES),
+                    "N",
+                    "Categories of the synthetic catalog.",
+                    intInRange(1, Integer.MAX_VALUE));
+    static final Option<Long> GENERATOR_CATALOG_SEED =
+            new Option<>(
+                    "catalog-seed",
+                    Long.toString(GeneratorConfig.DEFAULT_CATALOG_SEED),
+                    "S",
+                    "Seed of the catalog (the shipped model knows the default catalog).",
+                    longInRange(Long.MIN_VALUE, Long.MAX_VALUE));
+    static final Option<Double> GENERATOR_MALFORMED = malformedFraction("0");
+
+    /** The generator's configuration from the catalog options (which {@code f} must have). */
+    static GeneratorConfig generatorConfig(Flags f, int users, long events, long startMs) {
+        try {
+            return new GeneratorConfig(
+                    f.get(GENERATOR_ITEMS),
+                    f.get(GENERATOR_CATEGORIES),
+                    users,
+                    events,
+                    f.get(GENERATOR_SEED),
+                    f.get(GENERATOR_CATALOG_SEED),
+                    startMs,
+                    10.0,
+                    f.get(GENERATOR_MALFORMED));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
 
     static Option<String> bootstrapServers() {
         return new Option<>(
