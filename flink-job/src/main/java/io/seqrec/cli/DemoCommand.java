@@ -191,7 +191,7 @@ final class DemoCommand {
             progress(start, sent, seen);
             stop.set(true);
             consumer.join(5000);
-            job.cancel();
+            job.cancelBetweenCheckpoints();
 
             printSamples(produced, seen);
             printSummary(sent, start, produced, seen);

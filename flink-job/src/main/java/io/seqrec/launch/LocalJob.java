@@ -4,7 +4,12 @@ import io.seqrec.config.JobConfig;
 import io.seqrec.model.ModelArtifact;
 import io.seqrec.pipeline.JobEnvironment;
 import io.seqrec.pipeline.RecommendOptions;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.stream.Stream;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.CoreOptions;
@@ -23,11 +28,13 @@ public final class LocalJob {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
     private final JobClient client;
+    private final JobConfig config;
     private final ModelArtifact artifact;
     private final WorkDir scratch;
 
-    private LocalJob(JobClient client, ModelArtifact artifact, WorkDir scratch) {
+    private LocalJob(JobClient client, JobConfig config, ModelArtifact artifact, WorkDir scratch) {
         this.client = client;
+        this.config = config;
         this.artifact = artifact;
         this.scratch = scratch;
     }
@@ -46,7 +53,7 @@ public final class LocalJob {
                 StreamExecutionEnvironment.createLocalEnvironment(config.parallelism(), conf);
         JobEnvironment.configure(env, config);
         ModelArtifact artifact = JobLauncher.build(config, env, options);
-        LocalJob job = new LocalJob(env.executeAsync(config.jobName()), artifact, scratch);
+        LocalJob job = new LocalJob(env.executeAsync(config.jobName()), config, artifact, scratch);
         job.awaitRunning();
         return job;
     }
@@ -71,6 +78,53 @@ public final class LocalJob {
 
     public boolean ended() throws Exception {
         return client.getJobStatus().get().isTerminalState();
+    }
+
+    /**
+     * Cancels the job just after a checkpoint has completed, so that none is in flight: a cancel
+     * aborts a running checkpoint ("Checkpoint Coordinator is suspending"), which Flink reports as
+     * a warning although nothing is wrong. Waits at most one checkpoint interval plus timeout for
+     * that moment (the checkpoint's {@code _metadata} file appearing in a local checkpoint
+     * directory), then cancels anyway.
+     */
+    public void cancelBetweenCheckpoints() throws Exception {
+        Path jobCheckpoints = localCheckpoints();
+        if (jobCheckpoints != null) {
+            long seen = newestCompleted(jobCheckpoints);
+            long deadline =
+                    System.currentTimeMillis()
+                            + config.checkpointInterval()
+                                    .plus(config.checkpointTimeout())
+                                    .toMillis();
+            while (newestCompleted(jobCheckpoints) == seen
+                    && System.currentTimeMillis() < deadline
+                    && !ended()) {
+                Thread.sleep(20);
+            }
+        }
+        cancel();
+    }
+
+    /** This job's checkpoint directory, if checkpoints go to the local file system. */
+    private Path localCheckpoints() {
+        if (config.checkpointDir() == null || !config.checkpointDir().startsWith("file:")) {
+            return null;
+        }
+        return Path.of(URI.create(config.checkpointDir())).resolve(client.getJobID().toString());
+    }
+
+    /** The number of the newest checkpoint with its metadata written, -1 if none. */
+    private static long newestCompleted(Path jobCheckpoints) throws IOException {
+        if (!Files.isDirectory(jobCheckpoints)) {
+            return -1;
+        }
+        try (Stream<Path> dirs = Files.list(jobCheckpoints)) {
+            return dirs.filter(d -> d.getFileName().toString().startsWith("chk-"))
+                    .filter(d -> Files.exists(d.resolve("_metadata")))
+                    .mapToLong(d -> Long.parseLong(d.getFileName().toString().substring(4)))
+                    .max()
+                    .orElse(-1);
+        }
     }
 
     /** Cancels the job and removes its scratch files. */
