@@ -1,0 +1,53 @@
+package io.seqrec.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import org.junit.jupiter.api.Test;
+
+/** The live figures and their confidence intervals, against values computed by hand. */
+class LiveEvaluationTest {
+
+    @Test
+    void hitRateAndNdcgCountTheRankOfTheNextItem() {
+        LiveEvaluation e = new LiveEvaluation();
+        e.record(new String[] {"a", "b", "c"}, "a"); // rank 1: gain 1
+        e.record(new String[] {"a", "b", "c"}, "c"); // rank 3: gain 1/log2(4) = 0.5
+        e.record(new String[] {"a", "b", "c"}, "z"); // miss
+        e.record(new int[] {7, 8}, 8); // rank 2: gain 1/log2(3)
+        assertThat(e.evaluated()).isEqualTo(4);
+        assertThat(e.hits()).isEqualTo(3);
+        assertThat(e.hitRate()).isEqualTo(0.75);
+        assertThat(e.ndcg())
+                .isCloseTo((1 + 0.5 + 1 / (Math.log(3) / Math.log(2))) / 4, within(1e-12));
+    }
+
+    @Test
+    void wilsonIntervalOfTheHitRate() {
+        LiveEvaluation e = new LiveEvaluation();
+        for (int i = 0; i < 100; i++) {
+            e.record(new String[] {"a"}, i < 20 ? "a" : "b");
+        }
+        // p = 0.2, n = 100, z = 1.96: centre (0.2 + 0.019208) / 1.038415 = 0.211105,
+        // half 1.96 * sqrt(0.0016 + 0.00009604) / 1.038415 = 0.077732
+        LiveEvaluation.Interval ci = e.hitRateInterval();
+        assertThat(ci.low()).isCloseTo(0.13337, within(1e-4));
+        assertThat(ci.high()).isCloseTo(0.28884, within(1e-4));
+        assertThat(new LiveEvaluation().hitRateInterval())
+                .isEqualTo(new LiveEvaluation.Interval(0, 1));
+    }
+
+    @Test
+    void normalIntervalOfTheMeanNdcg() {
+        LiveEvaluation e = new LiveEvaluation();
+        // gains 1, 0.5, 0, 0: mean 0.375, sample variance (0.390625 + 0.015625 + 2 * 0.140625) / 3
+        // = 0.229167, standard error sqrt(0.229167 / 4) = 0.239357, half 1.96 * that = 0.469130
+        e.record(new String[] {"a", "b", "c"}, "a");
+        e.record(new String[] {"a", "b", "c"}, "c");
+        e.record(new String[] {"a", "b", "c"}, "x");
+        e.record(new String[] {"a", "b", "c"}, "y");
+        LiveEvaluation.Interval ci = e.ndcgInterval();
+        assertThat(ci.low()).isEqualTo(0); // 0.375 - 0.469 is clipped at 0
+        assertThat(ci.high()).isCloseTo(0.375 + 0.469130, within(1e-4));
+    }
+}
