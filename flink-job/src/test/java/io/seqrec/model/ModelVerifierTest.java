@@ -3,15 +3,11 @@ package io.seqrec.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.seqrec.TestPaths;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,7 +26,7 @@ class ModelVerifierTest {
     @Test
     void refusesAModelThatMissesOneReferenceScoreNamingTheLine() throws IOException {
         Path dir = TestPaths.copyOfDefaultModel(tmp.resolve("model"));
-        editReference(dir, 7, ref -> bump((ArrayNode) ref.get("scores"), 3, 0.01));
+        TestArtifacts.shiftExpectedScore(dir, 7, 3, 0.01);
         ModelArtifact artifact = ModelArtifact.load(dir);
         assertThatThrownBy(() -> ModelVerifier.load(artifact, InferenceOptions.cpu(1)))
                 .isInstanceOf(ModelContractException.class)
@@ -78,7 +74,8 @@ class ModelVerifierTest {
     void refusesAReferenceNamingAnItemOutsideTheCatalog() throws IOException {
         Path dir = TestPaths.copyOfDefaultModel(tmp.resolve("model"));
         ModelArtifact before = ModelArtifact.load(dir);
-        editReference(dir, 2, ref -> ((ArrayNode) ref.get("sequence")).add(before.numItems() + 1));
+        TestArtifacts.editReference(
+                dir, 2, ref -> ((ArrayNode) ref.get("sequence")).add(before.numItems() + 1));
         ModelArtifact artifact = ModelArtifact.load(dir);
         assertThatThrownBy(() -> ModelVerifier.load(artifact, InferenceOptions.cpu(1)))
                 .isInstanceOf(ModelContractException.class)
@@ -86,20 +83,5 @@ class ModelVerifierTest {
                         "reference.jsonl:2: sequence: "
                                 + (before.numItems() + 1)
                                 + " is not an item index");
-    }
-
-    /** Rewrites line {@code line} (1-based) of the copy's reference.jsonl. */
-    static void editReference(Path dir, int line, Consumer<ObjectNode> edit) throws IOException {
-        Path file = dir.resolve(ModelVerifier.REFERENCE_FILE);
-        List<String> lines = new java.util.ArrayList<>(Files.readAllLines(file));
-        ObjectMapper json = new ObjectMapper();
-        ObjectNode ref = (ObjectNode) json.readTree(lines.get(line - 1));
-        edit.accept(ref);
-        lines.set(line - 1, json.writeValueAsString(ref));
-        Files.write(file, lines);
-    }
-
-    static void bump(ArrayNode scores, int i, double by) {
-        scores.set(i, scores.get(i).asDouble() + by);
     }
 }
