@@ -14,6 +14,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
@@ -91,14 +92,23 @@ public final class ModelRegistry {
      *     missing)
      */
     public static ModelRegistry open(String location) {
-        URI uri =
-                location.matches("[a-zA-Z][a-zA-Z0-9+.-]*:.*")
-                        ? URI.create(location)
-                        : java.nio.file.Path.of(location).toAbsolutePath().normalize().toUri();
         try {
+            URI uri =
+                    location.matches("[a-zA-Z][a-zA-Z0-9+.-]*:.*")
+                            ? new URI(location)
+                            // not Path.toUri(), which ends in '/' only if the directory exists
+                            : new URI(
+                                    "file",
+                                    "",
+                                    java.nio.file.Path.of(location)
+                                            .toAbsolutePath()
+                                            .normalize()
+                                            .toString(),
+                                    null,
+                                    null);
             return new ModelRegistry(uri, FileSystem.get(uri));
-        } catch (IOException e) {
-            throw new RegistryException("model registry " + uri + ": " + e.getMessage(), e);
+        } catch (URISyntaxException | IOException e) {
+            throw new RegistryException("model registry '" + location + "': " + e.getMessage(), e);
         }
     }
 
