@@ -37,6 +37,11 @@ record Command(
         return action.run(new Flags(this, args));
     }
 
+    /** The words of the name, as they open a command line. */
+    List<String> words() {
+        return List.of(name.split(" "));
+    }
+
     /** The command's part of {@code --help}. */
     String usage() {
         StringBuilder sb = new StringBuilder();

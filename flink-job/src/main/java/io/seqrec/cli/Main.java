@@ -55,7 +55,7 @@ public final class Main {
     /** The command whose name (one word, or two: {@code models publish}) starts {@code args}. */
     static Command command(String[] args) {
         for (Command c : COMMANDS) {
-            List<String> words = List.of(c.name().split(" "));
+            List<String> words = c.words();
             if (args.length >= words.size()
                     && words.equals(Arrays.asList(args).subList(0, words.size()))) {
                 return c;
@@ -123,8 +123,7 @@ public final class Main {
             if (command == null) {
                 throw new UsageException(unknownCommand(args));
             }
-            int words = command.name().split(" ").length;
-            return command.run(Arrays.copyOfRange(args, words, args.length));
+            return command.run(Arrays.copyOfRange(args, command.words().size(), args.length));
         } catch (UsageException | ConfigException e) {
             System.err.println("seqrec " + args[0] + ": " + e.getMessage());
             System.err.println("run 'seqrec --help' for the options");

@@ -48,8 +48,10 @@ import org.apache.flink.core.fs.Path;
  * contract and runs the model on its reference vectors before writing anything, and never replaces
  * a version. A pointer update rewrites the whole document in one step (on a local file system a
  * temporary file renamed over it; elsewhere one object write) after checking that the versions it
- * names are complete, and increases its revision by one. Updates assume one writer at a time (a
- * release pipeline or one operator): two concurrent ones may both write the same revision.
+ * names are complete, and increases its revision by one. (On a distributed file system that is no
+ * object store, such as HDFS, a reader may meet a pointer being written and fail to parse it; a
+ * poller keeps what it serves and reads again.) Updates assume one writer at a time (a release
+ * pipeline or one operator): two concurrent ones may both write the same revision.
  *
  * <p>A job polls {@link #pointer()} (one small read) and compares its revision with the one it
  * serves; for a new version it calls {@link #fetch} into a local directory, then loads the model
@@ -85,8 +87,8 @@ public final class ModelRegistry {
 
     /**
      * The registry at {@code location}: a URI of a Flink file system ({@code file:///srv/models},
-     * {@code s3://bucket/models}) or a local path. Nothing is read yet; an empty location is an
-     * empty registry.
+     * {@code s3://bucket/models}) or a local path. Nothing is read yet: a location with nothing in
+     * it is an empty registry.
      *
      * @throws RegistryException if no file system serves the URI's scheme (e.g. the S3 plugin is
      *     missing)

@@ -24,7 +24,7 @@ public final class CliContract {
     public static void assertAccepted(List<String> command) {
         Command c = Main.command(command.toArray(String[]::new));
         assertThat(c).as("command " + String.join(" ", command)).isNotNull();
-        List<String> rest = command.subList(c.name().split(" ").length, command.size());
+        List<String> rest = command.subList(c.words().size(), command.size());
         String[] args = rest.toArray(String[]::new);
         assertThatCode(() -> new Flags(c, args))
                 .as(String.join(" ", command))

@@ -163,7 +163,7 @@ class CommandLineTest {
      */
     private static List<String> commandLine(String[] words) {
         Command c = Main.command(words);
-        int i = c == null ? 1 : c.name().split(" ").length;
+        int i = c == null ? 1 : c.words().size();
         List<String> out = new ArrayList<>(Arrays.asList(words).subList(0, i));
         for (int a = 0; c != null && a < c.arguments().size() && i < words.length; a++) {
             if (!words[i].startsWith("--")) {
