@@ -3,22 +3,33 @@ package io.seqrec.cli;
 import io.seqrec.config.CommandLine;
 import io.seqrec.config.JobOptions;
 import io.seqrec.config.Option;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * A command's flags, split by {@link CommandLine} (the one flag syntax of {@code seqrec}) and read
- * through the command's option table. Flags the command does not own are job options if the command
- * takes them (checked when the job configuration is built), and rejected otherwise.
+ * A command's positional arguments (the words before its first flag, at most as many as it
+ * declares) and its flags, split by {@link CommandLine} (the one flag syntax of {@code seqrec}) and
+ * read through the command's option table. Flags the command does not own are job options if the
+ * command takes them (checked when the job configuration is built), and rejected otherwise.
  */
 final class Flags {
     private final Command command;
+    private final List<String> arguments = new ArrayList<>();
     private final Map<String, String> own = new LinkedHashMap<>();
     private final Map<String, String> jobOptions = new LinkedHashMap<>();
 
     Flags(Command command, String[] args) {
         this.command = command;
-        for (Map.Entry<String, String> flag : CommandLine.split(args).entrySet()) {
+        int first = 0;
+        while (first < Math.min(args.length, command.arguments().size())
+                && !args[first].startsWith("--")) {
+            arguments.add(args[first++]);
+        }
+        String[] flags = Arrays.copyOfRange(args, first, args.length);
+        for (Map.Entry<String, String> flag : CommandLine.split(flags).entrySet()) {
             String name = flag.getKey();
             if (command.options().stream().anyMatch(o -> o.name().equals(name))) {
                 own.put(name, flag.getValue());
@@ -29,6 +40,18 @@ final class Flags {
                         "unknown option --" + name + " for " + command.name() + " (see --help)");
             }
         }
+    }
+
+    /** The positional argument {@code name}, one of the command's {@link Command#arguments}. */
+    String argument(String name) {
+        int i = command.arguments().indexOf(name);
+        if (i < 0) {
+            throw new IllegalArgumentException(name + " is not an argument of " + command.name());
+        }
+        if (i >= arguments.size()) {
+            throw new UsageException(command.name() + " needs " + name);
+        }
+        return arguments.get(i);
     }
 
     /** The job options given, as raw values by name (a copy the caller may add to). */

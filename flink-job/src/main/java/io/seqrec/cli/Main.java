@@ -4,6 +4,7 @@ import io.seqrec.config.ConfigException;
 import io.seqrec.config.JobOptions;
 import io.seqrec.kafka.KafkaUnavailableException;
 import io.seqrec.model.ModelContractException;
+import io.seqrec.registry.RegistryException;
 import java.util.Arrays;
 import java.util.List;
 
@@ -23,7 +24,12 @@ public final class Main {
                     ProduceCommand.COMMAND,
                     GenerateCommand.COMMAND,
                     TailCommand.COMMAND,
-                    BrokerCommand.COMMAND);
+                    BrokerCommand.COMMAND,
+                    ModelsCommand.PUBLISH,
+                    ModelsCommand.CANARY,
+                    ModelsCommand.PROMOTE,
+                    ModelsCommand.ROLLBACK,
+                    ModelsCommand.STATUS);
 
     /** {@code --help}: generated from the commands' option tables and the job's. */
     static final String USAGE = usage();
@@ -46,9 +52,33 @@ public final class Main {
         return sb.toString();
     }
 
-    /** The command of that name, or {@code null}. */
-    static Command command(String name) {
-        return COMMANDS.stream().filter(c -> c.name().equals(name)).findFirst().orElse(null);
+    /** The command whose name (one word, or two: {@code models publish}) starts {@code args}. */
+    static Command command(String[] args) {
+        for (Command c : COMMANDS) {
+            List<String> words = c.words();
+            if (args.length >= words.size()
+                    && words.equals(Arrays.asList(args).subList(0, words.size()))) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    private static String unknownCommand(String[] args) {
+        String group = args[0] + " ";
+        List<String> actions =
+                COMMANDS.stream()
+                        .map(Command::name)
+                        .filter(n -> n.startsWith(group))
+                        .map(n -> n.substring(group.length()))
+                        .toList();
+        if (actions.isEmpty()) {
+            return "unknown command '" + args[0] + "'";
+        }
+        return (args.length > 1 ? "unknown action '" + args[1] + "'" : "an action is needed")
+                + " (one of "
+                + String.join(", ", actions)
+                + ")";
     }
 
     /**
@@ -84,20 +114,22 @@ public final class Main {
             System.out.print(USAGE);
             return args.length == 0 ? 2 : 0;
         }
-        String[] rest = Arrays.copyOfRange(args, 1, args.length);
-        if (Arrays.asList(rest).contains("--help")) {
+        if (Arrays.asList(args).contains("--help")) {
             System.out.print(USAGE);
             return 0;
         }
         try {
-            Command command = command(args[0]);
+            Command command = command(args);
             if (command == null) {
-                throw new UsageException("unknown command '" + args[0] + "'");
+                throw new UsageException(unknownCommand(args));
             }
-            return command.run(rest);
+            return command.run(Arrays.copyOfRange(args, command.words().size(), args.length));
         } catch (UsageException | ConfigException e) {
             System.err.println("seqrec " + args[0] + ": " + e.getMessage());
             System.err.println("run 'seqrec --help' for the options");
+            return 2;
+        } catch (RegistryException e) {
+            System.err.println("seqrec " + args[0] + ": " + e.getMessage());
             return 2;
         } catch (ModelContractException e) {
             System.err.println("seqrec " + args[0] + ": model refused: " + e.getMessage());

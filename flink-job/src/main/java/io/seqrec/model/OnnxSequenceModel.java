@@ -235,10 +235,14 @@ public final class OnnxSequenceModel implements SequenceScorer {
         return artifact;
     }
 
+    /** Closes the predictor and the model, whose session holds ONNX Runtime's native memory. */
     @Override
     public void close() {
-        predictor.close();
-        model.close();
+        try {
+            predictor.close();
+        } finally {
+            model.close();
+        }
     }
 
     private static String describe(PairList<String, Shape> pairs) {

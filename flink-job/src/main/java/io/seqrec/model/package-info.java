@@ -1,8 +1,10 @@
 /**
  * The model artifact and inference: the contract an artifact directory must meet ({@link
  * io.seqrec.model.ModelArtifact}), the SASRec model on ONNX Runtime through DJL ({@link
- * io.seqrec.model.OnnxSequenceModel}), batching of variable-length sequences into model calls
- * ({@link io.seqrec.model.BatchScorer}) and top-K selection.
+ * io.seqrec.model.OnnxSequenceModel}), the check that a loaded model reproduces the artifact's
+ * reference vectors before it serves ({@link io.seqrec.model.ModelVerifier}), batching of
+ * variable-length sequences into model calls ({@link io.seqrec.model.BatchScorer}) and top-K
+ * selection.
  *
  * <p>Dependencies: DJL ({@code ai.djl:api}, with the {@code onnxruntime-engine} at run time), the
  * ONNX Runtime Java API (to check the graph's input tensor) and {@code jackson-databind} (for

@@ -16,19 +16,24 @@ public final class CliContract {
     private CliContract() {}
 
     /**
-     * Asserts that {@code command} (command name first) names a command, uses only its flags, each
-     * once and with a value, and that every value parses, except placeholders that the deployment
-     * or the reader fills in ({@code $(VAR)}, {@code ${VAR}}, {@code DIR}, {@code …}).
+     * Asserts that {@code command} (command name first, then its positional arguments) names a
+     * command, uses only its flags, each once and with a value, and that every value parses, except
+     * placeholders that the deployment or the reader fills in ({@code $(VAR)}, {@code ${VAR}},
+     * {@code DIR}, {@code …}).
      */
     public static void assertAccepted(List<String> command) {
-        String name = command.get(0);
-        Command c = Main.command(name);
-        assertThat(c).as("command " + name).isNotNull();
-        String[] args = command.subList(1, command.size()).toArray(String[]::new);
+        Command c = Main.command(command.toArray(String[]::new));
+        assertThat(c).as("command " + String.join(" ", command)).isNotNull();
+        List<String> rest = command.subList(c.words().size(), command.size());
+        String[] args = rest.toArray(String[]::new);
         assertThatCode(() -> new Flags(c, args))
                 .as(String.join(" ", command))
                 .doesNotThrowAnyException();
-        for (int i = 0; i + 1 < args.length; i += 2) {
+        int flags = 0;
+        while (flags < args.length && !args[flags].startsWith("--")) {
+            flags++;
+        }
+        for (int i = flags; i + 1 < args.length; i += 2) {
             String value = args[i + 1];
             if (isPlaceholder(value)) {
                 continue;

@@ -25,21 +25,24 @@ import org.junit.jupiter.api.Test;
 class CommandLineTest {
     /** A value of the right form for an option without a default, by its value hint. */
     private static final Map<String, String> SAMPLES =
-            Map.of(
-                    "HOST:PORT", "127.0.0.1:9092",
-                    "FILE", "/tmp/some-file",
-                    "DIR", "/tmp/some-dir",
-                    "DURATION", "10s",
-                    "N", "3",
-                    "U", "7",
-                    "EPS", "100",
-                    "PATH", "file:///tmp/savepoint",
-                    "synthetic|FILE", "synthetic");
+            Map.ofEntries(
+                    Map.entry("HOST:PORT", "127.0.0.1:9092"),
+                    Map.entry("FILE", "/tmp/some-file"),
+                    Map.entry("DIR", "/tmp/some-dir"),
+                    Map.entry("DURATION", "10s"),
+                    Map.entry("N", "3"),
+                    Map.entry("U", "7"),
+                    Map.entry("EPS", "100"),
+                    Map.entry("PATH", "file:///tmp/savepoint"),
+                    Map.entry("synthetic|FILE", "synthetic"),
+                    Map.entry("URI", "file:///tmp/registry"),
+                    Map.entry("V", "v1"),
+                    Map.entry("P", "10"));
 
     @Test
     void everyOptionInHelpParsesWithItsDefaultOrASampleValue() {
         for (Command c : Main.COMMANDS) {
-            List<String> shown = flagsInHelp(c.name());
+            List<String> shown = flagsInHelp(c);
             assertThat(shown)
                     .as("--help lists exactly the options of " + c.name())
                     .containsExactlyElementsOf(
@@ -66,18 +69,14 @@ class CommandLineTest {
         }
         docs.add(TestPaths.repoRoot().resolve("k8s/README.md"));
         docs.add(TestPaths.repoRoot().resolve("docker/README.md"));
-        Pattern line = Pattern.compile("\\./seqrec ([a-z]+)((?: --[a-z-]+(?:[ =][^ `#\\\\]+)?)*)");
+        Pattern line = Pattern.compile("\\./seqrec ([a-z]+(?: [a-z]+)*(?: [^ `#\\\\]+)*)");
         int checked = 0;
         for (Path doc : docs) {
             for (String text : Files.readAllLines(doc)) {
                 Matcher m = line.matcher(text);
                 while (m.find()) {
-                    List<String> command = new ArrayList<>(List.of(m.group(1)));
-                    command.addAll(
-                            Arrays.stream(m.group(2).trim().split("[ =]"))
-                                    .filter(s -> !s.isEmpty())
-                                    .toList());
-                    if (command.size() % 2 == 0) {
+                    List<String> command = commandLine(m.group(1).trim().split(" +"));
+                    if (command == null) {
                         continue; // a flag whose value is on the next line or elided
                     }
                     CliContract.assertAccepted(command);
@@ -135,14 +134,64 @@ class CommandLineTest {
                 .isEqualTo(2);
     }
 
+    @Test
+    void theActionsOfModelsAreCommandsWithPositionalArgumentsBeforeTheirFlags() {
+        Flags f =
+                new Flags(
+                        ModelsCommand.CANARY,
+                        new String[] {"v2", "--percent", "10", "--registry", "/tmp/r"});
+        assertThat(f.argument("VERSION")).isEqualTo("v2");
+        assertThat(f.get(ModelsCommand.PERCENT)).isEqualTo(10);
+        assertThatThrownBy(() -> new Flags(ModelsCommand.PROMOTE, new String[] {"v2"}))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("unexpected argument 'v2'");
+        Flags none = new Flags(ModelsCommand.CANARY, new String[] {"--percent", "10"});
+        assertThatThrownBy(() -> none.argument("VERSION"))
+                .isInstanceOf(UsageException.class)
+                .hasMessage("models canary needs VERSION");
+        assertThat(Main.command(new String[] {"models", "status", "--registry", "x"}))
+                .isSameAs(ModelsCommand.STATUS);
+        assertThat(Main.run(new String[] {"models"})).isEqualTo(2);
+        assertThat(Main.run(new String[] {"models", "publsh", "--registry", "x"})).isEqualTo(2);
+        assertThat(Main.USAGE).contains("\n  models canary VERSION  serve VERSION to --percent");
+    }
+
+    /**
+     * A command line of the docs as {@link CliContract} takes it: the command's name, its
+     * positional arguments and its flags with their values, up to the first word that is none of
+     * these; {@code null} if a flag's value is on the next line or elided.
+     */
+    private static List<String> commandLine(String[] words) {
+        Command c = Main.command(words);
+        int i = c == null ? 1 : c.words().size();
+        List<String> out = new ArrayList<>(Arrays.asList(words).subList(0, i));
+        for (int a = 0; c != null && a < c.arguments().size() && i < words.length; a++) {
+            if (!words[i].startsWith("--")) {
+                out.add(words[i++]);
+            }
+        }
+        while (i < words.length && words[i].matches("--[a-z-]+(=.+)?")) {
+            String[] flag = words[i++].split("=", 2);
+            out.add(flag[0]);
+            if (flag.length == 2) {
+                out.add(flag[1]);
+            } else if (i < words.length && !words[i].startsWith("--")) {
+                out.add(words[i++]);
+            } else {
+                return null;
+            }
+        }
+        return out;
+    }
+
     /** The flags {@code --help} lists under a command. */
-    private static List<String> flagsInHelp(String command) {
+    private static List<String> flagsInHelp(Command command) {
+        String head = command.usage().lines().findFirst().orElseThrow();
         List<String> out = new ArrayList<>();
         boolean in = false;
         for (String line : Main.USAGE.split("\n")) {
-            Matcher head = Pattern.compile("^  ([a-z]+)\\s").matcher(line);
-            if (head.find()) {
-                in = head.group(1).equals(command);
+            if (line.matches("  [a-z].*")) {
+                in = line.equals(head);
             } else if (!line.startsWith("      --")) {
                 in = in && line.startsWith("      ");
             }

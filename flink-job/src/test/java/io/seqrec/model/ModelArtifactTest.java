@@ -10,7 +10,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,14 +18,7 @@ class ModelArtifactTest {
     @TempDir Path tmp;
 
     private Path copyOfDefault() throws IOException {
-        Path dir = tmp.resolve("model");
-        Files.createDirectories(dir);
-        try (Stream<Path> files = Files.list(TestPaths.defaultModel())) {
-            for (Path f : files.toList()) {
-                Files.copy(f, dir.resolve(f.getFileName()));
-            }
-        }
-        return dir;
+        return TestPaths.copyOfDefaultModel(tmp.resolve("model"));
     }
 
     private static void editMetadata(Path dir, java.util.function.Consumer<ObjectNode> edit)

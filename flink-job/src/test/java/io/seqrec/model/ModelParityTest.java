@@ -15,11 +15,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The exported model through DJL + ONNX Runtime reproduces PyTorch's reference outputs written at
- * export time: same top-K item indices, scores within 1e-4 — with the sequences trimmed to their
- * own length (as the job batches them) and padded to max_len alike.
+ * export time: same top-K item indices, scores within 1e-4 (the tolerance {@link ModelVerifier}
+ * applies before a model serves) — with the sequences trimmed to their own length (as the job
+ * batches them) and padded to max_len alike.
  */
 class ModelParityTest {
-    private static final double TOLERANCE = 1e-4;
+    private static final double TOLERANCE = ModelVerifier.TOLERANCE;
     private static ModelArtifact artifact;
     private static OnnxSequenceModel model;
     private static List<JsonNode> references;

@@ -1,0 +1,174 @@
+package io.seqrec.cli;
+
+import static io.seqrec.config.Values.intInRange;
+import static io.seqrec.config.Values.nonEmpty;
+
+import io.seqrec.config.Option;
+import io.seqrec.registry.ModelRegistry;
+import io.seqrec.registry.RegistryPointer;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.flink.configuration.ConfigConstants;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.GlobalConfiguration;
+import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.core.plugin.PluginUtils;
+
+/**
+ * {@code seqrec models ACTION}: the model registry ({@link ModelRegistry}) by hand or from a
+ * release pipeline. {@code publish} checks an artifact and adds it as a version, {@code canary}
+ * serves a version to a share of users, {@code promote} makes the canary stable, {@code rollback}
+ * undoes the last of these, {@code status} shows the versions and the traffic split.
+ */
+final class ModelsCommand {
+    private ModelsCommand() {}
+
+    static final Option<String> REGISTRY =
+            new Option<>(
+                    "registry",
+                    null,
+                    "URI",
+                    "Model registry: a directory or a Flink file system URI (file://, s3://).",
+                    nonEmpty());
+    static final Option<String> VERSION =
+            new Option<>(
+                    "version",
+                    null,
+                    "V",
+                    "Version name (default: the artifact's model_version).",
+                    nonEmpty());
+    static final Option<Integer> PERCENT =
+            new Option<>(
+                    "percent",
+                    null,
+                    "P",
+                    "Percent of users the canary serves (1-100).",
+                    intInRange(1, 100));
+
+    static final Command PUBLISH =
+            new Command(
+                    "models publish",
+                    List.of("DIR"),
+                    "check a model artifact (contract, reference vectors), add it as a version",
+                    List.of(REGISTRY, VERSION),
+                    false,
+                    ModelsCommand::publish);
+    static final Command CANARY =
+            new Command(
+                    "models canary",
+                    List.of("VERSION"),
+                    "serve VERSION to --percent of users (replaces any canary)",
+                    List.of(REGISTRY, PERCENT),
+                    false,
+                    f -> show(registry(f).canary(f.argument("VERSION"), f.required(PERCENT))));
+    static final Command PROMOTE =
+            new Command(
+                    "models promote",
+                    "make the canary the stable version for every user",
+                    List.of(REGISTRY),
+                    false,
+                    f -> show(registry(f).promote()));
+    static final Command ROLLBACK =
+            new Command(
+                    "models rollback",
+                    "drop the canary; without one, return to the previous stable version",
+                    List.of(REGISTRY),
+                    false,
+                    f -> show(registry(f).rollback()));
+    static final Command STATUS =
+            new Command(
+                    "models status",
+                    "the registry's versions and how traffic splits between them",
+                    List.of(REGISTRY),
+                    false,
+                    f -> printStatus(registry(f), LiveFigures.NOT_REPORTED, System.out));
+
+    /**
+     * A version's figures from the running job, for {@code status}: its live HR@10 and NDCG@10 and
+     * its share of the traffic, which the job's metrics carry per {@code model_version}. Nothing
+     * brings them to the command line yet, so every version shows {@link #NOT_REPORTED}.
+     */
+    @FunctionalInterface
+    interface LiveFigures {
+        LiveFigures NOT_REPORTED = version -> "not reported";
+
+        String of(String version);
+    }
+
+    private static int publish(Flags f) {
+        ModelRegistry registry = registry(f);
+        String version = registry.publish(Path.of(f.argument("DIR")), f.get(VERSION));
+        System.out.println("published " + version + " to " + registry.uri());
+        return show(registry.pointer());
+    }
+
+    private static int show(RegistryPointer pointer) {
+        System.out.println(describe(pointer));
+        return 0;
+    }
+
+    static String describe(RegistryPointer p) {
+        StringBuilder sb = new StringBuilder("pointer revision ").append(p.revision());
+        sb.append(": stable ").append(p.stable()).append(" for ");
+        sb.append(100 - p.canaryPercent()).append("% of users");
+        if (p.hasCanary()) {
+            sb.append(", canary ").append(p.canary());
+            sb.append(" for ").append(p.canaryPercent()).append('%');
+        }
+        if (p.previousStable() != null) {
+            sb.append("; previous stable ").append(p.previousStable());
+        }
+        return sb.toString();
+    }
+
+    /** One line per version: its role in the pointer, its share of users, its live figures. */
+    static int printStatus(ModelRegistry registry, LiveFigures live, PrintStream out) {
+        List<String> versions = registry.versions();
+        if (versions.isEmpty()) {
+            out.println("registry " + registry.uri() + ": no versions published");
+            return 0;
+        }
+        RegistryPointer p = registry.pointer();
+        out.println("registry " + registry.uri());
+        out.println(describe(p));
+        int width =
+                Math.max(
+                        "VERSION".length(),
+                        versions.stream().mapToInt(String::length).max().getAsInt());
+        String row = "%-" + width + "s  %-15s  %5s  %s%n";
+        out.printf(row, "VERSION", "ROLE", "USERS", "LIVE");
+        for (String v : versions) {
+            String role =
+                    v.equals(p.stable())
+                            ? "stable"
+                            : v.equals(p.canary())
+                                    ? "canary"
+                                    : v.equals(p.previousStable()) ? "previous stable" : "";
+            int users =
+                    v.equals(p.stable())
+                            ? 100 - p.canaryPercent()
+                            : v.equals(p.canary()) ? p.canaryPercent() : 0;
+            out.printf(row, v, role, users + "%", live.of(v));
+        }
+        return 0;
+    }
+
+    /**
+     * Opens the registry of {@code --registry}. With {@code FLINK_PLUGINS_DIR} set, Flink's file
+     * system plugins there (e.g. {@code s3-fs-presto} for {@code s3://}) are loaded first,
+     * configured from {@code FLINK_CONF_DIR}'s {@code config.yaml} if that is set too, as a Flink
+     * process loads them.
+     */
+    private static ModelRegistry registry(Flags f) {
+        String uri = f.required(REGISTRY);
+        if (System.getenv(ConfigConstants.ENV_FLINK_PLUGINS_DIR) != null) {
+            Configuration conf =
+                    System.getenv(ConfigConstants.ENV_FLINK_CONF_DIR) == null
+                            ? new Configuration()
+                            : GlobalConfiguration.loadConfiguration();
+            FileSystem.initialize(conf, PluginUtils.createPluginManagerFromRootFolder(conf));
+        }
+        return ModelRegistry.open(uri);
+    }
+}

@@ -1,0 +1,195 @@
+package io.seqrec.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Checks that a loaded model reproduces its artifact's reference vectors ({@code reference.jsonl},
+ * written by {@code model/} at export: PyTorch's top-K item indices and scores for a set of
+ * sequences), so a model whose export, copy or runtime changed its outputs is refused before it
+ * serves. Publishing to the registry runs this check, and so does a job that loads a new model.
+ *
+ * <p>Each reference sequence is scored twice, as the job may batch it: alone, trimmed to its own
+ * length, and in one batch of all sequences left-padded to {@code max_len}. Both times the score of
+ * every reference item and the model's own top-K scores must equal the reference scores within
+ * {@link #TOLERANCE}; comparing the top-K scores rather than the indices tolerates ties that
+ * rounding may order either way.
+ */
+public final class ModelVerifier {
+    public static final String REFERENCE_FILE = "reference.jsonl";
+
+    /** Largest accepted difference from a reference score (float32 through another runtime). */
+    public static final double TOLERANCE = 1e-4;
+
+    private ModelVerifier() {}
+
+    /**
+     * Loads the model of a checked artifact and verifies it against the artifact's reference
+     * vectors: the model to serve, which the caller closes.
+     *
+     * @throws ModelContractException if the graph breaks the contract or the outputs differ
+     */
+    public static OnnxSequenceModel load(ModelArtifact artifact, InferenceOptions options) {
+        OnnxSequenceModel model = OnnxSequenceModel.load(artifact, options);
+        try {
+            verify(model, artifact);
+            return model;
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Checks that {@code model} reproduces {@code reference.jsonl} of {@code artifact}.
+     *
+     * @throws ModelContractException naming the reference line and the first mismatch, or if the
+     *     reference file is missing or malformed
+     */
+    public static void verify(SequenceScorer model, ModelArtifact artifact) {
+        List<Reference> references = readReferences(artifact);
+        int width = artifact.numItems() + 1;
+        for (Reference ref : references) {
+            check(ref, model.score(ref.sequence, 1, ref.sequence.length), 0, artifact, "alone");
+        }
+        int len = artifact.maxLen();
+        long[] input = new long[references.size() * len];
+        for (int r = 0; r < references.size(); r++) {
+            long[] seq = references.get(r).sequence;
+            System.arraycopy(seq, 0, input, r * len + len - seq.length, seq.length);
+        }
+        float[] scores = model.score(input, references.size(), len);
+        for (int r = 0; r < references.size(); r++) {
+            check(references.get(r), scores, r * width, artifact, "padded to max_len in a batch");
+        }
+    }
+
+    /** One line of {@code reference.jsonl}. */
+    private record Reference(int line, long[] sequence, int[] indices, double[] scores) {}
+
+    private static void check(
+            Reference ref, float[] scores, int from, ModelArtifact artifact, String how) {
+        int k = ref.indices.length;
+        int[] topIndex = new int[k];
+        float[] topScore = new float[k];
+        int found = TopK.select(scores, from, artifact.numItems() + 1, k, topIndex, topScore);
+        for (int i = 0; i < k; i++) {
+            float atIndex = scores[from + ref.indices[i]];
+            if (!(Math.abs(atIndex - ref.scores[i]) <= TOLERANCE)) {
+                throw mismatch(
+                        artifact,
+                        ref,
+                        how,
+                        "item index " + ref.indices[i] + " scores " + atIndex,
+                        ref.scores[i]);
+            }
+            if (i >= found || !(Math.abs(topScore[i] - ref.scores[i]) <= TOLERANCE)) {
+                throw mismatch(
+                        artifact,
+                        ref,
+                        how,
+                        "rank "
+                                + (i + 1)
+                                + " is item index "
+                                + (i < found ? topIndex[i] + " scoring " + topScore[i] : "none"),
+                        ref.scores[i]);
+            }
+        }
+    }
+
+    private static ModelContractException mismatch(
+            ModelArtifact artifact, Reference ref, String how, String got, double expected) {
+        return new ModelContractException(
+                artifact.dir().resolve(REFERENCE_FILE)
+                        + ":"
+                        + ref.line
+                        + ": the model does not reproduce the reference scores (sequence scored "
+                        + how
+                        + "): "
+                        + got
+                        + ", reference "
+                        + expected
+                        + " (tolerance "
+                        + TOLERANCE
+                        + ")");
+    }
+
+    private static List<Reference> readReferences(ModelArtifact artifact) {
+        Path file = artifact.dir().resolve(REFERENCE_FILE);
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new ModelContractException(
+                    file + ": missing or unreadable (" + e + "): the model cannot be verified", e);
+        }
+        ObjectMapper json = new ObjectMapper();
+        List<Reference> references = new ArrayList<>();
+        for (int i = 0; i < lines.size(); i++) {
+            if (!lines.get(i).isBlank()) {
+                references.add(parse(json, lines.get(i), i + 1, file, artifact));
+            }
+        }
+        if (references.isEmpty()) {
+            throw new ModelContractException(file + ": no reference vectors");
+        }
+        return references;
+    }
+
+    private static Reference parse(
+            ObjectMapper json, String text, int line, Path file, ModelArtifact artifact) {
+        String where = file + ":" + line + ": ";
+        JsonNode node;
+        try {
+            node = json.readTree(text);
+        } catch (IOException e) {
+            throw new ModelContractException(where + "not valid JSON: " + e.getMessage(), e);
+        }
+        long[] sequence = longs(node.path("sequence"), where + "sequence", artifact);
+        int[] indices =
+                Arrays.stream(longs(node.path("indices"), where + "indices", artifact))
+                        .mapToInt(i -> (int) i)
+                        .toArray();
+        JsonNode scoreList = node.path("scores");
+        if (!scoreList.isArray() || scoreList.size() != indices.length || indices.length == 0) {
+            throw new ModelContractException(
+                    where + "needs as many scores as indices, and at least one");
+        }
+        double[] scores = new double[indices.length];
+        for (int i = 0; i < scores.length; i++) {
+            if (!scoreList.get(i).isNumber()) {
+                throw new ModelContractException(where + "scores must be numbers");
+            }
+            scores[i] = scoreList.get(i).asDouble();
+        }
+        if (sequence.length == 0 || sequence.length > artifact.maxLen()) {
+            throw new ModelContractException(
+                    where + "sequence length must be 1.." + artifact.maxLen());
+        }
+        return new Reference(line, sequence, indices, scores);
+    }
+
+    /** A list of item indices, each 1..num_items. */
+    private static long[] longs(JsonNode list, String what, ModelArtifact artifact) {
+        if (!list.isArray()) {
+            throw new ModelContractException(what + " must be an array of item indices");
+        }
+        long[] out = new long[list.size()];
+        for (int i = 0; i < out.length; i++) {
+            JsonNode v = list.get(i);
+            if (!v.isIntegralNumber() || v.asLong() < 1 || v.asLong() > artifact.numItems()) {
+                throw new ModelContractException(
+                        what + ": " + v + " is not an item index 1.." + artifact.numItems());
+            }
+            out[i] = v.asLong();
+        }
+        return out;
+    }
+}
