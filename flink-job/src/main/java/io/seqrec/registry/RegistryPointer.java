@@ -107,7 +107,7 @@ public record RegistryPointer(
         return new RegistryPointer(revision + 1, previousStable, null, 0, null);
     }
 
-    byte[] toJson() {
+    public byte[] toJson() {
         ObjectMapper json = new ObjectMapper();
         ObjectNode node = json.createObjectNode();
         node.put("format_version", FORMAT_VERSION);
@@ -131,7 +131,7 @@ public record RegistryPointer(
      *
      * @throws RegistryException naming {@code where} if it is not a pointer document
      */
-    static RegistryPointer fromJson(byte[] bytes, String where) {
+    public static RegistryPointer fromJson(byte[] bytes, String where) {
         try {
             JsonNode node = new ObjectMapper().readTree(bytes);
             if (node == null || !node.isObject()) {
