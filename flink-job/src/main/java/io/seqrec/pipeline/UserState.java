@@ -1,5 +1,6 @@
 package io.seqrec.pipeline;
 
+import io.seqrec.event.StableHash;
 import java.util.Arrays;
 
 /**
@@ -152,22 +153,9 @@ public class UserState {
         return false;
     }
 
-    /**
-     * A 64-bit hash of an event id, never 0 (0 marks an empty slot of the ring): FNV-1a over the
-     * UTF-16 code units, then the SplitMix64 finalizer to spread short, similar ids.
-     */
+    /** A 64-bit hash of an event id, never 0 (0 marks an empty slot of the ring). */
     static long eventIdHash(String eventId) {
-        long h = 0xcbf29ce484222325L;
-        for (int i = 0; i < eventId.length(); i++) {
-            h ^= eventId.charAt(i);
-            h *= 0x100000001b3L;
-        }
-        h ^= h >>> 30;
-        h *= 0xbf58476d1ce4e5b9L;
-        h ^= h >>> 27;
-        h *= 0x94d049bb133111ebL;
-        h ^= h >>> 31;
-        return h == 0 ? 1 : h;
+        return StableHash.of(eventId);
     }
 
     @Override

@@ -5,12 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.seqrec.TestModels;
 import io.seqrec.TestPaths;
+import io.seqrec.event.StableHash;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,14 +20,7 @@ class ModelArtifactTest {
     @TempDir Path tmp;
 
     private Path copyOfDefault() throws IOException {
-        Path dir = tmp.resolve("model");
-        Files.createDirectories(dir);
-        try (Stream<Path> files = Files.list(TestPaths.defaultModel())) {
-            for (Path f : files.toList()) {
-                Files.copy(f, dir.resolve(f.getFileName()));
-            }
-        }
-        return dir;
+        return TestModels.copyOfDefault(tmp.resolve("model"));
     }
 
     private static void editMetadata(Path dir, java.util.function.Consumer<ObjectNode> edit)
@@ -44,6 +38,16 @@ class ModelArtifactTest {
         assertThat(a.itemId(1)).isNotEmpty();
         assertThat(a.indexOf(a.itemId(a.numItems()))).isEqualTo(a.numItems());
         assertThat(a.indexOf("no-such-item")).isZero();
+    }
+
+    @Test
+    void looksUpEveryItemByItsKey() {
+        ModelArtifact a = ModelArtifact.load(TestPaths.defaultModel());
+        for (int i = 1; i <= a.numItems(); i++) {
+            assertThat(a.itemKey(i)).isEqualTo(StableHash.of(a.itemId(i)));
+            assertThat(a.indexOf(a.itemKey(i))).isEqualTo(i);
+        }
+        assertThat(a.indexOf(StableHash.of("no-such-item"))).isZero();
     }
 
     @Test
