@@ -1,5 +1,7 @@
 package io.seqrec.bench;
 
+import io.seqrec.event.EventType;
+import io.seqrec.event.StableHash;
 import io.seqrec.model.BatchScorer;
 import io.seqrec.model.InferenceOptions;
 import io.seqrec.model.ModelArtifact;
@@ -44,23 +46,18 @@ final class BareInference {
             rows.add(new ArrayList<>());
         }
         Map<String, UserState> states = new HashMap<>();
+        UserState.Limits limits = options.stateLimits();
         for (int i = 0; i < events.size(); i++) {
             BenchEvent e = events.get(i);
             UserState st =
                     states.getOrDefault(e.userId(), new UserState())
-                            .apply(
-                                    "e" + i,
-                                    artifact.indexOf(e.itemId()),
-                                    i,
-                                    options.allowedLatenessMs(),
-                                    artifact.maxLen(),
-                                    options.dedupeWindow())
+                            .apply("e" + i, StableHash.of(e.itemId()), EventType.VIEW, i, limits)
                             .state();
             states.put(e.userId(), st);
             int worker =
                     KeyGroupRangeAssignment.assignKeyToParallelOperator(
                             e.userId(), maxParallelism, parallelism);
-            rows.get(worker).add(st.items); // never written in place
+            rows.get(worker).add(st.row(artifact));
         }
 
         CountDownLatch ready = new CountDownLatch(parallelism);

@@ -153,6 +153,14 @@ public final class JobOptions {
                     "DURATION",
                     "A user's state is dropped this long after their last event.",
                     positiveDuration());
+    public static final Option<Integer> MAX_HISTORY =
+            new Option<>(
+                    "max-history",
+                    "200",
+                    "N",
+                    "Steps of a user's history kept in state, by item id whatever the model; the"
+                            + " model reads the last max_len of them it knows.",
+                    intInRange(1, 10_000));
     public static final Option<Integer> DEDUPE_WINDOW =
             new Option<>(
                     "dedupe-window",
@@ -271,6 +279,7 @@ public final class JobOptions {
                     MAX_OUT_OF_ORDERNESS,
                     ALLOWED_LATENESS,
                     STATE_TTL,
+                    MAX_HISTORY,
                     DEDUPE_WINDOW,
                     DELIVERY_GUARANTEE,
                     TRANSACTIONAL_ID_PREFIX,

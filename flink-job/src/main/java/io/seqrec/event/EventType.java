@@ -2,7 +2,12 @@ package io.seqrec.event;
 
 import java.util.Locale;
 
-/** The kinds of user behavior the input topic carries, in funnel order. */
+/**
+ * The kinds of user behavior the input topic carries, in funnel order.
+ *
+ * <p>Users' histories in state store each step's type as its {@link #ordinal()}: add new types at
+ * the end, and never reorder or remove one, or restored histories change meaning.
+ */
 public enum EventType {
     VIEW,
     CLICK,

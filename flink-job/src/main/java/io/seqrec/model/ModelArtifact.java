@@ -2,14 +2,13 @@ package io.seqrec.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.seqrec.event.StableHash;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A model artifact directory as written by {@code model/} ({@code seqrec_model export}), checked
@@ -19,12 +18,16 @@ import java.util.Map;
  *   <li>{@code metadata.json}: {@code format_version} 1, {@code model_version}, {@code max_len},
  *       {@code num_items}, one int64 input {@code [batch, seq_len]} and one float32 output {@code
  *       [batch, num_items + 1]} (column 0 is padding), padding index 0 on the left;
- *   <li>{@code items.txt}: exactly {@code num_items} lines, line i = external id of index i,
- *       unique;
+ *   <li>{@code items.txt}: exactly {@code num_items} lines, line i = external id of index i, unique
+ *       (and so are their item keys, {@link StableHash} of the id);
  *   <li>{@code model.onnx}: present and non-empty (its graph is checked when it is loaded).
  * </ul>
  *
  * Anything else is refused with a {@link ModelContractException} naming the file and the problem.
+ *
+ * <p>Users' histories name items by key, not by this model's indices, so that any model reads them;
+ * {@link #indexOf(long)} translates a key into this model's index through a table built once, when
+ * the artifact is loaded.
  */
 public final class ModelArtifact implements Serializable {
     private static final long serialVersionUID = 1L;
@@ -41,7 +44,8 @@ public final class ModelArtifact implements Serializable {
     private final String inputName;
     private final String outputName;
     private final String[] itemIds;
-    private transient Map<String, Integer> indexById;
+    private final long[] itemKeys;
+    private final LongIntMap indexByKey;
 
     private ModelArtifact(
             Path dir,
@@ -50,15 +54,20 @@ public final class ModelArtifact implements Serializable {
             int numItems,
             String inputName,
             String outputName,
-            String[] itemIds) {
+            Items items) {
         this.dir = dir;
         this.modelVersion = modelVersion;
         this.maxLen = maxLen;
         this.numItems = numItems;
         this.inputName = inputName;
         this.outputName = outputName;
-        this.itemIds = itemIds;
+        this.itemIds = items.ids();
+        this.itemKeys = items.keys();
+        this.indexByKey = items.indexByKey();
     }
+
+    /** {@code items.txt} read: ids and keys by index (index 0 unused), and index by key. */
+    private record Items(String[] ids, long[] keys, LongIntMap indexByKey) {}
 
     /** Loads and checks the artifact in {@code dir}. */
     public static ModelArtifact load(Path dir) {
@@ -131,7 +140,7 @@ public final class ModelArtifact implements Serializable {
                             + outShape);
         }
 
-        String[] itemIds = readItems(itemsFile, numItems, metadataFile);
+        Items items = readItems(itemsFile, numItems, metadataFile);
         try {
             if (!Files.isRegularFile(modelFile) || Files.size(modelFile) == 0) {
                 throw new ModelContractException(modelFile + ": missing or empty");
@@ -140,10 +149,10 @@ public final class ModelArtifact implements Serializable {
             throw new ModelContractException(modelFile + ": unreadable: " + e.getMessage(), e);
         }
         return new ModelArtifact(
-                absolute, modelVersion, maxLen, numItems, inputName, outputName, itemIds);
+                absolute, modelVersion, maxLen, numItems, inputName, outputName, items);
     }
 
-    private static String[] readItems(Path itemsFile, int numItems, Path metadataFile) {
+    private static Items readItems(Path itemsFile, int numItems, Path metadataFile) {
         List<String> lines;
         try {
             lines = Files.readAllLines(itemsFile, StandardCharsets.UTF_8);
@@ -164,26 +173,35 @@ public final class ModelArtifact implements Serializable {
                             + numItems);
         }
         String[] ids = new String[numItems + 1];
-        Map<String, Integer> seen = new HashMap<>(numItems * 2);
-        for (int i = 0; i < numItems; i++) {
-            String id = lines.get(i);
+        long[] keys = new long[numItems + 1];
+        LongIntMap indexByKey = new LongIntMap(numItems);
+        for (int i = 1; i <= numItems; i++) {
+            String id = lines.get(i - 1);
             if (id.isEmpty()) {
-                throw new ModelContractException(itemsFile + ":" + (i + 1) + ": empty item id");
+                throw new ModelContractException(itemsFile + ":" + i + ": empty item id");
             }
-            Integer before = seen.put(id, i + 1);
-            if (before != null) {
+            ids[i] = id;
+            keys[i] = StableHash.of(id);
+            int before = indexByKey.put(keys[i], i);
+            if (before != 0) {
+                // Another id with the same 64-bit key (odds ~n^2 / 2^65) is refused as well: one
+                // of the two would stand for both in every user's history.
                 throw new ModelContractException(
                         itemsFile
                                 + ":"
-                                + (i + 1)
+                                + i
                                 + ": item id '"
                                 + id
-                                + "' repeats line "
-                                + before);
+                                + (ids[before].equals(id)
+                                        ? "' repeats line " + before
+                                        : "' has the same item key as line "
+                                                + before
+                                                + " ('"
+                                                + ids[before]
+                                                + "'); rename one of them"));
             }
-            ids[i + 1] = id;
         }
-        return ids;
+        return new Items(ids, keys, indexByKey);
     }
 
     private static JsonNode readJson(Path file) {
@@ -259,16 +277,24 @@ public final class ModelArtifact implements Serializable {
         return itemIds[index];
     }
 
+    /**
+     * The item key of index {@code index} (1..num_items): {@link StableHash} of its id, how users'
+     * histories name it.
+     */
+    public long itemKey(int index) {
+        return itemKeys[index];
+    }
+
+    /**
+     * Index 1..num_items of the item whose key is {@code itemKey}, or 0 if the model does not know
+     * it. A lookup in a table of primitives: no allocation, called for every item of a history.
+     */
+    public int indexOf(long itemKey) {
+        return indexByKey.get(itemKey);
+    }
+
     /** Index 1..num_items of an external item id, or 0 if the model does not know it. */
     public int indexOf(String itemId) {
-        if (indexById == null) {
-            Map<String, Integer> m = new HashMap<>(itemIds.length * 2);
-            for (int i = 1; i < itemIds.length; i++) {
-                m.put(itemIds[i], i);
-            }
-            indexById = m;
-        }
-        Integer i = indexById.get(itemId);
-        return i == null ? 0 : i;
+        return indexOf(StableHash.of(itemId));
     }
 }

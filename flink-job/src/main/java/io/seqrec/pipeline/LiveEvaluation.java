@@ -19,8 +19,11 @@ public final class LiveEvaluation {
     /** A 95 % confidence interval of a live figure. */
     public record Interval(double low, double high) {}
 
-    /** Records one check of {@code target} against the previous recommendations. */
-    public void record(int[] previousTopK, int target) {
+    /**
+     * Records one check of {@code target} against the previous recommendations, both as item keys
+     * ({@link io.seqrec.event.StableHash} of the ids), as the job's state holds them.
+     */
+    public void record(long[] previousTopK, long target) {
         evaluated++;
         int limit = Math.min(CUTOFF, previousTopK.length);
         for (int rank = 0; rank < limit; rank++) {

@@ -7,6 +7,7 @@ import io.seqrec.event.BehaviorEvent;
 import io.seqrec.event.DeadLetter;
 import io.seqrec.event.DeadLetterReason;
 import io.seqrec.event.Recommendation;
+import io.seqrec.event.StableHash;
 import io.seqrec.model.BatchScorer;
 import io.seqrec.model.InferenceOptions;
 import io.seqrec.model.ModelArtifact;
@@ -61,7 +62,10 @@ import org.slf4j.LoggerFactory;
  * the first applied before the second, exactly as without batching.
  *
  * <p><b>State.</b> One {@link UserState} per user (RocksDB in production), expired {@code stateTtl}
- * after its last write; the sequence is capped at the model's {@code max_len}.
+ * after its last write. It names items by key, never by the model's index, and keeps the last
+ * {@code maxHistory} steps whether the model knows their items or not; each event's row is built
+ * from it when the event is scored ({@link UserState#row}): the last {@code max_len} items the
+ * model knows. So the state does not depend on the model that wrote it.
  *
  * <p><b>Model lifecycle.</b> The model is loaded in {@link #open()} (one predictor per subtask) and
  * closed in {@link #close()}.
@@ -81,6 +85,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     private transient SequenceScorer model;
     private transient BatchScorer scorer;
     private transient int[][] rows;
+    private transient UserState.Limits limits;
     private transient ModelArtifact artifact;
     private transient ValueState<UserState> userState;
     private transient List<Pending> pending;
@@ -100,7 +105,10 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         final String userId;
         final BehaviorEvent event;
         int[] row;
-        int target;
+
+        /** Key of the item that became a new step the model knows, else 0: live evaluation. */
+        long target;
+
         boolean accepted;
 
         Pending(String userId, BehaviorEvent event) {
@@ -139,6 +147,14 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                 warmUpCalls,
                 (System.nanoTime() - warmUpStart) / 1_000_000);
         rows = new int[options.batchSize()][];
+        limits = options.stateLimits();
+        if (options.maxHistory() < artifact.maxLen()) {
+            LOG.warn(
+                    "--max-history {} is below the model's max_len {}: rows hold at most {} items",
+                    options.maxHistory(),
+                    artifact.maxLen(),
+                    options.maxHistory());
+        }
 
         ValueStateDescriptor<UserState> descriptor =
                 new ValueStateDescriptor<>(STATE_NAME, UserState.class);
@@ -303,15 +319,9 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                 }
             }
             BehaviorEvent e = p.event;
-            int index = artifact.indexOf(e.itemId());
+            long key = StableHash.of(e.itemId());
             UserState.Transition transition =
-                    st.apply(
-                            e.eventId(),
-                            index,
-                            e.ts(),
-                            options.allowedLatenessMs(),
-                            artifact.maxLen(),
-                            options.dedupeWindow());
+                    st.apply(e.eventId(), key, e.eventType(), e.ts(), limits);
             st = transition.state();
             states.put(p.userId, st);
             UserState.Applied applied = transition.outcome();
@@ -331,16 +341,15 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                                     DeadLetterReason.DUPLICATE_EVENT_ID,
                                     "event_id already applied for this user"));
                     continue;
-                case APPENDED:
-                    p.target = index;
-                    break;
                 default:
-                    if (index == 0) {
+                    if (artifact.indexOf(key) == 0) {
                         unknownItems.inc();
+                    } else if (applied == UserState.Applied.APPENDED) {
+                        p.target = key;
                     }
             }
             p.accepted = true;
-            p.row = st.items; // never written in place: see UserState
+            p.row = st.row(artifact);
             requests++;
         }
         if (requests == 0) {
@@ -389,15 +398,17 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
             }
             int n = TopK.select(scores, from, width, k, topIndex, topScore);
             UserState st = states.get(p.userId);
-            if (p.target != 0 && st.lastTopK != null) {
-                liveEvaluation.record(st.lastTopK, p.target);
+            if (p.target != 0 && st.lastTopKeys != null) {
+                liveEvaluation.record(st.lastTopKeys, p.target);
             }
-            st = st.recommended(Arrays.copyOf(topIndex, n));
-            states.put(p.userId, st);
             String[] ids = new String[n];
+            long[] keys = new long[n];
             for (int i = 0; i < n; i++) {
                 ids[i] = artifact.itemId(topIndex[i]);
+                keys[i] = artifact.itemKey(topIndex[i]);
             }
+            st = st.recommended(keys);
+            states.put(p.userId, st);
             BehaviorEvent e = p.event;
             output.collect(
                     new StreamRecord<>(

@@ -20,6 +20,7 @@ public record RecommendOptions(
         Device device,
         long allowedLatenessMs,
         long stateTtlMs,
+        int maxHistory,
         int dedupeWindow,
         BatchScorer.Padding padding)
         implements Serializable {
@@ -36,6 +37,7 @@ public record RecommendOptions(
                 device,
                 allowedLatenessMs,
                 stateTtlMs,
+                maxHistory,
                 dedupeWindow,
                 padding);
     }
@@ -53,8 +55,14 @@ public record RecommendOptions(
                 device,
                 allowedLatenessMs,
                 stateTtlMs,
+                maxHistory,
                 dedupeWindow,
                 paddingPolicy);
+    }
+
+    /** The bounds of each user's state. */
+    public UserState.Limits stateLimits() {
+        return new UserState.Limits(allowedLatenessMs, maxHistory, dedupeWindow);
     }
 
     public static RecommendOptions from(JobConfig c) {
@@ -68,6 +76,7 @@ public record RecommendOptions(
                 c.device(),
                 c.allowedLateness().toMillis(),
                 c.stateTtl().toMillis(),
+                c.maxHistory(),
                 c.dedupeWindow(),
                 BatchScorer.Padding.BUCKETED);
     }

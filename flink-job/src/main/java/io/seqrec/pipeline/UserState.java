@@ -1,21 +1,30 @@
 package io.seqrec.pipeline;
 
+import io.seqrec.event.EventType;
+import io.seqrec.event.StableHash;
+import io.seqrec.model.ModelArtifact;
+import java.io.Serializable;
+import java.lang.reflect.Array;
 import java.util.Arrays;
 
 /**
- * What the job keeps per user (a Flink POJO, stored in RocksDB as one value).
+ * What the job keeps per user (a Flink POJO, stored in RocksDB as one value). Nothing in it depends
+ * on a model: items are named by their key ({@link StableHash} of the item id), so any model, with
+ * any vocabulary, reads the same history ({@link #row}).
  *
  * <ul>
- *   <li>{@code items}/{@code times}: the user's last {@code maxLen} model item indices, oldest
- *       first, ordered by event time (stable for equal times). A repeat of the neighbouring item
- *       (view, click, cart of one product) is one step, as in training.
+ *   <li>{@code itemKeys}/{@code itemTypes}/{@code itemTimes}: the user's history, the last {@code
+ *       maxHistory} steps, oldest first, ordered by event time (stable for equal times): each
+ *       step's item key, {@link EventType} (as its ordinal) and event time. A repeat of the
+ *       neighbouring item (view, click, cart of one product) is one step, as in training, and keeps
+ *       the type of its first event. Items no model knows are kept like any other.
  *   <li>{@code recentEventHashes}: a ring of 64-bit hashes of the last event ids applied, to apply
  *       a redelivered event once. Hashes, not the ids: the state is read and written on every
  *       event, and 32 strings were the costliest part of it to (de)serialize; two different ids of
  *       one user collide with probability ~2^-64 per comparison.
  *   <li>{@code newestTs}: newest event time seen; the reference for lateness.
- *   <li>{@code lastTopK}/{@code seq}: the last emitted recommendations (item indices, for the live
- *       evaluation) and how many have been emitted.
+ *   <li>{@code lastTopKeys}/{@code seq}: the item keys of the last emitted recommendations (for the
+ *       live evaluation) and how many recommendations have been emitted.
  * </ul>
  *
  * <p><b>Never changed in place.</b> {@link #apply} and {@link #recommended} return a new value and
@@ -23,26 +32,36 @@ import java.util.Arrays;
  * object itself, RocksDB a fresh copy on every read; only values that are never written in place
  * make the operator's "a failed batch leaves state as it was" hold on both. The public fields are
  * for Flink's POJO serializer, not for writing.
+ *
+ * <p><b>Layout changes.</b> Flink's POJO serializer drops a stored field that the class no longer
+ * has and starts a new one empty. The history's fields were renamed when they stopped holding a
+ * model's indices ({@code items}, {@code times}, {@code lastTopK} before), so a savepoint of the
+ * old layout restores users with an empty history rather than one misread (docs/RELIABILITY.md).
  */
 public class UserState {
-    public int[] items = new int[0];
-    public long[] times = new long[0];
+    public long[] itemKeys = new long[0];
+    public byte[] itemTypes = new byte[0];
+    public long[] itemTimes = new long[0];
     public long[] recentEventHashes = new long[0];
     public int recentNext;
     public long newestTs = Long.MIN_VALUE;
-    public int[] lastTopK;
+    public long[] lastTopKeys;
     public long seq;
 
     public UserState() {}
+
+    /** The bounds {@link #apply} keeps a user's state within (job options). */
+    public record Limits(long allowedLatenessMs, int maxHistory, int dedupeWindow)
+            implements Serializable {}
 
     /** What {@link #apply} made of an event: its outcome, and the user's state after it. */
     public record Transition(Applied outcome, UserState state) {}
 
     /** Outcome of {@link #apply}. */
     public enum Applied {
-        /** The item became a new step of the sequence. */
+        /** The item became a new step of the history. */
         APPENDED,
-        /** Accepted; the sequence did not change (a repeat, an unknown item, too old to fit). */
+        /** Accepted; the history did not change (a repeat, or too old to fit). */
         UNCHANGED,
         LATE,
         DUPLICATE
@@ -51,58 +70,67 @@ public class UserState {
     /**
      * The state after one event; this state is left as it was.
      *
-     * @param itemIndex the model's index of the item, 0 if the model does not know it
+     * @param itemKey the item's key, {@link StableHash#of} its id
      */
-    public Transition apply(
-            String eventId,
-            int itemIndex,
-            long ts,
-            long allowedLatenessMs,
-            int maxLen,
-            int dedupeWindow) {
-        long hash = dedupeWindow > 0 ? eventIdHash(eventId) : 0;
-        if (dedupeWindow > 0 && contains(recentEventHashes, hash)) {
+    public Transition apply(String eventId, long itemKey, EventType type, long ts, Limits limits) {
+        int window = limits.dedupeWindow();
+        long hash = window > 0 ? StableHash.of(eventId) : 0;
+        if (window > 0 && contains(recentEventHashes, hash)) {
             return new Transition(Applied.DUPLICATE, this);
         }
-        if (newestTs != Long.MIN_VALUE && ts < newestTs - allowedLatenessMs) {
+        if (newestTs != Long.MIN_VALUE && ts < newestTs - limits.allowedLatenessMs()) {
             return new Transition(Applied.LATE, this);
         }
         UserState next = copy();
-        next.remember(hash, dedupeWindow);
+        next.remember(hash, window);
         next.newestTs = Math.max(newestTs, ts);
-        if (itemIndex == 0) {
-            return new Transition(Applied.UNCHANGED, next);
-        }
-        int n = items.length;
+        int n = itemKeys.length;
         int pos = n;
-        while (pos > 0 && times[pos - 1] > ts) {
+        while (pos > 0 && itemTimes[pos - 1] > ts) {
             pos--;
         }
-        if ((pos > 0 && items[pos - 1] == itemIndex) || (pos < n && items[pos] == itemIndex)) {
+        if ((pos > 0 && itemKeys[pos - 1] == itemKey) || (pos < n && itemKeys[pos] == itemKey)) {
             return new Transition(Applied.UNCHANGED, next);
         }
-        if (n == maxLen && pos == 0) {
-            return new Transition(Applied.UNCHANGED, next);
+        // The oldest steps that no longer fit; more than one after a restore with a lower cap.
+        int drop = Math.max(0, n + 1 - limits.maxHistory());
+        if (pos < drop) {
+            return new Transition(Applied.UNCHANGED, next); // older than a full history
         }
-        int drop = n == maxLen ? 1 : 0;
-        int[] newItems = new int[n + 1 - drop];
-        long[] newTimes = new long[n + 1 - drop];
-        int before = pos - drop;
-        System.arraycopy(items, drop, newItems, 0, before);
-        System.arraycopy(times, drop, newTimes, 0, before);
-        newItems[before] = itemIndex;
-        newTimes[before] = ts;
-        System.arraycopy(items, pos, newItems, before + 1, n - pos);
-        System.arraycopy(times, pos, newTimes, before + 1, n - pos);
-        next.items = newItems;
-        next.times = newTimes;
+        int size = n + 1 - drop;
+        int at = pos - drop;
+        next.itemKeys = withGap(itemKeys, new long[size], drop, at);
+        next.itemKeys[at] = itemKey;
+        next.itemTimes = withGap(itemTimes, new long[size], drop, at);
+        next.itemTimes[at] = ts;
+        next.itemTypes = withGap(itemTypes, new byte[size], drop, at);
+        next.itemTypes[at] = (byte) type.ordinal();
         return new Transition(Applied.APPENDED, next);
     }
 
-    /** The state after emitting recommendations {@code topK} (item indices, best first). */
-    public UserState recommended(int[] topK) {
+    /**
+     * The row {@code model} scores for this history: its indices of the last {@code max_len} items
+     * it knows, oldest first. Items it does not know are left out of the row, not out of the
+     * history: they count as soon as a model that knows them reads it.
+     */
+    public int[] row(ModelArtifact model) {
+        int[] row = new int[Math.min(model.maxLen(), itemKeys.length)];
+        int filled = 0;
+        for (int i = itemKeys.length - 1; i >= 0 && filled < row.length; i--) {
+            int index = model.indexOf(itemKeys[i]);
+            if (index != 0) {
+                row[row.length - ++filled] = index;
+            }
+        }
+        return filled == row.length
+                ? row
+                : Arrays.copyOfRange(row, row.length - filled, row.length);
+    }
+
+    /** The state after emitting recommendations {@code topKeys} (item keys, best first). */
+    public UserState recommended(long[] topKeys) {
         UserState next = copy();
-        next.lastTopK = topK;
+        next.lastTopKeys = topKeys;
         next.seq = seq + 1;
         return next;
     }
@@ -110,14 +138,26 @@ public class UserState {
     /** A shallow copy: the arrays are shared, which is safe because none is written in place. */
     private UserState copy() {
         UserState c = new UserState();
-        c.items = items;
-        c.times = times;
+        c.itemKeys = itemKeys;
+        c.itemTypes = itemTypes;
+        c.itemTimes = itemTimes;
         c.recentEventHashes = recentEventHashes;
         c.recentNext = recentNext;
         c.newestTs = newestTs;
-        c.lastTopK = lastTopK;
+        c.lastTopKeys = lastTopKeys;
         c.seq = seq;
         return c;
+    }
+
+    /**
+     * Fills {@code to}, one longer than {@code from} less {@code drop}, with {@code from} without
+     * its first {@code drop} entries, leaving {@code to[at]} for the new step; returns {@code to}.
+     */
+    private static <A> A withGap(A from, A to, int drop, int at) {
+        int tail = Array.getLength(from) - drop - at;
+        System.arraycopy(from, drop, to, 0, at);
+        System.arraycopy(from, drop + at, to, at + 1, tail);
+        return to;
     }
 
     /** Adds {@code hash} to the ring in a new array (this value's ring may be shared). */
@@ -152,26 +192,8 @@ public class UserState {
         return false;
     }
 
-    /**
-     * A 64-bit hash of an event id, never 0 (0 marks an empty slot of the ring): FNV-1a over the
-     * UTF-16 code units, then the SplitMix64 finalizer to spread short, similar ids.
-     */
-    static long eventIdHash(String eventId) {
-        long h = 0xcbf29ce484222325L;
-        for (int i = 0; i < eventId.length(); i++) {
-            h ^= eventId.charAt(i);
-            h *= 0x100000001b3L;
-        }
-        h ^= h >>> 30;
-        h *= 0xbf58476d1ce4e5b9L;
-        h ^= h >>> 27;
-        h *= 0x94d049bb133111ebL;
-        h ^= h >>> 31;
-        return h == 0 ? 1 : h;
-    }
-
     @Override
     public String toString() {
-        return "UserState{items=" + Arrays.toString(items) + ", seq=" + seq + "}";
+        return "UserState{history=" + itemKeys.length + " items, seq=" + seq + "}";
     }
 }

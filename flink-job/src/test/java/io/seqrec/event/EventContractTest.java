@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.seqrec.TestPaths;
 import io.seqrec.config.JobConfig;
+import io.seqrec.pipeline.RecommendOptions;
 import io.seqrec.pipeline.UserState;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -40,11 +41,11 @@ class EventContractTest {
     /** A record read from a file rather than Kafka has no timestamp (Kafka's NO_TIMESTAMP). */
     private static final long NO_TIMESTAMP = -1;
 
-    private static final int MAX_LEN = 50;
-
     /** The job as it runs without flags: the contract's limits are the options' defaults. */
     private final JobConfig config =
             JobConfig.fromArgs(new String[] {"--bootstrap-servers", "unused:9092"});
+
+    private final UserState.Limits limits = RecommendOptions.from(config).stateLimits();
 
     private final EventParser parser =
             new EventParser(
@@ -82,11 +83,10 @@ class EventContractTest {
                         users.getOrDefault(event.userId(), new UserState())
                                 .apply(
                                         event.eventId(),
-                                        1,
+                                        StableHash.of(event.itemId()),
+                                        event.eventType(),
                                         event.ts(),
-                                        config.allowedLateness().toMillis(),
-                                        MAX_LEN,
-                                        config.dedupeWindow());
+                                        limits);
                 users.put(event.userId(), t.state());
                 verdict = verdict(t.outcome());
             } catch (InvalidRecordException e) {

@@ -19,6 +19,7 @@ import io.seqrec.model.TopK;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -140,9 +141,11 @@ class RecommenderPipelineITCase {
         }
 
         // Plain-Java reference: per user, in input order, insert by time, one step per run of the
-        // same item, newest max_len items; then the model called directly.
+        // same item (known to the model or not); the row is the newest max_len items the model
+        // knows; then the model called directly.
         ModelArtifact artifact = ModelArtifact.load(TestPaths.defaultModel());
-        Map<String, List<long[]>> sequences = new HashMap<>(); // [ts, item index]
+        Map<String, List<long[]>> sequences = new HashMap<>(); // [ts, item index or -1 if unknown]
+        Map<String, Integer> unknownIds = new HashMap<>();
         Map<String, Long> lastSeq = new HashMap<>();
         java.util.Set<String> applied = new java.util.HashSet<>();
         int checked = 0;
@@ -164,12 +167,19 @@ class RecommenderPipelineITCase {
                 }
                 String user = rec.userId();
                 List<long[]> seq = sequences.computeIfAbsent(user, k -> new ArrayList<>());
-                insert(seq, e.get("ts").asLong(), artifact.indexOf(e.get("item_id").asText()));
+                String itemId = e.get("item_id").asText();
+                int index = artifact.indexOf(itemId);
+                long step =
+                        index != 0
+                                ? index
+                                : -1 - unknownIds.computeIfAbsent(itemId, k -> unknownIds.size());
+                insert(seq, e.get("ts").asLong(), step);
+                // the job keeps --max-history steps; these users never reach it
+                assertThat(seq).hasSizeLessThanOrEqualTo(config.maxHistory());
+                long[] known = seq.stream().mapToLong(x -> x[1]).filter(i -> i > 0).toArray();
                 long[] window =
-                        seq.stream()
-                                .skip(Math.max(0, seq.size() - artifact.maxLen()))
-                                .mapToLong(x -> x[1])
-                                .toArray();
+                        Arrays.copyOfRange(
+                                known, Math.max(0, known.length - artifact.maxLen()), known.length);
 
                 float[] scores =
                         model.score(
@@ -199,9 +209,6 @@ class RecommenderPipelineITCase {
     }
 
     private static void insert(List<long[]> seq, long ts, long item) {
-        if (item == 0) {
-            return;
-        }
         int pos = seq.size();
         while (pos > 0 && seq.get(pos - 1)[0] > ts) {
             pos--;

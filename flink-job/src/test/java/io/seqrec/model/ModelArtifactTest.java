@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.seqrec.TestPaths;
+import io.seqrec.event.StableHash;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,6 +37,16 @@ class ModelArtifactTest {
         assertThat(a.itemId(1)).isNotEmpty();
         assertThat(a.indexOf(a.itemId(a.numItems()))).isEqualTo(a.numItems());
         assertThat(a.indexOf("no-such-item")).isZero();
+    }
+
+    @Test
+    void looksUpEveryItemByItsKey() {
+        ModelArtifact a = ModelArtifact.load(TestPaths.defaultModel());
+        for (int i = 1; i <= a.numItems(); i++) {
+            assertThat(a.itemKey(i)).isEqualTo(StableHash.of(a.itemId(i)));
+            assertThat(a.indexOf(a.itemKey(i))).isEqualTo(i);
+        }
+        assertThat(a.indexOf(StableHash.of("no-such-item"))).isZero();
     }
 
     @Test

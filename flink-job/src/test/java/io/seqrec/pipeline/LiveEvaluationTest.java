@@ -14,7 +14,7 @@ class LiveEvaluationTest {
         e.record(new String[] {"a", "b", "c"}, "a"); // rank 1: gain 1
         e.record(new String[] {"a", "b", "c"}, "c"); // rank 3: gain 1/log2(4) = 0.5
         e.record(new String[] {"a", "b", "c"}, "z"); // miss
-        e.record(new int[] {7, 8}, 8); // rank 2: gain 1/log2(3)
+        e.record(new long[] {7, 8}, 8); // rank 2: gain 1/log2(3)
         assertThat(e.evaluated()).isEqualTo(4);
         assertThat(e.hits()).isEqualTo(3);
         assertThat(e.hitRate()).isEqualTo(0.75);

@@ -3,29 +3,41 @@ package io.seqrec.pipeline;
 import static io.seqrec.pipeline.Events.event;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.seqrec.TestModels;
 import io.seqrec.TestPaths;
 import io.seqrec.config.Device;
 import io.seqrec.event.BehaviorEvent;
 import io.seqrec.event.DeadLetter;
 import io.seqrec.event.DeadLetterReason;
 import io.seqrec.event.Recommendation;
+import io.seqrec.event.StableHash;
 import io.seqrec.model.BatchScorer;
 import io.seqrec.model.InferenceOptions;
 import io.seqrec.model.ModelArtifact;
 import io.seqrec.model.OnnxSequenceModel;
 import io.seqrec.model.SequenceScorer;
+import io.seqrec.model.TopK;
+import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.runtime.state.StateBackend;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.runtime.state.hashmap.HashMapStateBackend;
 import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.OperatorSnapshotUtil;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -70,8 +82,13 @@ class RecommendOperatorTest {
     }
 
     private static RecommendOptions options(int batchSize, long timeoutMs, boolean excludeSeen) {
+        return options(TestPaths.defaultModel(), batchSize, timeoutMs, excludeSeen);
+    }
+
+    private static RecommendOptions options(
+            Path modelDir, int batchSize, long timeoutMs, boolean excludeSeen) {
         return new RecommendOptions(
-                TestPaths.defaultModel().toString(),
+                modelDir.toString(),
                 10,
                 excludeSeen,
                 batchSize,
@@ -80,6 +97,7 @@ class RecommendOperatorTest {
                 Device.CPU,
                 60_000,
                 3_600_000,
+                200,
                 8,
                 BatchScorer.Padding.BUCKETED);
     }
@@ -121,6 +139,38 @@ class RecommendOperatorTest {
         return harness.getSideOutput(RecommendOperator.DEAD_LETTERS).stream()
                 .map(StreamRecord::getValue)
                 .toList();
+    }
+
+    /** The state the operator keeps for {@code user}, as its backend hands it out. */
+    private UserState stored(String user) throws Exception {
+        RecommendOperator operator = (RecommendOperator) harness.getOperator();
+        operator.setCurrentKey(user);
+        // the operator's state, found by name (the backend hands out the one already registered)
+        ValueState<UserState> state =
+                operator.getKeyedStateBackend()
+                        .getPartitionedState(
+                                VoidNamespace.INSTANCE,
+                                VoidNamespaceSerializer.INSTANCE,
+                                new ValueStateDescriptor<>(
+                                        RecommendOperator.STATE_NAME, UserState.class));
+        return state.value();
+    }
+
+    private static long[] keys(String... itemIds) {
+        return Arrays.stream(itemIds).mapToLong(StableHash::of).toArray();
+    }
+
+    /** What {@code artifact}'s model recommends for {@code row}, seen items left out. */
+    private static String[] topTen(ModelArtifact artifact, int... row) {
+        try (OnnxSequenceModel m = OnnxSequenceModel.load(artifact, InferenceOptions.cpu(1))) {
+            float[] scores = m.score(Arrays.stream(row).asLongStream().toArray(), 1, row.length);
+            for (int item : row) {
+                scores[item] = Float.NEGATIVE_INFINITY;
+            }
+            int[] top = new int[10];
+            int n = TopK.select(scores, 0, scores.length, 10, top, new float[10]);
+            return Arrays.stream(top, 0, n).mapToObj(artifact::itemId).toArray(String[]::new);
+        }
     }
 
     @Test
@@ -228,6 +278,88 @@ class RecommendOperatorTest {
         push(event("u1", "not-in-the-catalog", 0, "e1"));
         assertThat(output()).hasSize(1);
         assertThat(output().get(0).itemIds()).hasSize(10);
+    }
+
+    @Test
+    void historySurvivesARestoreIntoAModelWithAnotherVocabulary(@TempDir Path tmp)
+            throws Exception {
+        // Model B: the default model's graph, but "new-a" and "new-b" in place of its first two
+        // items (so item(1) is unknown to B), and every item at another index.
+        ModelArtifact b =
+                ModelArtifact.load(
+                        TestModels.withItems(
+                                tmp.resolve("b"),
+                                items -> {
+                                    items.set(0, "new-a");
+                                    items.set(1, "new-b");
+                                    Collections.rotate(items, 7);
+                                    return items;
+                                }));
+        open(options(1, 60_000, true), null);
+        push(event("u1", "new-a", 0, "e1")); // unknown to the default model
+        push(event("u1", item(1), 10, "e2"));
+        push(event("u1", "new-b", 20, "e3")); // unknown to the default model
+        push(event("u1", item(10), 30, "e4"));
+        // the default model scored only the items it knows
+        assertThat(output().get(3).itemIds()).containsExactly(topTen(model, 1, 10));
+        OperatorSubtaskState snapshot = harness.snapshot(1, 1);
+        harness.close();
+
+        open(options(b.dir(), 1, 60_000, true), snapshot);
+        assertThat(stored("u1").itemKeys)
+                .containsExactly(keys("new-a", item(1), "new-b", item(10)));
+        push(event("u1", item(20), 40, "e5"));
+        Recommendation e5 = output().get(0);
+        assertThat(e5.seq()).isEqualTo(5);
+        // B reads the same history: the new items count, item(1), which B does not know, does not
+        int[] rowOfB = {
+            b.indexOf("new-a"), b.indexOf("new-b"), b.indexOf(item(10)), b.indexOf(item(20))
+        };
+        assertThat(b.indexOf(item(1))).isZero();
+        assertThat(e5.itemIds()).containsExactly(topTen(b, rowOfB));
+        snapshot = harness.snapshot(2, 2);
+        harness.close();
+
+        // and back: item(1) counts again for the model that knows it, and it was never dropped
+        open(options(1, 60_000, true), snapshot);
+        push(event("u1", item(30), 50, "e6"));
+        assertThat(output().get(0).itemIds()).containsExactly(topTen(model, 1, 10, 20, 30));
+    }
+
+    /**
+     * A snapshot taken before histories were kept by item key (commit 2a2608d: the model's indices
+     * in {@code items}, their times in {@code times}, recommendations in {@code lastTopK}), after
+     * u1's events e1..e3 on item(1..3): this class's harness and options at that commit, one
+     * snapshot per backend written with {@link OperatorSnapshotUtil#writeStateHandle}. Flink's POJO
+     * serializer drops the fields the class no longer has: the user keeps seq, event-id ring and
+     * newest time, and starts an empty history, instead of one read from another layout.
+     */
+    @Test
+    void stateOfTheOldLayoutRestoresWithAnEmptyHistory() throws Exception {
+        String resource = "user-state-2a2608d-" + backend.name().toLowerCase(Locale.ROOT);
+        open(
+                options(1, 60_000, true),
+                OperatorSnapshotUtil.readStateHandle(
+                        Path.of(getClass().getResource(resource + ".snapshot").toURI())
+                                .toString()));
+        UserState restored = stored("u1");
+        assertThat(restored.itemKeys).isEmpty();
+        assertThat(restored.itemTypes).isEmpty();
+        assertThat(restored.itemTimes).isEmpty();
+        assertThat(restored.lastTopKeys).isNull();
+        assertThat(restored.seq).isEqualTo(3);
+        assertThat(restored.newestTs).isEqualTo(Events.T0 + 20);
+        assertThat(restored.recentEventHashes)
+                .contains(StableHash.of("e1"), StableHash.of("e2"), StableHash.of("e3"));
+
+        push(event("u1", item(3), 20, "e3")); // redelivered: still recognised
+        push(event("u1", item(4), 30, "e4"));
+        assertThat(deadLetters())
+                .extracting(DeadLetter::reason)
+                .containsExactly(DeadLetterReason.DUPLICATE_EVENT_ID);
+        assertThat(output()).extracting(r -> r.eventId() + "/" + r.seq()).containsExactly("e4/4");
+        assertThat(output().get(0).itemIds()).containsExactly(topTen(model, 4));
+        assertThat(stored("u1").itemKeys).containsExactly(keys(item(4)));
     }
 
     @Test
