@@ -78,6 +78,21 @@ public final class JobOptions {
                     "DIR",
                     "Model artifact directory (model.onnx, items.txt, metadata.json).",
                     PATH);
+    public static final Option<String> MODEL_REGISTRY =
+            new Option<>(
+                    "model-registry",
+                    null,
+                    "URI",
+                    "Model registry to serve from (file://, s3://, any Flink file system): its"
+                            + " pointer names the stable and canary versions; replaces --model.",
+                    nonEmpty());
+    public static final Option<Duration> MODEL_POLL_INTERVAL =
+            new Option<>(
+                    "model-poll-interval",
+                    "30s",
+                    "DURATION",
+                    "How often each subtask reads the registry's pointer for a new revision.",
+                    positiveDuration());
     public static final Option<Integer> TOP_K =
             new Option<>("top-k", "10", "K", "Recommendations per event.", intInRange(1, 1000));
     public static final Option<Boolean> EXCLUDE_SEEN =
@@ -268,6 +283,8 @@ public final class JobOptions {
                     KAFKA_PROPERTIES,
                     STARTING_OFFSETS,
                     MODEL,
+                    MODEL_REGISTRY,
+                    MODEL_POLL_INTERVAL,
                     TOP_K,
                     EXCLUDE_SEEN,
                     BATCH_SIZE,

@@ -5,9 +5,13 @@ import io.seqrec.event.EventParser;
 import io.seqrec.kafka.KafkaConnectors;
 import io.seqrec.model.InferenceOptions;
 import io.seqrec.model.ModelArtifact;
+import io.seqrec.model.ModelVerifier;
 import io.seqrec.model.OnnxSequenceModel;
 import io.seqrec.pipeline.RecommendOptions;
 import io.seqrec.pipeline.RecommenderJob;
+import io.seqrec.registry.ModelRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
@@ -19,7 +23,9 @@ public final class JobLauncher {
 
     /**
      * Loads and probes the model once in the client, so a bad artifact fails the submission with a
-     * clear message instead of a restarting job; then adds the dataflow to {@code env}.
+     * clear message instead of a restarting job; then adds the dataflow to {@code env}. With a
+     * model registry, the model probed (and returned) is the registry's current stable version,
+     * fetched into a temporary directory and checked against its reference vectors.
      */
     public static ModelArtifact build(JobConfig config, StreamExecutionEnvironment env) {
         return build(config, env, RecommendOptions.from(config));
@@ -28,12 +34,19 @@ public final class JobLauncher {
     /** As {@link #build(JobConfig, StreamExecutionEnvironment)}, with the operator's options. */
     public static ModelArtifact build(
             JobConfig config, StreamExecutionEnvironment env, RecommendOptions recommend) {
-        ModelArtifact artifact = ModelArtifact.load(config.modelDir());
-        try (OnnxSequenceModel ignored =
-                OnnxSequenceModel.load(artifact, InferenceOptions.cpu(1))) {
-            // loading probes the graph
+        ModelArtifact artifact;
+        RecommendOptions options;
+        if (config.modelRegistry() == null) {
+            artifact = ModelArtifact.load(config.modelDir());
+            try (OnnxSequenceModel ignored =
+                    OnnxSequenceModel.load(artifact, InferenceOptions.cpu(1))) {
+                // loading probes the graph
+            }
+            options = recommend.withModelDir(artifact.dir().toString());
+        } else {
+            artifact = probeRegistry(config.modelRegistry());
+            options = recommend;
         }
-        RecommendOptions options = recommend.withModelDir(artifact.dir().toString());
         new RecommenderJob(
                         KafkaConnectors.source(config),
                         KafkaConnectors.recommendationSink(config),
@@ -46,5 +59,19 @@ public final class JobLauncher {
                         config.maxOutOfOrderness())
                 .build(env);
         return artifact;
+    }
+
+    private static ModelArtifact probeRegistry(String uri) {
+        ModelRegistry registry = ModelRegistry.open(uri);
+        String stable = registry.pointer().stable();
+        // The copy is only for the probe: the job's subtasks fetch their own. What is returned
+        // (version, items, max_len) is held in memory.
+        try (WorkDir probe = WorkDir.create("seqrec-model-probe-")) {
+            ModelArtifact artifact = registry.fetch(stable, probe.path());
+            ModelVerifier.load(artifact, InferenceOptions.cpu(1)).close();
+            return artifact;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }

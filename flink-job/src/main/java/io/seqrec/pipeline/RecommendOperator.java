@@ -8,30 +8,42 @@ import io.seqrec.event.DeadLetter;
 import io.seqrec.event.DeadLetterReason;
 import io.seqrec.event.Recommendation;
 import io.seqrec.event.StableHash;
-import io.seqrec.model.BatchScorer;
 import io.seqrec.model.InferenceOptions;
 import io.seqrec.model.ModelArtifact;
+import io.seqrec.model.ModelVerifier;
 import io.seqrec.model.OnnxSequenceModel;
 import io.seqrec.model.SequenceScorer;
 import io.seqrec.model.TopK;
+import io.seqrec.registry.ModelRegistry;
+import io.seqrec.registry.RegistryPointer;
+import java.io.IOException;
 import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ScheduledFuture;
+import java.util.stream.Stream;
 import org.apache.flink.api.common.externalresource.ExternalResourceInfo;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.metrics.ThreadSafeSimpleCounter;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
@@ -82,15 +94,27 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     private final RecommendOptions options;
     private final ModelLoader modelLoader;
 
-    private transient SequenceScorer model;
-    private transient BatchScorer scorer;
+    static final String SERVING_STATE_NAME = "serving-pointer";
+
+    private transient ServingModels serving;
+    private transient ModelPoller poller;
+    private transient Path modelDir;
+    private transient RegistryPointer restoredPointer;
+    private transient ListState<String> servingState;
     private transient int[][] rows;
     private transient UserState.Limits limits;
-    private transient ModelArtifact artifact;
     private transient ValueState<UserState> userState;
     private transient List<Pending> pending;
     private transient ScheduledFuture<?> flushTimer;
-    private transient LiveEvaluation liveEvaluation;
+
+    /**
+     * Live evaluation and metrics by model version, kept across swaps (metrics are registered
+     * once).
+     */
+    private transient Map<String, VersionMetrics> versions;
+
+    private transient Counter modelSwaps;
+    private transient Counter modelLoadFailures;
 
     private transient Counter accepted;
     private transient Counter recommendationsOut;
@@ -104,7 +128,9 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     private static final class Pending {
         final String userId;
         final BehaviorEvent event;
+        ServedModel model;
         int[] row;
+        int scoreRow;
 
         /** Key of the item that became a new step the model knows, else 0: live evaluation. */
         long target;
@@ -133,28 +159,78 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         this.modelLoader = modelLoader;
     }
 
+    /** The model versions being served go into every checkpoint, so a restore serves them. */
+    @Override
+    public void initializeState(StateInitializationContext context) throws Exception {
+        super.initializeState(context);
+        servingState =
+                context.getOperatorStateStore()
+                        .getUnionListState(
+                                new ListStateDescriptor<>(SERVING_STATE_NAME, String.class));
+        for (String json : servingState.get()) {
+            // Every subtask checkpoints the pointer it serves; after a rescale each gets all of
+            // them, and the newest is what the job had moved to.
+            RegistryPointer p =
+                    RegistryPointer.fromJson(
+                            json.getBytes(StandardCharsets.UTF_8), "the restored checkpoint");
+            if (restoredPointer == null || p.revision() > restoredPointer.revision()) {
+                restoredPointer = p;
+            }
+        }
+    }
+
+    @Override
+    public void snapshotState(StateSnapshotContext context) throws Exception {
+        super.snapshotState(context);
+        servingState.clear();
+        if (serving.pointer() != null) {
+            servingState.add(new String(serving.pointer().toJson(), StandardCharsets.UTF_8));
+        }
+    }
+
     @Override
     public void open() throws Exception {
         super.open();
-        artifact = ModelArtifact.load(Path.of(options.modelDir()));
-        model = modelLoader.load(artifact, inferenceOptions());
-        scorer = new BatchScorer(model, artifact, options.padding());
-        long warmUpStart = System.nanoTime();
-        int warmUpCalls = scorer.warmUp(options.batchSize());
-        LOG.info(
-                "Model {} warmed up: {} calls of every batch shape in {} ms",
-                artifact.modelVersion(),
-                warmUpCalls,
-                (System.nanoTime() - warmUpStart) / 1_000_000);
+        MetricGroup group = getMetricGroup();
+        versions = new HashMap<>();
+        modelSwaps = group.counter("model_swaps");
+        modelLoadFailures = group.counter("model_load_failures", new ThreadSafeSimpleCounter());
+        InferenceOptions inference = inferenceOptions();
+        if (options.modelRegistry() == null) {
+            ModelArtifact artifact = ModelArtifact.load(Path.of(options.modelDir()));
+            serving = ServingModels.single(serve(artifact, modelLoader.load(artifact, inference)));
+        } else {
+            ModelRegistry registry = ModelRegistry.open(options.modelRegistry());
+            modelDir = Files.createTempDirectory("seqrec-models-");
+            poller =
+                    new ModelPoller(
+                            registry,
+                            modelDir,
+                            artifact -> {
+                                SequenceScorer model = modelLoader.load(artifact, inference);
+                                try {
+                                    ModelVerifier.verify(model, artifact);
+                                } catch (RuntimeException e) {
+                                    model.close();
+                                    throw e;
+                                }
+                                return serve(artifact, model);
+                            },
+                            modelLoadFailures);
+            // A restore serves what the checkpoint served; the next poll moves on from there.
+            RegistryPointer initial =
+                    restoredPointer != null ? restoredPointer : registry.pointer();
+            serving = poller.loadInitial(initial);
+            poller.start(Duration.ofMillis(options.modelPollIntervalMs()));
+            LOG.info(
+                    "Serving model registry {} revision {}{}",
+                    options.modelRegistry(),
+                    initial.revision(),
+                    restoredPointer != null ? " (from the restored checkpoint)" : "");
+        }
+        serving.models().forEach(this::registerVersion);
         rows = new int[options.batchSize()][];
         limits = options.stateLimits();
-        if (options.maxHistory() < artifact.maxLen()) {
-            LOG.warn(
-                    "--max-history {} is below the model's max_len {}: rows hold at most {} items",
-                    options.maxHistory(),
-                    artifact.maxLen(),
-                    options.maxHistory());
-        }
 
         ValueStateDescriptor<UserState> descriptor =
                 new ValueStateDescriptor<>(STATE_NAME, UserState.class);
@@ -169,8 +245,73 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                         .build());
         userState = getRuntimeContext().getState(descriptor);
         pending = new ArrayList<>(options.batchSize());
-        liveEvaluation = new LiveEvaluation();
-        registerMetrics(getMetricGroup());
+        registerMetrics(group);
+    }
+
+    /** A loaded model made ready to serve: its batch scorer, warmed up on every batch shape. */
+    private ServedModel serve(ModelArtifact artifact, SequenceScorer model) {
+        ServedModel served = new ServedModel(artifact, model, options.padding());
+        long warmUpStart = System.nanoTime();
+        int warmUpCalls = served.scorer.warmUp(options.batchSize());
+        LOG.info(
+                "Model {} warmed up: {} calls of every batch shape in {} ms",
+                artifact.modelVersion(),
+                warmUpCalls,
+                (System.nanoTime() - warmUpStart) / 1_000_000);
+        if (options.maxHistory() < artifact.maxLen()) {
+            LOG.warn(
+                    "--max-history {} is below the model's max_len {}: rows hold at most {} items",
+                    options.maxHistory(),
+                    artifact.maxLen(),
+                    options.maxHistory());
+        }
+        return served;
+    }
+
+    /** A model version's live figures and metrics; registered the first time it serves. */
+    private static final class VersionMetrics {
+        final LiveEvaluation live = new LiveEvaluation();
+        volatile boolean serving;
+    }
+
+    private VersionMetrics registerVersion(ServedModel model) {
+        VersionMetrics m = versions.get(model.version());
+        if (m == null) {
+            VersionMetrics created = new VersionMetrics();
+            MetricGroup byModel = getMetricGroup().addGroup("model_version", model.version());
+            byModel.gauge("model_loaded", () -> created.serving ? 1 : 0);
+            byModel.gauge("live_hr_at_10", created.live::hitRate);
+            byModel.gauge("live_ndcg_at_10", created.live::ndcg);
+            byModel.gauge("live_evaluated", created.live::evaluated);
+            versions.put(model.version(), created);
+            m = created;
+        }
+        m.serving = true;
+        return m;
+    }
+
+    /** Between batches: switches to the set the poller has loaded, if any, and closes the rest. */
+    private void switchModels() {
+        ServingModels next = poller.take();
+        if (next == null) {
+            return;
+        }
+        ServingModels previous = serving;
+        serving = next;
+        for (VersionMetrics m : versions.values()) {
+            m.serving = false;
+        }
+        next.models().forEach(this::registerVersion);
+        for (ServedModel m : previous.models()) {
+            if (!next.models().contains(m)) {
+                m.close();
+            }
+        }
+        modelSwaps.inc();
+        LOG.info(
+                "Switched to model registry revision {}: {}",
+                next.revision(),
+                next.models().stream().map(ServedModel::version).toList());
     }
 
     private InferenceOptions inferenceOptions() {
@@ -216,11 +357,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         latencyMs =
                 group.histogram(
                         "event_to_emit_latency_ms", new DescriptiveStatisticsHistogram(4096));
-        MetricGroup byModel = group.addGroup("model_version", artifact.modelVersion());
-        byModel.gauge("model_loaded", () -> 1);
-        byModel.gauge("live_hr_at_10", liveEvaluation::hitRate);
-        byModel.gauge("live_ndcg_at_10", liveEvaluation::ndcg);
-        byModel.gauge("live_evaluated", liveEvaluation::evaluated);
+        group.gauge("model_registry_revision", () -> serving.revision());
     }
 
     @Override
@@ -259,6 +396,9 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         if (flushTimer != null) {
             flushTimer.cancel(false);
             flushTimer = null;
+        }
+        if (poller != null) {
+            switchModels();
         }
         if (pending.isEmpty()) {
             return;
@@ -319,6 +459,9 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                 }
             }
             BehaviorEvent e = p.event;
+            // The user's model: the canary for the canary's share of users, else the stable one.
+            p.model = serving.forUser(p.userId);
+            ModelArtifact artifact = p.model.artifact;
             long key = StableHash.of(e.itemId());
             UserState.Transition transition =
                     st.apply(e.eventId(), key, e.eventType(), e.ts(), limits);
@@ -358,39 +501,44 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
             return null;
         }
 
-        // Inference on the batch, grouped by sequence length (BatchScorer.Padding).
+        // Inference, one call group per model (BatchScorer groups by sequence length).
         if (rows.length < requests) {
             rows = new int[Math.max(requests, options.batchSize())][];
         }
-        int r = 0;
-        for (Pending p : batch) {
-            if (p.accepted) {
-                rows[r++] = p.row;
-            }
-        }
         long started = System.nanoTime();
-        try {
-            scorer.score(rows, requests);
-        } catch (RuntimeException ex) {
-            return ex; // state stays as it was: none of these events was applied
+        for (ServedModel model : serving.models()) {
+            int n = 0;
+            for (Pending p : batch) {
+                if (p.accepted && p.model == model) {
+                    p.scoreRow = n;
+                    rows[n++] = p.row;
+                }
+            }
+            if (n == 0) {
+                continue;
+            }
+            try {
+                model.scorer.score(rows, n);
+            } catch (RuntimeException ex) {
+                return ex; // state stays as it was: none of these events was applied
+            }
         }
         inferenceMicros.update((System.nanoTime() - started) / 1000);
         batchSizes.update(requests);
 
         // Pass 2: evaluate, select top-K, emit, in arrival order.
-        int width = artifact.numItems() + 1;
-        int k = Math.min(options.topK(), artifact.numItems());
-        int[] topIndex = new int[k];
-        float[] topScore = new float[k];
+        int[] topIndex = new int[options.topK()];
+        float[] topScore = new float[options.topK()];
         long now = System.currentTimeMillis();
-        r = 0;
         for (Pending p : batch) {
             if (!p.accepted) {
                 continue;
             }
-            float[] scores = scorer.scores(r);
-            int from = scorer.offset(r);
-            r++;
+            ModelArtifact artifact = p.model.artifact;
+            int width = artifact.numItems() + 1;
+            int k = Math.min(options.topK(), artifact.numItems());
+            float[] scores = p.model.scorer.scores(p.scoreRow);
+            int from = p.model.scorer.offset(p.scoreRow);
             if (options.excludeSeen()) {
                 for (int item : p.row) {
                     scores[from + item] = Float.NEGATIVE_INFINITY;
@@ -399,7 +547,9 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
             int n = TopK.select(scores, from, width, k, topIndex, topScore);
             UserState st = states.get(p.userId);
             if (p.target != 0 && st.lastTopKeys != null) {
-                liveEvaluation.record(st.lastTopKeys, p.target);
+                // Counted for the model that serves the user now (the last list may be another
+                // version's right after a switch).
+                versions.get(p.model.version()).live.record(st.lastTopKeys, p.target);
             }
             String[] ids = new String[n];
             long[] keys = new long[n];
@@ -459,12 +609,28 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     @Override
     public void close() throws Exception {
         try {
-            if (model != null) {
-                model.close();
-                model = null;
+            if (poller != null) {
+                poller.close(serving);
+                poller = null;
+            }
+            if (serving != null) {
+                serving.models().forEach(ServedModel::close);
+                serving = null;
+            }
+            if (modelDir != null) {
+                deleteRecursively(modelDir);
+                modelDir = null;
             }
         } finally {
             super.close();
+        }
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
         }
     }
 }

@@ -8,10 +8,14 @@ import java.io.Serializable;
 /**
  * The settings {@link RecommendOperator} needs, taken from the job configuration. {@code padding}
  * is not a job option: the job always uses {@link BatchScorer.Padding#BUCKETED}; {@code seqrec
- * bench} sets the others to measure against them.
+ * bench} sets the others to measure against them. With {@code modelRegistry} the operator serves
+ * the registry's versions and polls it every {@code modelPollIntervalMs}; {@code modelDir} is then
+ * unused.
  */
 public record RecommendOptions(
         String modelDir,
+        String modelRegistry,
+        long modelPollIntervalMs,
         int topK,
         boolean excludeSeen,
         int batchSize,
@@ -29,6 +33,8 @@ public record RecommendOptions(
     public RecommendOptions withModelDir(String dir) {
         return new RecommendOptions(
                 dir,
+                modelRegistry,
+                modelPollIntervalMs,
                 topK,
                 excludeSeen,
                 batchSize,
@@ -47,6 +53,8 @@ public record RecommendOptions(
             int size, long timeoutMs, BatchScorer.Padding paddingPolicy) {
         return new RecommendOptions(
                 modelDir,
+                modelRegistry,
+                modelPollIntervalMs,
                 topK,
                 excludeSeen,
                 size,
@@ -68,6 +76,8 @@ public record RecommendOptions(
     public static RecommendOptions from(JobConfig c) {
         return new RecommendOptions(
                 c.modelDir().toString(),
+                c.modelRegistry(),
+                c.modelPollInterval().toMillis(),
                 c.topK(),
                 c.excludeSeen(),
                 c.batchSize(),

@@ -89,6 +89,8 @@ class RecommendOperatorTest {
             Path modelDir, int batchSize, long timeoutMs, boolean excludeSeen) {
         return new RecommendOptions(
                 modelDir.toString(),
+                null,
+                30_000,
                 10,
                 excludeSeen,
                 batchSize,
