@@ -40,4 +40,18 @@ public final class TestArtifacts {
                     scores.set(rank, scores.get(rank).asDouble() + by);
                 });
     }
+
+    /**
+     * A copy of the shipped default model in {@code dir} under another {@code model_version}: the
+     * same weights and references, told apart in recommendations and metrics.
+     */
+    public static Path defaultModelAs(Path dir, String modelVersion) throws IOException {
+        io.seqrec.TestPaths.copyOfDefaultModel(dir);
+        Path metadata = dir.resolve(ModelArtifact.METADATA_FILE);
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode node = (ObjectNode) json.readTree(metadata.toFile());
+        node.put("model_version", modelVersion);
+        json.writerWithDefaultPrettyPrinter().writeValue(metadata.toFile(), node);
+        return dir;
+    }
 }

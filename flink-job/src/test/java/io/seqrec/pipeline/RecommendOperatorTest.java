@@ -16,7 +16,9 @@ import io.seqrec.model.InferenceOptions;
 import io.seqrec.model.ModelArtifact;
 import io.seqrec.model.OnnxSequenceModel;
 import io.seqrec.model.SequenceScorer;
+import io.seqrec.model.TestArtifacts;
 import io.seqrec.model.TopK;
+import io.seqrec.registry.ModelRegistry;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Collections;
@@ -529,5 +531,75 @@ class RecommendOperatorTest {
                 .extracting(DeadLetter::reason)
                 .containsExactly(DeadLetterReason.DUPLICATE_EVENT_ID);
         assertThat(output()).extracting(r -> r.eventId() + "/" + r.seq()).containsExactly("e8/5");
+    }
+
+    private static RecommendOptions fromRegistry(String uri, long pollMs) {
+        RecommendOptions base = options(1, 1000, true);
+        return new RecommendOptions(
+                base.modelDir(),
+                uri,
+                pollMs,
+                base.topK(),
+                base.excludeSeen(),
+                base.batchSize(),
+                base.batchTimeoutMs(),
+                base.inferenceThreads(),
+                base.device(),
+                base.allowedLatenessMs(),
+                base.stateTtlMs(),
+                base.maxHistory(),
+                base.dedupeWindow(),
+                base.padding());
+    }
+
+    /** The model version that answers the next event of {@code user}. */
+    private String versionAnswering(String user, int n) throws Exception {
+        push(event(user, item(1 + n % 50), 1_000L * n, user + "-" + n));
+        List<Recommendation> out = output();
+        return out.get(out.size() - 1).modelVersion();
+    }
+
+    @Test
+    void swapsToTheRegistrysNewVersionAndARestoreServesTheCheckpointedOne(@TempDir Path tmp)
+            throws Exception {
+        ModelRegistry registry = ModelRegistry.open(tmp.resolve("registry").toString());
+        registry.publish(TestArtifacts.defaultModelAs(tmp.resolve("a"), "swap-v1"), "v1");
+        registry.publish(TestArtifacts.defaultModelAs(tmp.resolve("b"), "swap-v2"), "v2");
+
+        open(fromRegistry(tmp.resolve("registry").toString(), 100), null);
+        assertThat(versionAnswering("u1", 1)).isEqualTo("swap-v1");
+
+        registry.canary("v2", 100);
+        registry.promote();
+        // The poller loads v2 off the task thread; the operator switches between two batches.
+        int n = 2;
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (!versionAnswering("u1", n++).equals("swap-v2")) {
+            assertThat(System.currentTimeMillis()).as("switched to v2").isLessThan(deadline);
+            Thread.sleep(100);
+        }
+        long seqBefore = output().get(output().size() - 1).seq();
+        OperatorSubtaskState snapshot = harness.snapshot(1, 1);
+        harness.close();
+
+        // The registry moves back to v1; a restore still serves what the checkpoint served
+        // (polling only every hour here), with the user's history and seq carried on.
+        registry.rollback();
+        assertThat(registry.pointer().stable()).isEqualTo("v1");
+        open(fromRegistry(tmp.resolve("registry").toString(), 3_600_000), snapshot);
+        Recommendation restored = lastRecommendationFor("u1", n);
+        assertThat(restored.modelVersion()).isEqualTo("swap-v2");
+        assertThat(restored.seq()).isEqualTo(seqBefore + 1);
+        harness.close();
+
+        // Without a checkpoint, a new operator serves the registry's stable version.
+        open(fromRegistry(tmp.resolve("registry").toString(), 3_600_000), null);
+        assertThat(versionAnswering("u2", 1)).isEqualTo("swap-v1");
+    }
+
+    private Recommendation lastRecommendationFor(String user, int n) throws Exception {
+        push(event(user, item(1 + n % 50), 1_000L * n, user + "-" + n));
+        List<Recommendation> out = output();
+        return out.get(out.size() - 1);
     }
 }
