@@ -42,23 +42,14 @@ class CanaryITCase {
         registry.publish(TestArtifacts.defaultModelAs(tmp.resolve("m2"), "canary-v2"), "v2");
         RegistryPointer pointer = registry.canary("v2", 10);
 
-        KAFKA.createJobTopics(PARALLELISM, "canary-in", "canary-out", "canary-dlq");
         JobClient job =
-                Jobs.start(
-                        RecoveryRuns.config(
-                                KAFKA.bootstrapServers(),
-                                "canary",
-                                "canary-in",
-                                "canary-out",
-                                "canary-dlq",
-                                "at-least-once",
-                                tmp.resolve("ckpt"),
-                                "--model-registry",
-                                registryDir.toString(),
-                                "--model-poll-interval",
-                                "300ms"),
-                        PARALLELISM,
-                        "canary");
+                RecoveryRuns.startServingRegistry(
+                        KAFKA,
+                        "canary",
+                        "at-least-once",
+                        registryDir,
+                        tmp.resolve("ckpt"),
+                        PARALLELISM);
         // The generator continues the same users in its second half, with new event ids.
         List<String[]> all = RecoveryRuns.syntheticInput(USERS, 2 * EVENTS, 31);
         KafkaTestSupport.produce(KAFKA.bootstrapServers(), "canary-in", all.subList(0, EVENTS));

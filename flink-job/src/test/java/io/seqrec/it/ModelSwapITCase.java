@@ -51,23 +51,14 @@ class ModelSwapITCase {
         ModelRegistry registry = ModelRegistry.open(registryDir.toString());
         registry.publish(TestArtifacts.defaultModelAs(tmp.resolve("m1"), "swap-v1"), "v1");
 
-        KAFKA.createJobTopics(PARALLELISM, "swap-in", "swap-out", "swap-dlq");
         JobClient job =
-                Jobs.start(
-                        RecoveryRuns.config(
-                                KAFKA.bootstrapServers(),
-                                "swap",
-                                "swap-in",
-                                "swap-out",
-                                "swap-dlq",
-                                "exactly-once",
-                                tmp.resolve("ckpt"),
-                                "--model-registry",
-                                registryDir.toString(),
-                                "--model-poll-interval",
-                                "300ms"),
-                        PARALLELISM,
-                        "model-swap");
+                RecoveryRuns.startServingRegistry(
+                        KAFKA,
+                        "swap",
+                        "exactly-once",
+                        registryDir,
+                        tmp.resolve("ckpt"),
+                        PARALLELISM);
         List<String[]> input = RecoveryRuns.syntheticInput(300, EVENTS, 23);
         long corruptPointedTo;
         CompletableFuture<Void> producing =

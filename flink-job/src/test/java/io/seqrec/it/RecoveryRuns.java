@@ -83,6 +83,36 @@ final class RecoveryRuns {
                 Stream.concat(Arrays.stream(flags), Arrays.stream(extra)).toArray(String[]::new));
     }
 
+    /**
+     * Starts the job serving the model registry at {@code registry} (polled every 300 ms), on the
+     * topics {@code NAME-in}, {@code NAME-out} and {@code NAME-dlq}, which it creates.
+     */
+    static JobClient startServingRegistry(
+            KafkaBrokerExtension kafka,
+            String name,
+            String guarantee,
+            Path registry,
+            Path checkpointDir,
+            int parallelism)
+            throws Exception {
+        kafka.createJobTopics(parallelism, name + "-in", name + "-out", name + "-dlq");
+        return Jobs.start(
+                config(
+                        kafka.bootstrapServers(),
+                        name,
+                        name + "-in",
+                        name + "-out",
+                        name + "-dlq",
+                        guarantee,
+                        checkpointDir,
+                        "--model-registry",
+                        registry.toString(),
+                        "--model-poll-interval",
+                        "300ms"),
+                parallelism,
+                name);
+    }
+
     /** Produces {@code input} at a steady {@code perSecond} while the caller injects faults. */
     static CompletableFuture<Void> produceInBackground(
             String bootstrap, String topic, List<String[]> input, int perSecond) {
