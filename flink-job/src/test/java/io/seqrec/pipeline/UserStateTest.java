@@ -13,6 +13,11 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.stream.IntStream;
+import org.apache.flink.api.common.serialization.SerializerConfigImpl;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.api.java.typeutils.runtime.PojoSerializer;
+import org.apache.flink.core.memory.DataOutputSerializer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -205,6 +210,31 @@ class UserStateTest {
         assertThat(apply(s, "c", "i3", 400, 2)).isEqualTo(Applied.UNCHANGED);
         assertThat(s.state.itemKeys).containsExactly(keys(1, 2));
         assertThat(s.state.newestTs).isEqualTo(600);
+    }
+
+    /**
+     * What a user costs in state (docs/BENCHMARKS.md, "Model-independent state: cost"): with a full
+     * dedupe ring of 32 and a top-10, 385 bytes and 17 a step (key 8, type 1, time 8).
+     */
+    @Test
+    void serializedSizeIsAFixedPartAnd17BytesAStep() throws Exception {
+        TypeSerializer<UserState> serializer =
+                TypeInformation.of(UserState.class).createSerializer(new SerializerConfigImpl());
+        assertThat(serializer).isInstanceOf(PojoSerializer.class);
+        UserState.Limits limits = new UserState.Limits(LATENESS, 200, 32);
+        for (int steps : new int[] {1, 50, 200}) {
+            UserState s = new UserState();
+            for (int i = 1; i <= steps + 32; i++) { // the last 32 repeat the newest item
+                String item = "i" + Math.min(i, steps);
+                s = s.apply("e" + i, StableHash.of(item), EventType.VIEW, i, limits).state();
+            }
+            s = s.recommended(keys(1, 2, 3, 4, 5, 6, 7, 8, 9, 10));
+            assertThat(s.itemKeys).hasSize(steps);
+            assertThat(s.recentEventHashes).hasSize(32).doesNotContain(0L);
+            DataOutputSerializer out = new DataOutputSerializer(4096);
+            serializer.serialize(s, out);
+            assertThat(out.length()).as("%d steps", steps).isEqualTo(385 + 17 * steps);
+        }
     }
 
     @Test
