@@ -4,11 +4,18 @@ import static io.seqrec.config.Values.intInRange;
 import static io.seqrec.config.Values.nonEmpty;
 
 import io.seqrec.config.Option;
+import io.seqrec.evaluation.LiveTotals;
+import io.seqrec.registry.LiveReport;
 import io.seqrec.registry.ModelRegistry;
 import io.seqrec.registry.RegistryPointer;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import org.apache.flink.configuration.ConfigConstants;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.GlobalConfiguration;
@@ -19,7 +26,8 @@ import org.apache.flink.core.plugin.PluginUtils;
  * {@code seqrec models ACTION}: the model registry ({@link ModelRegistry}) by hand or from a
  * release pipeline. {@code publish} checks an artifact and adds it as a version, {@code canary}
  * serves a version to a share of users, {@code promote} makes the canary stable, {@code rollback}
- * undoes the last of these, {@code status} shows the versions and the traffic split.
+ * undoes the last of these, {@code status} shows the versions, the traffic split and each version's
+ * live figures as the job's subtasks last wrote them to the registry.
  */
 final class ModelsCommand {
     private ModelsCommand() {}
@@ -79,22 +87,10 @@ final class ModelsCommand {
     static final Command STATUS =
             new Command(
                     "models status",
-                    "the registry's versions and how traffic splits between them",
+                    "the versions, the traffic split, live HR@10 / NDCG@10 by version",
                     List.of(REGISTRY),
                     false,
-                    f -> printStatus(registry(f), LiveFigures.NOT_REPORTED, System.out));
-
-    /**
-     * A version's figures from the running job, for {@code status}: its live HR@10 and NDCG@10 and
-     * its share of the traffic, which the job's metrics carry per {@code model_version}. Nothing
-     * brings them to the command line yet, so every version shows {@link #NOT_REPORTED}.
-     */
-    @FunctionalInterface
-    interface LiveFigures {
-        LiveFigures NOT_REPORTED = version -> "not reported";
-
-        String of(String version);
-    }
+                    f -> printStatus(registry(f), System.currentTimeMillis(), System.out));
 
     private static int publish(Flags f) {
         ModelRegistry registry = registry(f);
@@ -122,14 +118,24 @@ final class ModelsCommand {
         return sb.toString();
     }
 
-    /** One line per version: its role in the pointer, its share of users, its live figures. */
-    static int printStatus(ModelRegistry registry, LiveFigures live, PrintStream out) {
+    /**
+     * One line per version: its role in the pointer, its share of users, and its live HR@10 and
+     * NDCG@10 with 95 % intervals and the number of checks behind them, summed over the fresh
+     * reports of the subtasks that serve the registry ({@link LiveReport}).
+     */
+    static int printStatus(ModelRegistry registry, long nowMs, PrintStream out) {
         List<String> versions = registry.versions();
         if (versions.isEmpty()) {
             out.println("registry " + registry.uri() + ": no versions published");
             return 0;
         }
         RegistryPointer p = registry.pointer();
+        List<LiveReport> reports = registry.liveReports();
+        List<LiveReport> fresh = reports.stream().filter(r -> r.isFresh(nowMs)).toList();
+        Map<String, LiveTotals> live = new HashMap<>();
+        for (LiveReport r : fresh) {
+            r.versions().forEach((v, t) -> live.merge(v, t, LiveTotals::plus));
+        }
         out.println("registry " + registry.uri());
         out.println(describe(p));
         int width =
@@ -137,7 +143,7 @@ final class ModelsCommand {
                         "VERSION".length(),
                         versions.stream().mapToInt(String::length).max().getAsInt());
         String row = "%-" + width + "s  %-15s  %5s  %s%n";
-        out.printf(row, "VERSION", "ROLE", "USERS", "LIVE");
+        out.printf(row, "VERSION", "ROLE", "USERS", "LIVE (95 % intervals)");
         for (String v : versions) {
             String role =
                     v.equals(p.stable())
@@ -149,9 +155,47 @@ final class ModelsCommand {
                     v.equals(p.stable())
                             ? 100 - p.canaryPercent()
                             : v.equals(p.canary()) ? p.canaryPercent() : 0;
-            out.printf(row, v, role, users + "%", live.of(v));
+            out.printf(row, v, role, users + "%", liveColumn(live.get(v)));
         }
+        out.println(reportsLine(fresh, reports.size() - fresh.size(), nowMs));
         return 0;
+    }
+
+    static String liveColumn(LiveTotals t) {
+        if (t == null || t.evaluated() == 0) {
+            return "-";
+        }
+        LiveTotals.Interval hr = t.hitRateInterval();
+        LiveTotals.Interval ndcg = t.ndcgInterval();
+        return String.format(
+                Locale.ROOT,
+                "HR@10 %.4f [%.4f, %.4f]  NDCG@10 %.4f [%.4f, %.4f]  checks %d",
+                t.hitRate(),
+                hr.low(),
+                hr.high(),
+                t.ndcg(),
+                ndcg.low(),
+                ndcg.high(),
+                t.evaluated());
+    }
+
+    /** Where the live figures come from: which subtasks, how recent, what was left out. */
+    private static String reportsLine(List<LiveReport> fresh, int stale, long nowMs) {
+        String ignored = stale == 0 ? "" : "; " + stale + " stale report(s) ignored";
+        if (fresh.isEmpty()) {
+            return "live: no job serving this registry has reported in the last polls" + ignored;
+        }
+        int parallelism = fresh.stream().mapToInt(LiveReport::parallelism).max().getAsInt();
+        long newest = fresh.stream().mapToLong(LiveReport::updatedMs).max().getAsLong();
+        long started = fresh.stream().mapToLong(LiveReport::startedMs).min().getAsLong();
+        return String.format(
+                Locale.ROOT,
+                "live: %d of %d subtasks reported, newest %d s ago, counting since %s%s",
+                fresh.size(),
+                parallelism,
+                Math.max(0, (nowMs - newest) / 1000),
+                Instant.ofEpochMilli(started).truncatedTo(ChronoUnit.SECONDS),
+                ignored);
     }
 
     /**

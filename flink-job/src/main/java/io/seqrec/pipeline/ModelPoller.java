@@ -1,12 +1,15 @@
 package io.seqrec.pipeline;
 
+import io.seqrec.evaluation.LiveTotals;
 import io.seqrec.model.ModelArtifact;
+import io.seqrec.registry.LiveReport;
 import io.seqrec.registry.ModelRegistry;
 import io.seqrec.registry.RegistryPointer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -26,6 +29,9 @@ import org.slf4j.LoggerFactory;
  * <p>Only one hand-over is outstanding at a time, and each new set is built from the last one
  * handed over: a model this thread reuses is one the task thread serves or is about to serve, so it
  * never reuses a model the task thread has closed.
+ *
+ * <p>At each poll it also writes the subtask's live figures, as the task thread last offered them
+ * ({@link #offerLive}), to the registry: {@code models status} reads them there.
  */
 final class ModelPoller implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ModelPoller.class);
@@ -41,6 +47,12 @@ final class ModelPoller implements AutoCloseable {
     private final Loader loader;
     private final Counter loadFailures;
     private final AtomicReference<ServingModels> ready = new AtomicReference<>();
+    private final AtomicReference<Map<String, LiveTotals>> live = new AtomicReference<>();
+    private final int subtask;
+    private final int parallelism;
+    private final long startedMs = System.currentTimeMillis();
+    private long intervalMs;
+    private String lastReportError;
     private final ScheduledExecutorService executor;
 
     /** The last set handed over (or the initial one): what new sets are built from. */
@@ -49,8 +61,16 @@ final class ModelPoller implements AutoCloseable {
     private long refusedRevision = -1;
     private String lastRegistryError;
 
-    ModelPoller(ModelRegistry registry, Path localDir, Loader loader, Counter loadFailures) {
+    ModelPoller(
+            ModelRegistry registry,
+            Path localDir,
+            Loader loader,
+            Counter loadFailures,
+            int subtask,
+            int parallelism) {
         this.registry = registry;
+        this.subtask = subtask;
+        this.parallelism = parallelism;
         this.localDir = localDir;
         this.loader = loader;
         this.loadFailures = loadFailures;
@@ -71,6 +91,7 @@ final class ModelPoller implements AutoCloseable {
 
     /** Polls every {@code interval} from now on. */
     void start(Duration interval) {
+        intervalMs = interval.toMillis();
         executor.scheduleWithFixedDelay(
                 this::poll, interval.toMillis(), interval.toMillis(), TimeUnit.MILLISECONDS);
     }
@@ -82,7 +103,16 @@ final class ModelPoller implements AutoCloseable {
         return ready.getAndSet(null);
     }
 
+    /**
+     * For the task thread: its live figures by registry version, to be written at the next poll.
+     * The map must not change afterwards.
+     */
+    void offerLive(Map<String, LiveTotals> totals) {
+        live.set(totals);
+    }
+
     private void poll() {
+        writeLive();
         if (ready.get() != null) {
             return; // the task thread has not taken the last set yet
         }
@@ -127,6 +157,30 @@ final class ModelPoller implements AutoCloseable {
                     pointer.revision(),
                     basis.revision(),
                     e.toString());
+        }
+    }
+
+    private void writeLive() {
+        Map<String, LiveTotals> totals = live.getAndSet(null);
+        if (totals == null) {
+            return;
+        }
+        try {
+            registry.writeLiveReport(
+                    new LiveReport(
+                            subtask,
+                            parallelism,
+                            startedMs,
+                            System.currentTimeMillis(),
+                            intervalMs,
+                            totals));
+            lastReportError = null;
+        } catch (RuntimeException e) {
+            // Figures for an operator's eyes: serving goes on without them. Said once per problem.
+            if (!String.valueOf(e.getMessage()).equals(lastReportError)) {
+                lastReportError = String.valueOf(e.getMessage());
+                LOG.warn("Cannot write live figures to the model registry: {}", e.getMessage());
+            }
         }
     }
 

@@ -3,6 +3,8 @@ package io.seqrec.pipeline;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtProvider;
 import io.seqrec.config.Device;
+import io.seqrec.evaluation.LiveEvaluation;
+import io.seqrec.evaluation.LiveTotals;
 import io.seqrec.event.BehaviorEvent;
 import io.seqrec.event.DeadLetter;
 import io.seqrec.event.DeadLetterReason;
@@ -113,6 +115,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
      */
     private transient Map<String, VersionMetrics> versions;
 
+    private transient long lastLiveOffer;
     private transient Counter modelSwaps;
     private transient Counter modelLoadFailures;
 
@@ -216,7 +219,9 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                                 }
                                 return serve(artifact, model);
                             },
-                            modelLoadFailures);
+                            modelLoadFailures,
+                            getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                            getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks());
             // A restore serves what the checkpoint served; the next poll moves on from there.
             RegistryPointer initial =
                     restoredPointer != null ? restoredPointer : registry.pointer();
@@ -228,7 +233,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                     initial.revision(),
                     restoredPointer != null ? " (from the restored checkpoint)" : "");
         }
-        serving.models().forEach(this::registerVersion);
+        registerVersions(serving);
         rows = new int[options.batchSize()][];
         limits = options.stateLimits();
 
@@ -272,6 +277,15 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     private static final class VersionMetrics {
         final LiveEvaluation live = new LiveEvaluation();
         volatile boolean serving;
+
+        /** The registry's name for it, under which its live figures are reported. */
+        String registryName;
+    }
+
+    private void registerVersions(ServingModels set) {
+        for (ServedModel model : set.models()) {
+            registerVersion(model).registryName = set.nameOf(model);
+        }
     }
 
     private VersionMetrics registerVersion(ServedModel model) {
@@ -301,7 +315,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         for (VersionMetrics m : versions.values()) {
             m.serving = false;
         }
-        next.models().forEach(this::registerVersion);
+        registerVersions(next);
         for (ServedModel m : previous.models()) {
             if (!next.models().contains(m)) {
                 m.close();
@@ -312,6 +326,23 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                 "Switched to model registry revision {}: {}",
                 next.revision(),
                 next.models().stream().map(ServedModel::version).toList());
+    }
+
+    /**
+     * Hands the live figures to the poller, which writes them to the registry at its next poll; at
+     * most once a second (and at every checkpoint, whose barrier flushes), a few small objects.
+     */
+    private void offerLive() {
+        long now = System.currentTimeMillis();
+        if (now - lastLiveOffer < 1000) {
+            return;
+        }
+        lastLiveOffer = now;
+        Map<String, LiveTotals> totals = new HashMap<>();
+        for (VersionMetrics m : versions.values()) {
+            totals.merge(m.registryName, m.live.totals(), LiveTotals::plus);
+        }
+        poller.offerLive(totals);
     }
 
     private InferenceOptions inferenceOptions() {
@@ -399,6 +430,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         }
         if (poller != null) {
             switchModels();
+            offerLive();
         }
         if (pending.isEmpty()) {
             return;

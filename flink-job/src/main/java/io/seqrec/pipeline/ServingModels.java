@@ -36,7 +36,7 @@ record ServingModels(RegistryPointer pointer, ServedModel stable, ServedModel ca
     /** The model of that version if this set serves it, else {@code null}. */
     ServedModel byVersion(String version) {
         for (ServedModel m : models()) {
-            if (registryName(m).equals(version)) {
+            if (nameOf(m).equals(version)) {
                 return m;
             }
         }
@@ -46,7 +46,7 @@ record ServingModels(RegistryPointer pointer, ServedModel stable, ServedModel ca
     /**
      * The registry's name of a served model: the pointer's, which may differ from model_version.
      */
-    private String registryName(ServedModel m) {
+    String nameOf(ServedModel m) {
         if (pointer == null) {
             return m.version();
         }

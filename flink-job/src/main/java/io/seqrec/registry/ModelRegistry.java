@@ -30,6 +30,8 @@ import org.apache.flink.core.fs.FSDataOutputStream;
 import org.apache.flink.core.fs.FileStatus;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Model versions and the traffic split between them, kept on any file system Flink can reach
@@ -40,6 +42,7 @@ import org.apache.flink.core.fs.Path;
  * URI/pointer.json                 which version serves whom ({@link RegistryPointer})
  * URI/versions/VERSION/metadata.json, items.txt, model.onnx, reference.jsonl
  * URI/versions/VERSION/_COMPLETE   written last: each file's size and SHA-256
+ * URI/live/subtask-N.json          a serving subtask's live figures by version ({@link LiveReport})
  * </pre>
  *
  * <p>A version exists only once its {@code _COMPLETE} marker does: {@link #publish} writes the
@@ -63,6 +66,9 @@ public final class ModelRegistry {
     public static final String POINTER_FILE = "pointer.json";
     public static final String VERSIONS_DIR = "versions";
     public static final String COMPLETE_MARKER = "_COMPLETE";
+    public static final String LIVE_DIR = "live";
+
+    private static final Logger LOG = LoggerFactory.getLogger(ModelRegistry.class);
 
     /** The files a version holds: the artifact contract's and the reference vectors. */
     static final List<String> FILES =
@@ -353,28 +359,78 @@ public final class ModelRegistry {
                         "version " + version + " is not in " + uri + ": publish it first");
             }
         }
-        byte[] json = pointer.toJson();
-        Path file = new Path(root, POINTER_FILE);
+        replace(new Path(root, POINTER_FILE), pointer.toJson());
+    }
+
+    /**
+     * Writes {@code bytes} to {@code file} so that a reader finds the old content or the new,
+     * whole: one object write on a distributed file system (object stores make it visible whole or
+     * not at all), a temporary file renamed over the target locally.
+     */
+    private void replace(Path file, byte[] bytes) throws IOException {
         if (fs.isDistributedFS()) {
-            // One object write: object stores make it visible whole or not at all.
             try (FSDataOutputStream out = fs.create(file, FileSystem.WriteMode.OVERWRITE)) {
-                out.write(json);
+                out.write(bytes);
             }
             return;
         }
-        // Locally, a temporary file renamed over the pointer. Not through Flink's
-        // LocalFileSystem.rename: it deletes the target before moving, so a reader could find no
-        // pointer for a moment.
+        // Not through Flink's LocalFileSystem.rename: it deletes the target before moving, so a
+        // reader could find no file for a moment.
         java.nio.file.Path target = java.nio.file.Path.of(file.toUri());
         java.nio.file.Path temp =
-                target.resolveSibling("." + POINTER_FILE + "." + UUID.randomUUID() + ".tmp");
+                target.resolveSibling(
+                        "." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
         Files.createDirectories(target.getParent());
-        Files.write(temp, json);
+        Files.write(temp, bytes);
         try {
             Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(temp);
         }
+    }
+
+    /**
+     * Replaces the live figures of {@code report}'s subtask: what {@code models status} shows.
+     *
+     * @throws UncheckedIOException if the storage cannot be written
+     */
+    public void writeLiveReport(LiveReport report) {
+        Path file = new Path(new Path(root, LIVE_DIR), "subtask-" + report.subtask() + ".json");
+        try {
+            replace(file, report.toJson());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Every subtask's last live report, fresh or stale ({@link LiveReport#isFresh}); a file that is
+     * no report is skipped with a warning, as one broken file should not hide the others.
+     */
+    public List<LiveReport> liveReports() {
+        Path dir = new Path(root, LIVE_DIR);
+        List<LiveReport> reports = new ArrayList<>();
+        try {
+            if (!fs.exists(dir)) {
+                return reports;
+            }
+            for (FileStatus status : fs.listStatus(dir)) {
+                String name = status.getPath().getName();
+                if (status.isDir() || !name.startsWith("subtask-") || !name.endsWith(".json")) {
+                    continue;
+                }
+                try {
+                    reports.add(
+                            LiveReport.fromJson(
+                                    read(status.getPath()), status.getPath().toString()));
+                } catch (RegistryException | FileNotFoundException e) {
+                    LOG.warn("Skipping live report {}: {}", status.getPath(), e.getMessage());
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list " + dir + ": " + e.getMessage(), e);
+        }
+        return reports;
     }
 
     private Path versionDir(String version) {

@@ -3,7 +3,9 @@ package io.seqrec.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.seqrec.TestPaths;
+import io.seqrec.evaluation.LiveTotals;
 import io.seqrec.model.ModelArtifact;
+import io.seqrec.registry.LiveReport;
 import io.seqrec.registry.ModelRegistry;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -11,6 +13,8 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,26 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ModelsCommandTest {
     @TempDir Path tmp;
 
-    /** What one command printed and returned. */
-    private record Result(int status, String out, String err) {}
-
-    private static Result run(String... args) {
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        ByteArrayOutputStream outBytes = new ByteArrayOutputStream();
-        ByteArrayOutputStream errBytes = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(outBytes, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(errBytes, true, StandardCharsets.UTF_8));
-            int status = Main.run(args);
-            return new Result(
-                    status,
-                    outBytes.toString(StandardCharsets.UTF_8),
-                    errBytes.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     @Test
@@ -48,28 +34,28 @@ class ModelsCommandTest {
 
         assertThat(run("models", "status", "--registry", registry).out())
                 .contains(": no versions published");
-        Result published = run("models", "publish", model, "--registry", registry);
+        CliRun published = run("models", "publish", model, "--registry", registry);
         assertThat(published.status()).isZero();
         assertThat(published.out())
                 .contains("published " + first + " to file:")
                 .contains("pointer revision 1: stable " + first + " for 100% of users");
         assertThat(run("models", "publish", model, "--registry", registry, "--version", "v2"))
-                .extracting(Result::status)
+                .extracting(CliRun::status)
                 .isEqualTo(0);
 
-        Result canary = run("models", "canary", "v2", "--percent", "10", "--registry", registry);
+        CliRun canary = run("models", "canary", "v2", "--percent", "10", "--registry", registry);
         assertThat(canary.status()).isZero();
         assertThat(canary.out())
                 .contains(
                         "pointer revision 2: stable "
                                 + first
                                 + " for 90% of users, canary v2 for 10%");
-        Result status = run("models", "status", "--registry", registry);
+        CliRun status = run("models", "status", "--registry", registry);
         assertThat(status.status()).isZero();
         assertThat(status.out())
-                .containsPattern("(?m)^VERSION +ROLE +USERS +LIVE$")
-                .containsPattern("(?m)^" + first + " +stable +90% +not reported$")
-                .containsPattern("(?m)^v2 +canary +10% +not reported$");
+                .containsPattern("(?m)^VERSION +ROLE +USERS +LIVE \\(95 % intervals\\)$")
+                .containsPattern("(?m)^" + first + " +stable +90% +-$")
+                .containsPattern("(?m)^v2 +canary +10% +-$");
 
         assertThat(run("models", "promote", "--registry", registry).out())
                 .contains(
@@ -88,39 +74,101 @@ class ModelsCommandTest {
                                 .status())
                 .isZero();
 
-        Result twice = run("models", "publish", model, "--registry", registry, "--version", "v1");
+        CliRun twice = run("models", "publish", model, "--registry", registry, "--version", "v1");
         assertThat(twice.status()).isEqualTo(2);
         assertThat(twice.err()).contains("seqrec models: version v1 exists already");
-        Result nothing = run("models", "rollback", "--registry", registry);
+        CliRun nothing = run("models", "rollback", "--registry", registry);
         assertThat(nothing.status()).isEqualTo(2);
         assertThat(nothing.err()).contains("nothing to roll back");
         assertThat(run("models", "canary", "v9", "--percent", "5", "--registry", registry).err())
                 .contains("version v9 is not in");
-        Result noPercent = run("models", "canary", "v1", "--registry", registry);
+        CliRun noPercent = run("models", "canary", "v1", "--registry", registry);
         assertThat(noPercent.status()).isEqualTo(2);
         assertThat(noPercent.err()).contains("--percent is required");
-        Result noDir = run("models", "publish", "--registry", registry);
+        CliRun noDir = run("models", "publish", "--registry", registry);
         assertThat(noDir.status()).isEqualTo(2);
         assertThat(noDir.err()).contains("models publish needs DIR");
 
         Path broken = TestPaths.copyOfDefaultModel(tmp.resolve("broken"));
         Files.writeString(broken.resolve("model.onnx"), "not a model");
-        Result refused = run("models", "publish", broken.toString(), "--registry", registry);
+        CliRun refused = run("models", "publish", broken.toString(), "--registry", registry);
         assertThat(refused.status()).isEqualTo(3);
         assertThat(refused.err()).contains("model refused:").contains("model.onnx");
         assertThat(ModelRegistry.open(registry).versions()).containsExactly("v1");
     }
 
     @Test
-    void statusShowsEachVersionsLiveFiguresInTheirOwnColumn() {
+    void statusSumsTheFreshLiveReportsOfEverySubtaskByVersion() {
         ModelRegistry registry = ModelRegistry.open(tmp.resolve("registry").toString());
         registry.publish(TestPaths.defaultModel(), "v1");
+        registry.publish(TestPaths.defaultModel(), "v2");
+        registry.canary("v2", 10);
+        long now = 1_700_000_000_000L;
+        // Two subtasks of a running job: v1 checked 300 + 100 times, v2 40 + 0.
+        registry.writeLiveReport(
+                new LiveReport(
+                        0,
+                        2,
+                        now - 60_000,
+                        now - 2_000,
+                        30_000,
+                        Map.of(
+                                "v1", new LiveTotals(300, 60, 30.0, 20.0),
+                                "v2", new LiveTotals(40, 10, 5.0, 3.0))));
+        registry.writeLiveReport(
+                new LiveReport(
+                        1,
+                        2,
+                        now - 50_000,
+                        now - 1_000,
+                        30_000,
+                        Map.of("v1", new LiveTotals(100, 20, 10.0, 6.0))));
+        // A subtask of an earlier run at parallelism 3, silent for an hour: left out.
+        registry.writeLiveReport(
+                new LiveReport(
+                        2,
+                        3,
+                        now - 7_200_000,
+                        now - 3_600_000,
+                        30_000,
+                        Map.of("v1", new LiveTotals(1_000_000, 0, 0, 0))));
+
+        String out = status(registry, now);
+        LiveTotals v1 = new LiveTotals(400, 80, 40.0, 26.0);
+        assertThat(out)
+                .contains("v1       stable             90%  " + ModelsCommand.liveColumn(v1))
+                .contains(
+                        "v2       canary             10%  "
+                                + ModelsCommand.liveColumn(new LiveTotals(40, 10, 5.0, 3.0)))
+                .contains("checks 400")
+                .contains("HR@10 0.2000 [")
+                .contains("NDCG@10 0.1000 [")
+                .contains("live: 2 of 2 subtasks reported, newest 1 s ago")
+                .contains("1 stale report(s) ignored");
+        // The interval is the Wilson interval of 80 hits in 400 checks.
+        assertThat(ModelsCommand.liveColumn(v1))
+                .contains(
+                        String.format(
+                                Locale.ROOT,
+                                "[%.4f, %.4f]",
+                                v1.hitRateInterval().low(),
+                                v1.hitRateInterval().high()));
+    }
+
+    @Test
+    void statusSaysWhenNoJobHasReported() {
+        ModelRegistry registry = ModelRegistry.open(tmp.resolve("quiet").toString());
+        registry.publish(TestPaths.defaultModel(), "v1");
+        String out = status(registry, System.currentTimeMillis());
+        assertThat(out)
+                .containsPattern("(?m)^v1 +stable +100% +-$")
+                .contains("live: no job serving this registry has reported");
+    }
+
+    private static String status(ModelRegistry registry, long now) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         ModelsCommand.printStatus(
-                registry,
-                version -> "live_hr_at_10=0.9 for " + version,
-                new PrintStream(bytes, true, StandardCharsets.UTF_8));
-        assertThat(bytes.toString(StandardCharsets.UTF_8))
-                .containsPattern("(?m)^v1 +stable +100% +live_hr_at_10=0.9 for v1$");
+                registry, now, new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        return bytes.toString(StandardCharsets.UTF_8);
     }
 }

@@ -2,9 +2,12 @@ package io.seqrec.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.seqrec.cli.CliRun;
+import io.seqrec.evaluation.LiveTotals;
 import io.seqrec.event.Recommendation;
 import io.seqrec.it.RecoveryRuns.Output;
 import io.seqrec.model.TestArtifacts;
+import io.seqrec.registry.LiveReport;
 import io.seqrec.registry.ModelRegistry;
 import io.seqrec.registry.RegistryPointer;
 import java.nio.file.Path;
@@ -78,6 +81,8 @@ class CanaryITCase {
         double sd = Math.sqrt(n * 0.1 * 0.9);
         assertThat((double) onCanary).isBetween(n * 0.1 - 4 * sd, n * 0.1 + 4 * sd);
 
+        assertLiveFiguresReachTheRegistry(registry, n);
+
         // Rollback: the canary's users return to stable at the next poll (every 300 ms; loading
         // nothing new, stable is loaded already). Give it ample time before their next events.
         registry.rollback();
@@ -105,6 +110,53 @@ class CanaryITCase {
                 .filteredOn(r -> pointer.versionFor(r.userId()).equals("v2"))
                 .as("former canary users among them")
                 .isNotEmpty();
+    }
+
+    /**
+     * Every subtask writes its live figures by registry version at its polls; {@code models status}
+     * sums them. Both versions have been checked, the canary on its share of users' next items.
+     */
+    private static void assertLiveFiguresReachTheRegistry(ModelRegistry registry, int users)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        Map<String, LiveTotals> live = Map.of();
+        List<LiveReport> reports = List.of();
+        while (System.nanoTime() < deadline) {
+            reports = registry.liveReports();
+            live = sum(reports);
+            if (reports.size() == PARALLELISM
+                    && live.getOrDefault("v1", LiveTotals.NONE).evaluated() > 0
+                    && live.getOrDefault("v2", LiveTotals.NONE).evaluated() > 0) {
+                break;
+            }
+            Thread.sleep(200);
+        }
+        assertThat(reports).extracting(LiveReport::subtask).containsExactlyInAnyOrder(0, 1);
+        assertThat(reports).allSatisfy(r -> assertThat(r.parallelism()).isEqualTo(PARALLELISM));
+        long onStable = live.get("v1").evaluated();
+        long onCanary = live.get("v2").evaluated();
+        assertThat(onStable).isPositive();
+        assertThat(onCanary).isPositive();
+        // A user's first event has no earlier list to check against.
+        assertThat(onStable + onCanary).isLessThanOrEqualTo(EVENTS - users);
+        assertThat((double) onCanary / (onStable + onCanary))
+                .as("the canary's share of the checks")
+                .isBetween(0.03, 0.2);
+
+        CliRun status = CliRun.of("models", "status", "--registry", registry.uri().toString());
+        assertThat(status.status()).isZero();
+        assertThat(status.out())
+                .containsPattern("(?m)^v1 +stable +90% +HR@10 0\\.\\d{4} \\[.*\\]  checks \\d+$")
+                .containsPattern("(?m)^v2 +canary +10% +HR@10 0\\.\\d{4} \\[.*\\]  checks \\d+$")
+                .contains("live: 2 of 2 subtasks reported");
+    }
+
+    private static Map<String, LiveTotals> sum(List<LiveReport> reports) {
+        Map<String, LiveTotals> sums = new HashMap<>();
+        for (LiveReport r : reports) {
+            r.versions().forEach((v, t) -> sums.merge(v, t, LiveTotals::plus));
+        }
+        return sums;
     }
 
     private static Map<String, Set<String>> versionsByUser(List<Recommendation> records) {

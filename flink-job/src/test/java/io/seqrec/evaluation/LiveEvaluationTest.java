@@ -1,4 +1,4 @@
-package io.seqrec.pipeline;
+package io.seqrec.evaluation;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
@@ -30,11 +30,10 @@ class LiveEvaluationTest {
         }
         // p = 0.2, n = 100, z = 1.96: centre (0.2 + 0.019208) / 1.038415 = 0.211105,
         // half 1.96 * sqrt(0.0016 + 0.00009604) / 1.038415 = 0.077732
-        LiveEvaluation.Interval ci = e.hitRateInterval();
+        LiveTotals.Interval ci = e.hitRateInterval();
         assertThat(ci.low()).isCloseTo(0.13337, within(1e-4));
         assertThat(ci.high()).isCloseTo(0.28884, within(1e-4));
-        assertThat(new LiveEvaluation().hitRateInterval())
-                .isEqualTo(new LiveEvaluation.Interval(0, 1));
+        assertThat(new LiveEvaluation().hitRateInterval()).isEqualTo(new LiveTotals.Interval(0, 1));
     }
 
     @Test
@@ -46,8 +45,28 @@ class LiveEvaluationTest {
         e.record(new String[] {"a", "b", "c"}, "c");
         e.record(new String[] {"a", "b", "c"}, "x");
         e.record(new String[] {"a", "b", "c"}, "y");
-        LiveEvaluation.Interval ci = e.ndcgInterval();
+        LiveTotals.Interval ci = e.ndcgInterval();
         assertThat(ci.low()).isEqualTo(0); // 0.375 - 0.469 is clipped at 0
         assertThat(ci.high()).isCloseTo(0.375 + 0.469130, within(1e-4));
+    }
+
+    @Test
+    void totalsOfSeveralRecordersAddUpToTheFiguresOfOne() {
+        LiveEvaluation all = new LiveEvaluation();
+        LiveEvaluation first = new LiveEvaluation();
+        LiveEvaluation second = new LiveEvaluation();
+        String[] list = {"a", "b", "c", "d"};
+        String[] targets = {"a", "x", "c", "d", "y", "b", "a"};
+        for (int i = 0; i < targets.length; i++) {
+            all.record(list, targets[i]);
+            (i % 3 == 0 ? first : second).record(list, targets[i]);
+        }
+        LiveTotals sum = first.totals().plus(second.totals());
+        assertThat(sum.evaluated()).isEqualTo(all.evaluated());
+        assertThat(sum.hits()).isEqualTo(all.hits());
+        assertThat(sum.ndcg()).isCloseTo(all.ndcg(), within(1e-12));
+        assertThat(sum.ndcgInterval().high()).isCloseTo(all.ndcgInterval().high(), within(1e-12));
+        assertThat(sum.hitRateInterval()).isEqualTo(all.hitRateInterval());
+        assertThat(LiveTotals.NONE.plus(sum)).isEqualTo(sum);
     }
 }
