@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
@@ -18,6 +19,7 @@ import io.strimzi.api.kafka.model.nodepool.KafkaNodePool;
 import io.strimzi.api.kafka.model.topic.KafkaTopic;
 import io.strimzi.api.kafka.model.user.KafkaUser;
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,6 +27,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -122,8 +125,14 @@ class KubernetesManifestsTest {
                 .containsEntry("FlinkDeployment", 2)
                 .containsEntry("KafkaTopic", 3)
                 .containsEntry("Secret", 2)
-                .containsEntry("Job", 2)
-                .containsKeys("Namespace", "Kafka", "KafkaNodePool", "KafkaUser", "PodMonitor");
+                .containsEntry("Job", 3)
+                .containsKeys(
+                        "ConfigMap",
+                        "Namespace",
+                        "Kafka",
+                        "KafkaNodePool",
+                        "KafkaUser",
+                        "PodMonitor");
     }
 
     private static void validate(ObjectNode doc, String where) {
@@ -158,6 +167,7 @@ class KubernetesManifestsTest {
             case "Namespace" -> StrictTypes.bind(doc, Namespace.class, where);
             case "Secret" -> StrictTypes.bind(doc, Secret.class, where);
             case "Job" -> StrictTypes.bind(doc, Job.class, where);
+            case "ConfigMap" -> StrictTypes.bind(doc, ConfigMap.class, where);
             case "PodMonitor" -> StrictTypes.bind(doc, PodMonitor.class, where);
             default -> throw new AssertionError(where + ": no validator for kind " + kind);
         }
@@ -357,14 +367,11 @@ class KubernetesManifestsTest {
             List<String> args = args(spec);
             assertThat(args.get(0)).isEqualTo("run");
             JobConfig config = JobConfig.fromArgs(jobArgs(args));
-            assertThat(copied).contains(config.modelDir() + "/");
-            assertThat(Images.finalStageCopies(dockerfile))
-                    .anySatisfy(
-                            c ->
-                                    assertThat(c)
-                                            .containsExactly(
-                                                    "model/artifacts/default/",
-                                                    config.modelDir() + "/"));
+            // Models come from a registry beside the checkpoints, in the same bucket.
+            String checkpoints =
+                    spec.path("flinkConfiguration").path("execution.checkpointing.dir").asText();
+            assertThat(config.modelRegistry()).startsWith("s3://");
+            assertThat(bucket(config.modelRegistry())).isEqualTo(bucket(checkpoints));
             assertThat(job.path("parallelism").asInt()).isPositive();
         }
     }
@@ -446,6 +453,104 @@ class KubernetesManifestsTest {
                                 .filter(n -> n.contains("s3"))
                                 .findFirst()
                                 .orElseThrow());
+    }
+
+    /**
+     * The publish Job puts the model the image carries into the registry the job serves from, with
+     * the deployment's S3 settings and credentials: a registry the job can start on.
+     */
+    @Test
+    void thePublishJobSeedsTheJobsRegistryFromTheImage() throws Exception {
+        List<ObjectNode> docs =
+                Manifests.documents(Manifests.k8s().resolve("jobs/publish-model.yaml"));
+        ConfigMap cli =
+                StrictTypes.bind(
+                        docs.stream()
+                                .filter(d -> d.path("kind").asText().equals("ConfigMap"))
+                                .findFirst()
+                                .orElseThrow(),
+                        ConfigMap.class,
+                        "cli config");
+        Job job =
+                StrictTypes.bind(
+                        docs.stream()
+                                .filter(d -> d.path("kind").asText().equals("Job"))
+                                .findFirst()
+                                .orElseThrow(),
+                        Job.class,
+                        "publish");
+        var container = job.getSpec().getTemplate().getSpec().getContainers().get(0);
+        List<String> command = container.getCommand();
+        assertThat(command.subList(0, 6))
+                .containsExactly(
+                        "java",
+                        "-cp",
+                        "/opt/flink/usrlib/seqrec-job.jar:/opt/flink/lib/*",
+                        io.seqrec.cli.Main.class.getName(),
+                        "models",
+                        "publish");
+        CliContract.assertAccepted(command.subList(4, command.size()));
+        // It publishes the model directory the image holds ...
+        String modelDir = command.get(6);
+        assertThat(Images.finalStageCopies(Images.dockerfile()))
+                .anySatisfy(
+                        c ->
+                                assertThat(c)
+                                        .containsExactly(
+                                                "model/artifacts/default/", modelDir + "/"));
+        for (String overlay : overlays.keySet()) {
+            JsonNode spec = deployment(overlay).path("spec");
+            JobConfig config = JobConfig.fromArgs(jobArgs(args(spec)));
+            // ... to the registry every overlay serves from ...
+            assertThat(command.subList(7, 9)).containsExactly("--registry", config.modelRegistry());
+            // ... with the deployment's S3 settings (the CLI reads FLINK_CONF_DIR/config.yaml)
+            Map<String, String> s3 = new TreeMap<>();
+            spec.path("flinkConfiguration")
+                    .fields()
+                    .forEachRemaining(
+                            e -> {
+                                if (e.getKey().startsWith("s3.")) {
+                                    s3.put(e.getKey(), e.getValue().asText());
+                                }
+                            });
+            Map<String, String> cliConf = new TreeMap<>();
+            Manifests.YAML
+                    .readTree(cli.getData().get("config.yaml"))
+                    .fields()
+                    .forEachRemaining(e -> cliConf.put(e.getKey(), e.getValue().asText()));
+            assertThat(cliConf).as(overlay).isEqualTo(s3);
+            // ... and credentials from the same Secret.
+            assertThat(container.getEnvFrom().get(0).getSecretRef().getName())
+                    .isEqualTo(
+                            mainContainer(spec.path("podTemplate"))
+                                    .path("envFrom")
+                                    .get(0)
+                                    .path("secretRef")
+                                    .path("name")
+                                    .asText());
+        }
+        Map<String, String> env = new HashMap<>();
+        container.getEnv().forEach(e -> env.put(e.getName(), e.getValue()));
+        assertThat(env)
+                .containsEntry("FLINK_PLUGINS_DIR", "/opt/flink/plugins")
+                .containsKey("FLINK_CONF_DIR");
+        assertThat(container.getVolumeMounts().get(0).getMountPath())
+                .isEqualTo(env.get("FLINK_CONF_DIR"));
+        assertThat(
+                        job.getSpec()
+                                .getTemplate()
+                                .getSpec()
+                                .getVolumes()
+                                .get(0)
+                                .getConfigMap()
+                                .getName())
+                .isEqualTo(cli.getMetadata().getName());
+        assertThat(container.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+    }
+
+    private static String bucket(String s3Uri) {
+        assertThat(s3Uri).startsWith("s3://");
+        return URI.create(s3Uri).getHost();
     }
 
     @Test
