@@ -62,4 +62,20 @@ final class BenchReport {
                 naiveEps,
                 max.throughputEps() / naiveEps);
     }
+
+    /** The swap phase's figures, appended to the {@code SUMMARY} (or alone without baselines). */
+    static String swapFields(PhaseRunner.Measured swap) {
+        return String.format(
+                Locale.ROOT,
+                "swap_latency_p50_ms=%.1f swap_latency_p99_ms=%.1f swap_window_p50_ms=%.1f"
+                        + " swap_window_p99_ms=%.1f",
+                swap.phase().p50Ms(),
+                swap.phase().p99Ms(),
+                swap.afterActionP50Ms(),
+                swap.afterActionP99Ms());
+    }
+
+    static String swapSummary(PhaseRunner.Measured swap) {
+        return "SWAP " + swapFields(swap);
+    }
 }

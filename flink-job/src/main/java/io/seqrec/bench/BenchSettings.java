@@ -16,6 +16,7 @@ import java.time.Duration;
  * @param naiveModel the served model exported with the full graph, or {@code null}
  * @param soak a soak run's duration, or {@code null} for the phases
  * @param rate the soak's rate in events per second
+ * @param swap whether to add the phase that swaps the model halfway at 50 % load
  */
 public record BenchSettings(
         long events,
@@ -29,4 +30,5 @@ public record BenchSettings(
         Path naiveModel,
         int repeat,
         Duration soak,
-        double rate) {}
+        double rate,
+        boolean swap) {}

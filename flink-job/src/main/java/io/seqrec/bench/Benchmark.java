@@ -6,6 +6,8 @@ import io.seqrec.launch.WorkDir;
 import io.seqrec.model.BatchScorer;
 import io.seqrec.model.ModelArtifact;
 import io.seqrec.pipeline.RecommendOptions;
+import io.seqrec.registry.LiveReport;
+import io.seqrec.registry.ModelRegistry;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,7 +33,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *   <li>{@code naive-max}: one inference per event with every sequence padded to the model's
  *       max_len, as published Flink inference demos do, with the textbook graph (every position
  *       through every block) given as {@code --naive-model};
- *   <li>{@code bare}: the model step alone ({@link BareInference}), the ceiling.
+ *   <li>{@code bare}: the model step alone ({@link BareInference}), the ceiling;
+ *   <li>with {@code --swap}, {@code swap-50%}: the batched job at the load of phase 2 serving a
+ *       model registry (polled every second) in which, halfway through the events, a second copy of
+ *       the model becomes the version every user gets: each subtask fetches, loads, verifies and
+ *       warms it up and switches between two batches. Reported: the phase, and the latency of the
+ *       events sent in the 5 s after the pointer changed.
  * </ol>
  *
  * The last line is the {@code SUMMARY}. With {@code repeat} N every phase (and the bare run) runs N
@@ -80,6 +87,7 @@ public final class Benchmark {
             return soak(batched, events);
         }
         List<Phase> phases = new ArrayList<>();
+        PhaseRunner.Measured swap = null;
         try (WorkDir work = WorkDir.create("seqrec-bench-");
                 EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(work.resolve("kafka"))) {
             PhaseRunner runner = new PhaseRunner(withBroker(broker, work));
@@ -87,6 +95,9 @@ public final class Benchmark {
             phases.add(repeated(runner, 1, "batched-max", 0, batched, null, events));
             double half = phases.get(0).throughputEps() / 2;
             phases.add(repeated(runner, 2, "batched-50%", half, batched, null, events));
+            if (settings.swap()) {
+                swap = swapPhase(runner, work, half, batched, events);
+            }
             if (settings.baselines()) {
                 RecommendOptions unbatched = batched.withBatching(1, 0, batched.padding());
                 RecommendOptions naive = batched.withBatching(1, 0, BatchScorer.Padding.FULL);
@@ -97,8 +108,14 @@ public final class Benchmark {
                                 runner, 5, "naive-max", 0, naive, naiveModel().toString(), events));
             }
         }
+        if (swap != null) {
+            phases.add(swap.phase());
+        }
         if (!settings.baselines()) {
             BenchReport.printPhases(phases, settings.repeat());
+            if (swap != null) {
+                System.out.println(BenchReport.swapSummary(swap));
+            }
             return allReceived(phases, events.size()) ? 0 : 1;
         }
         System.out.println("bare inference (no Kafka, no Flink), same sequences and batch policy");
@@ -114,7 +131,9 @@ public final class Benchmark {
                     bareRun.cpuMicrosPerEvent());
         }
         BenchReport.printPhases(phases, settings.repeat());
-        System.out.println(BenchReport.summary(phases, Phase.median(bareRuns)));
+        System.out.println(
+                BenchReport.summary(phases, Phase.median(bareRuns))
+                        + (swap == null ? "" : " " + BenchReport.swapFields(swap)));
         return allReceived(phases, events.size()) ? 0 : 1;
     }
 
@@ -204,6 +223,58 @@ public final class Benchmark {
             runs.add(runner.run(number + 10 * r, name, rate, options, model, events));
         }
         return Phase.median(runs);
+    }
+
+    /**
+     * The swap phase, {@code repeat} times, each on a fresh registry holding the served artifact as
+     * {@code v1} (stable) and {@code v2}; halfway, {@code v2} becomes the canary for every user.
+     * The copies are published before the phase starts: publishing runs the model on its reference
+     * vectors, which would otherwise compete with the phase for the CPU.
+     */
+    private PhaseRunner.Measured swapPhase(
+            PhaseRunner runner,
+            WorkDir work,
+            double rate,
+            RecommendOptions options,
+            List<BenchEvent> events)
+            throws Exception {
+        List<PhaseRunner.Measured> runs = new ArrayList<>();
+        for (int r = 0; r < settings.repeat(); r++) {
+            ModelRegistry registry = ModelRegistry.open(work.resolve("registry-" + r).toString());
+            registry.publish(artifact.dir(), "v1");
+            registry.publish(artifact.dir(), "v2");
+            Map<String, String> extra =
+                    Map.of(
+                            "model-registry",
+                            registry.uri().toString(),
+                            "model-poll-interval",
+                            "1s");
+            runs.add(
+                    runner.run(
+                            6 + 10 * r,
+                            "swap-50%",
+                            rate,
+                            options,
+                            extra,
+                            () -> registry.canary("v2", 100),
+                            events));
+            // Which version answered, by the job's own live reports (checks per version).
+            Map<String, Long> checks = new java.util.TreeMap<>();
+            for (LiveReport report : registry.liveReports()) {
+                report.versions().forEach((v, t) -> checks.merge(v, t.evaluated(), Long::sum));
+            }
+            System.out.println("  live checks by version (the job's reports): " + checks);
+        }
+        return new PhaseRunner.Measured(
+                Phase.median(runs.stream().map(PhaseRunner.Measured::phase).toList()),
+                Phase.median(
+                        runs.stream()
+                                .mapToDouble(PhaseRunner.Measured::afterActionP50Ms)
+                                .toArray()),
+                Phase.median(
+                        runs.stream()
+                                .mapToDouble(PhaseRunner.Measured::afterActionP99Ms)
+                                .toArray()));
     }
 
     private static boolean allReceived(List<Phase> phases, int events) {

@@ -51,10 +51,34 @@ final class PhaseRunner {
             String model,
             List<BenchEvent> events)
             throws Exception {
+        Map<String, String> extra = model == null ? Map.of() : Map.of("model", model);
+        return run(number, name, rate, options, extra, null, events).phase();
+    }
+
+    /**
+     * What a phase with an action halfway measured: the whole phase, and the latency of the events
+     * sent in the {@link #AFTER_ACTION_NANOS} after the action.
+     */
+    record Measured(Phase phase, double afterActionP50Ms, double afterActionP99Ms) {}
+
+    /** The span after a phase's halfway action whose latency is reported on its own. */
+    static final long AFTER_ACTION_NANOS = 5_000_000_000L;
+
+    /**
+     * @param extra job options of this phase only (e.g. another model, a model registry)
+     * @param halfway run on the sending thread once half of the events are sent, or {@code null}
+     */
+    Measured run(
+            int number,
+            String name,
+            double rate,
+            RecommendOptions options,
+            Map<String, String> extra,
+            Runnable halfway,
+            List<BenchEvent> events)
+            throws Exception {
         Map<String, String> raw = new LinkedHashMap<>(base);
-        if (model != null) {
-            raw.put("model", model);
-        }
+        raw.putAll(extra);
         raw.put("input-topic", "bench-" + number + "-in");
         raw.put("output-topic", "bench-" + number + "-out");
         raw.put("dlq-topic", "bench-" + number + "-dlq");
@@ -73,17 +97,23 @@ final class PhaseRunner {
                 System.currentTimeMillis());
         LocalJob job = LocalJob.start(config, options);
         try {
-            return measure(name, rate, config, events, job);
+            return measure(name, rate, config, events, job, halfway);
         } finally {
             job.cancel();
         }
     }
 
-    private static Phase measure(
-            String name, double rate, JobConfig config, List<BenchEvent> events, LocalJob job)
+    private static Measured measure(
+            String name,
+            double rate,
+            JobConfig config,
+            List<BenchEvent> events,
+            LocalJob job,
+            Runnable halfway)
             throws Exception {
         int n = events.size();
         long[] sent = new long[n];
+        long actionAt = 0;
         long cpu;
         OutputProbe probe = new OutputProbe(config, n);
         try (probe) {
@@ -95,6 +125,15 @@ final class PhaseRunner {
                             config.inputTopic(),
                             rate)) {
                 for (int i = 0; i < n; i++) {
+                    if (halfway != null && i == n / 2) {
+                        actionAt = System.nanoTime();
+                        halfway.run();
+                        System.out.printf(
+                                Locale.ROOT,
+                                "  halfway action done at t=%.1fs (%d ms)%n",
+                                (actionAt - sent[0]) / 1e9,
+                                (System.nanoTime() - actionAt) / 1_000_000);
+                    }
                     BenchEvent e = events.get(i);
                     String json =
                             EventCodec.toJson(
@@ -126,6 +165,32 @@ final class PhaseRunner {
         }
         if (name.equals("soak")) {
             printLatencyWindows(sent, probe.received, 10);
+        }
+        double afterP50 = 0;
+        double afterP99 = 0;
+        if (halfway != null) {
+            printLatencyWindows(sent, probe.received, 2);
+            long[] after = new long[n];
+            int m = 0;
+            for (int i = 0; i < n; i++) {
+                if (sent[i] >= actionAt
+                        && sent[i] < actionAt + AFTER_ACTION_NANOS
+                        && probe.received[i] != 0) {
+                    after[m++] = probe.received[i] - sent[i];
+                }
+            }
+            after = Arrays.copyOf(after, m);
+            Arrays.sort(after);
+            afterP50 = LatencyStats.percentile(after, 0.50) / 1e6;
+            afterP99 = LatencyStats.percentile(after, 0.99) / 1e6;
+            System.out.printf(
+                    Locale.ROOT,
+                    "  the %d s after the halfway action: %d events, latency p50 %.1f ms,"
+                            + " p99 %.1f ms%n",
+                    AFTER_ACTION_NANOS / 1_000_000_000L,
+                    m,
+                    afterP50,
+                    afterP99);
         }
 
         long[] latencies = new long[n];
@@ -168,7 +233,7 @@ final class PhaseRunner {
                 p.p50Ms(),
                 p.p99Ms(),
                 p.cpuMicrosPerEvent());
-        return p;
+        return new Measured(p, afterP50, afterP99);
     }
 
     /**

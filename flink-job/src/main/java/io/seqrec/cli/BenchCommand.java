@@ -79,6 +79,14 @@ final class BenchCommand {
                     "DIR",
                     "The served model exported with --graph full, for the naive phase.",
                     s -> Path.of(nonEmpty().apply(s)));
+    static final Option<Boolean> SWAP =
+            new Option<>(
+                    "swap",
+                    "false",
+                    "BOOL",
+                    "Also a phase at 50 % load serving a model registry that swaps the model"
+                            + " halfway.",
+                    bool());
     static final Option<Integer> REPEAT =
             new Option<>(
                     "repeat",
@@ -104,6 +112,7 @@ final class BenchCommand {
                             BASELINES,
                             WARMUP,
                             NAIVE_MODEL,
+                            SWAP,
                             REPEAT),
                     true,
                     BenchCommand::run);
@@ -139,7 +148,8 @@ final class BenchCommand {
                         naiveModel,
                         f.get(REPEAT),
                         f.get(SOAK),
-                        f.get(RATE, 0.0));
+                        f.get(RATE, 0.0),
+                        f.get(SWAP));
         return new Benchmark(settings, jobOptions).run();
     }
 

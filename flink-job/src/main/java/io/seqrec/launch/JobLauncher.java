@@ -42,10 +42,15 @@ public final class JobLauncher {
                     OnnxSequenceModel.load(artifact, InferenceOptions.cpu(1))) {
                 // loading probes the graph
             }
-            options = recommend.withModelDir(artifact.dir().toString());
+            options = recommend.withModel(artifact.dir().toString(), null, 0);
         } else {
             artifact = probeRegistry(config.modelRegistry());
-            options = recommend;
+            // The configuration names the model source, whatever options the caller varied.
+            options =
+                    recommend.withModel(
+                            config.modelDir().toString(),
+                            config.modelRegistry(),
+                            config.modelPollInterval().toMillis());
         }
         new RecommenderJob(
                         KafkaConnectors.source(config),

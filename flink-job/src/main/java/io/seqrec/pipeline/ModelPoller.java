@@ -215,12 +215,15 @@ final class ModelPoller implements AutoCloseable {
     }
 
     /**
-     * Stops polling and closes the models of a set that was handed over but never taken, except
-     * those {@code serving} still uses (the caller closes those).
+     * Stops polling, writes the live figures offered last, and closes the models of a set that was
+     * handed over but never taken, except those {@code serving} still uses (the caller closes
+     * those).
      */
     void close(ServingModels serving) throws InterruptedException {
         executor.shutdownNow();
         executor.awaitTermination(30, TimeUnit.SECONDS);
+        // The figures offered since the last poll, so that a stopped job's last report is complete.
+        writeLive();
         ServingModels untaken = ready.getAndSet(null);
         if (untaken != null) {
             for (ServedModel m : untaken.models()) {

@@ -28,6 +28,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -109,11 +110,14 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     private transient List<Pending> pending;
     private transient ScheduledFuture<?> flushTimer;
 
-    /**
-     * Live evaluation and metrics by model version, kept across swaps (metrics are registered
-     * once).
-     */
-    private transient Map<String, VersionMetrics> versions;
+    /** Live evaluation by registry version (by model_version with --model), kept across swaps. */
+    private transient Map<String, LiveEvaluation> liveByVersion;
+
+    /** Each served model's entry of {@link #liveByVersion}, for the set served now. */
+    private transient Map<ServedModel, LiveEvaluation> liveByModel;
+
+    /** Gauges by model_version, registered once. */
+    private transient Map<String, VersionGauges> gauges;
 
     private transient long lastLiveOffer;
     private transient Counter modelSwaps;
@@ -195,7 +199,8 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     public void open() throws Exception {
         super.open();
         MetricGroup group = getMetricGroup();
-        versions = new HashMap<>();
+        liveByVersion = new HashMap<>();
+        gauges = new HashMap<>();
         modelSwaps = group.counter("model_swaps");
         modelLoadFailures = group.counter("model_load_failures", new ThreadSafeSimpleCounter());
         InferenceOptions inference = inferenceOptions();
@@ -273,35 +278,42 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         return served;
     }
 
-    /** A model version's live figures and metrics; registered the first time it serves. */
-    private static final class VersionMetrics {
-        final LiveEvaluation live = new LiveEvaluation();
+    /**
+     * A served model's gauges, registered once per {@code model_version}. Two registry versions of
+     * one artifact (the same {@code model_version} under two names) share them: they show the one
+     * served last; {@code models status} tells them apart.
+     */
+    private static final class VersionGauges {
         volatile boolean serving;
-
-        /** The registry's name for it, under which its live figures are reported. */
-        String registryName;
+        volatile LiveEvaluation live;
     }
 
+    /**
+     * Points the live evaluation of each model of {@code set} at its registry version's (kept
+     * across swaps), and its gauges at that.
+     */
     private void registerVersions(ServingModels set) {
+        Map<ServedModel, LiveEvaluation> byModel = new IdentityHashMap<>();
         for (ServedModel model : set.models()) {
-            registerVersion(model).registryName = set.nameOf(model);
+            LiveEvaluation live =
+                    liveByVersion.computeIfAbsent(set.nameOf(model), v -> new LiveEvaluation());
+            byModel.put(model, live);
+            VersionGauges g = gauges.get(model.version());
+            if (g == null) {
+                VersionGauges created = new VersionGauges();
+                created.live = live; // before the reporter can read it
+                MetricGroup byVersion = getMetricGroup().addGroup("model_version", model.version());
+                byVersion.gauge("model_loaded", () -> created.serving ? 1 : 0);
+                byVersion.gauge("live_hr_at_10", () -> created.live.hitRate());
+                byVersion.gauge("live_ndcg_at_10", () -> created.live.ndcg());
+                byVersion.gauge("live_evaluated", () -> created.live.evaluated());
+                gauges.put(model.version(), created);
+                g = created;
+            }
+            g.live = live;
+            g.serving = true;
         }
-    }
-
-    private VersionMetrics registerVersion(ServedModel model) {
-        VersionMetrics m = versions.get(model.version());
-        if (m == null) {
-            VersionMetrics created = new VersionMetrics();
-            MetricGroup byModel = getMetricGroup().addGroup("model_version", model.version());
-            byModel.gauge("model_loaded", () -> created.serving ? 1 : 0);
-            byModel.gauge("live_hr_at_10", created.live::hitRate);
-            byModel.gauge("live_ndcg_at_10", created.live::ndcg);
-            byModel.gauge("live_evaluated", created.live::evaluated);
-            versions.put(model.version(), created);
-            m = created;
-        }
-        m.serving = true;
-        return m;
+        liveByModel = byModel;
     }
 
     /** Between batches: switches to the set the poller has loaded, if any, and closes the rest. */
@@ -312,8 +324,8 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         }
         ServingModels previous = serving;
         serving = next;
-        for (VersionMetrics m : versions.values()) {
-            m.serving = false;
+        for (VersionGauges g : gauges.values()) {
+            g.serving = false;
         }
         registerVersions(next);
         for (ServedModel m : previous.models()) {
@@ -339,9 +351,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         }
         lastLiveOffer = now;
         Map<String, LiveTotals> totals = new HashMap<>();
-        for (VersionMetrics m : versions.values()) {
-            totals.merge(m.registryName, m.live.totals(), LiveTotals::plus);
-        }
+        liveByVersion.forEach((version, live) -> totals.put(version, live.totals()));
         poller.offerLive(totals);
     }
 
@@ -581,7 +591,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
             if (p.target != 0 && st.lastTopKeys != null) {
                 // Counted for the model that serves the user now (the last list may be another
                 // version's right after a switch).
-                versions.get(p.model.version()).live.record(st.lastTopKeys, p.target);
+                liveByModel.get(p.model).record(st.lastTopKeys, p.target);
             }
             String[] ids = new String[n];
             long[] keys = new long[n];
@@ -642,6 +652,8 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     public void close() throws Exception {
         try {
             if (poller != null) {
+                lastLiveOffer = 0;
+                offerLive();
                 poller.close(serving);
                 poller = null;
             }

@@ -29,12 +29,15 @@ public record RecommendOptions(
         BatchScorer.Padding padding)
         implements Serializable {
 
-    /** The same options with the model directory resolved (e.g. made absolute). */
-    public RecommendOptions withModelDir(String dir) {
+    /**
+     * The same options serving another model source: a directory (resolved, e.g. made absolute), or
+     * a registry ({@code registry} not {@code null}) polled every {@code pollIntervalMs}.
+     */
+    public RecommendOptions withModel(String dir, String registry, long pollIntervalMs) {
         return new RecommendOptions(
                 dir,
-                modelRegistry,
-                modelPollIntervalMs,
+                registry,
+                pollIntervalMs,
                 topK,
                 excludeSeen,
                 batchSize,

@@ -83,6 +83,34 @@ class BenchCommandITCase {
     }
 
     @Test
+    void swapPhaseChangesTheModelHalfwayAndReportsTheLatencyAfterIt() throws Exception {
+        Output run = bench("--events", "6000", "--baselines", "false", "--swap", "true");
+        assertThat(run.status()).as("every event answered, through the swap too").isZero();
+
+        List<String> lines = List.of(run.text().strip().split("\n"));
+        assertThat(lines)
+                .filteredOn(l -> l.startsWith("phase ") && l.contains(":"))
+                .extracting(l -> l.split(":")[0])
+                .containsExactly(
+                        "phase warm-up",
+                        "phase batched-max",
+                        "phase batched-50%",
+                        "phase swap-50%");
+        assertThat(lines).anyMatch(l -> l.matches("  halfway action done at t=[0-9.]+s .*"));
+        assertThat(lines).anyMatch(l -> l.matches("latency t=0s events=[1-9][0-9]* p50_ms=.*"));
+        // The job's own reports: v1 answered before the swap and v2 after it.
+        assertThat(lines)
+                .filteredOn(l -> l.startsWith("  live checks by version"))
+                .singleElement()
+                .asString()
+                .matches(".*\\{v1=[1-9][0-9]*, v2=[1-9][0-9]*\\}");
+        assertThat(lines.get(lines.size() - 1))
+                .matches(
+                        "SWAP swap_latency_p50_ms=[0-9.]+ swap_latency_p99_ms=[0-9.]+"
+                                + " swap_window_p50_ms=[0-9.]+ swap_window_p99_ms=[0-9.]+");
+    }
+
+    @Test
     void naiveModelMustBeTheServedModelsWeights(@TempDir Path dir) throws Exception {
         Path other = dir.resolve("other");
         Files.createDirectories(other);
