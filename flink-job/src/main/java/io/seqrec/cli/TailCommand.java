@@ -88,8 +88,11 @@ final class TailCommand {
                         .append(" #")
                         .append(r.seq())
                         .append(" after ")
-                        .append(r.eventId())
-                        .append(" ->");
+                        .append(r.eventId());
+        if (!Recommendation.MODEL.equals(r.strategy())) {
+            sb.append(" [").append(r.strategy()).append(']');
+        }
+        sb.append(" ->");
         for (int i = 0; i < r.itemIds().length; i++) {
             sb.append(' ').append(r.itemIds()[i]).append(String.format(" (%.2f)", r.scores()[i]));
         }

@@ -176,6 +176,22 @@ public final class JobOptions {
                     "Steps of a user's history kept in state, by item id whatever the model; the"
                             + " model reads the last max_len of them it knows.",
                     intInRange(1, 10_000));
+    public static final Option<Duration> TRENDING_HALF_LIFE =
+            new Option<>(
+                    "trending-half-life",
+                    "1h",
+                    "DURATION",
+                    "Trending items (for users the model knows nothing of): an interaction's"
+                            + " weight halves every this long of event time.",
+                    positiveDuration());
+    public static final Option<Integer> TRENDING_CAPACITY =
+            new Option<>(
+                    "trending-capacity",
+                    "2000",
+                    "N",
+                    "Items each subtask counts for trending (heavy-hitters sketch; bounded"
+                            + " memory).",
+                    intInRange(10, 1_000_000));
     public static final Option<Integer> DEDUPE_WINDOW =
             new Option<>(
                     "dedupe-window",
@@ -298,6 +314,8 @@ public final class JobOptions {
                     STATE_TTL,
                     MAX_HISTORY,
                     DEDUPE_WINDOW,
+                    TRENDING_HALF_LIFE,
+                    TRENDING_CAPACITY,
                     DELIVERY_GUARANTEE,
                     TRANSACTIONAL_ID_PREFIX,
                     TRANSACTION_TIMEOUT,

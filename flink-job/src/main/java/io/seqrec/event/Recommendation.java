@@ -2,8 +2,9 @@ package io.seqrec.event;
 
 /**
  * A user's top-K after one event. {@code seq} increases strictly per user, so consumers of an
- * at-least-once stream can drop replays; {@code producedTs} (the triggering record's Kafka
- * timestamp) is not on the wire and only feeds the latency metric.
+ * at-least-once stream can drop replays; {@code strategy} says how the list was made ({@link
+ * #MODEL}, {@link #TRENDING}); {@code producedTs} (the triggering record's Kafka timestamp) is not
+ * on the wire and only feeds the latency metric.
  */
 public record Recommendation(
         String userId,
@@ -12,6 +13,16 @@ public record Recommendation(
         long emittedTs,
         long seq,
         String modelVersion,
+        String strategy,
         String[] itemIds,
         float[] scores,
-        long producedTs) {}
+        long producedTs) {
+    /** The model scored the user's history. */
+    public static final String MODEL = "model";
+
+    /**
+     * The model knows none of the user's items (a new user, or one of new items only): the items
+     * trending now, without those the user has seen.
+     */
+    public static final String TRENDING = "trending";
+}

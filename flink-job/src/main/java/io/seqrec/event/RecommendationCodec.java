@@ -15,7 +15,7 @@ import java.io.UncheckedIOException;
  *
  * <pre>
  * {"user_id":"u1","event_id":"e9","event_ts":1,"emitted_ts":2,"seq":3,
- *  "model_version":"m","items":[{"item_id":"i7","score":4.25}, ...]}
+ *  "model_version":"m","strategy":"model","items":[{"item_id":"i7","score":4.25}, ...]}
  * </pre>
  */
 public final class RecommendationCodec {
@@ -37,6 +37,7 @@ public final class RecommendationCodec {
             g.writeNumberField("emitted_ts", r.emittedTs());
             g.writeNumberField("seq", r.seq());
             g.writeStringField("model_version", r.modelVersion());
+            g.writeStringField("strategy", r.strategy());
             g.writeArrayFieldStart("items");
             for (int i = 0; i < r.itemIds().length; i++) {
                 g.writeStartObject();
@@ -70,6 +71,8 @@ public final class RecommendationCodec {
                     n.get("emitted_ts").asLong(),
                     n.get("seq").asLong(),
                     n.get("model_version").asText(),
+                    // Records from before strategies existed were all the model's.
+                    n.path("strategy").asText(Recommendation.MODEL),
                     ids,
                     scores,
                     0L);

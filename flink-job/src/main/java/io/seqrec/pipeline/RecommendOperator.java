@@ -99,11 +99,17 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
 
     static final String SERVING_STATE_NAME = "serving-pointer";
 
+    /** Union operator state: every subtask's trending sketch ({@link TrendingLists}). */
+    static final String TRENDING_STATE_NAME = "trending-sketch";
+
     private transient ServingModels serving;
     private transient ModelPoller poller;
     private transient Path modelDir;
     private transient RegistryPointer restoredPointer;
     private transient ListState<String> servingState;
+    private transient ListState<byte[]> trendingState;
+    private transient Iterable<byte[]> restoredTrending;
+    private transient TrendingLists trending;
     private transient int[][] rows;
     private transient UserState.Limits limits;
     private transient ValueState<UserState> userState;
@@ -116,6 +122,14 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     /** Each served model's entry of {@link #liveByVersion}, for the set served now. */
     private transient Map<ServedModel, LiveEvaluation> liveByModel;
 
+    /**
+     * The live baseline by registry version: the same checks against what trending would have
+     * recommended to the same users.
+     */
+    private transient Map<String, LiveEvaluation> baselineByVersion;
+
+    private transient Map<ServedModel, LiveEvaluation> baselineByModel;
+
     /** Gauges by model_version, registered once. */
     private transient Map<String, VersionGauges> gauges;
 
@@ -125,6 +139,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
 
     private transient Counter accepted;
     private transient Counter recommendationsOut;
+    private transient Counter trendingOut;
     private transient Counter unknownItems;
     private transient Map<DeadLetterReason, Counter> deadLettered;
     private transient Histogram batchSizes;
@@ -141,6 +156,12 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
 
         /** Key of the item that became a new step the model knows, else 0: live evaluation. */
         long target;
+
+        /** The user's history before this event (never written in place): for the checks. */
+        long[] previousKeys;
+
+        /** The trending list, for a user the model knows nothing of; else {@code null}. */
+        TrendingLists.Ranked trendingList;
 
         boolean accepted;
 
@@ -174,6 +195,11 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                 context.getOperatorStateStore()
                         .getUnionListState(
                                 new ListStateDescriptor<>(SERVING_STATE_NAME, String.class));
+        trendingState =
+                context.getOperatorStateStore()
+                        .getUnionListState(
+                                new ListStateDescriptor<>(TRENDING_STATE_NAME, byte[].class));
+        restoredTrending = context.isRestored() ? trendingState.get() : List.of();
         for (String json : servingState.get()) {
             // Every subtask checkpoints the pointer it serves; after a rescale each gets all of
             // them, and the newest is what the job had moved to.
@@ -193,6 +219,11 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         if (serving.pointer() != null) {
             servingState.add(new String(serving.pointer().toJson(), StandardCharsets.UTF_8));
         }
+        trendingState.clear();
+        trendingState.add(
+                trending.snapshot(
+                        getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                        getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks()));
     }
 
     @Override
@@ -200,7 +231,18 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         super.open();
         MetricGroup group = getMetricGroup();
         liveByVersion = new HashMap<>();
+        baselineByVersion = new HashMap<>();
         gauges = new HashMap<>();
+        trending =
+                new TrendingLists(
+                        TrendingLists.restore(
+                                restoredTrending,
+                                options.trending(),
+                                getRuntimeContext().getTaskInfo().getIndexOfThisSubtask(),
+                                getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks()),
+                        options.topK(),
+                        options.excludeSeen());
+        restoredTrending = null;
         modelSwaps = group.counter("model_swaps");
         modelLoadFailures = group.counter("model_load_failures", new ThreadSafeSimpleCounter());
         InferenceOptions inference = inferenceOptions();
@@ -286,6 +328,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     private static final class VersionGauges {
         volatile boolean serving;
         volatile LiveEvaluation live;
+        volatile LiveEvaluation baseline;
     }
 
     /**
@@ -294,26 +337,35 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
      */
     private void registerVersions(ServingModels set) {
         Map<ServedModel, LiveEvaluation> byModel = new IdentityHashMap<>();
+        Map<ServedModel, LiveEvaluation> baselines = new IdentityHashMap<>();
         for (ServedModel model : set.models()) {
             LiveEvaluation live =
                     liveByVersion.computeIfAbsent(set.nameOf(model), v -> new LiveEvaluation());
+            LiveEvaluation baseline =
+                    baselineByVersion.computeIfAbsent(set.nameOf(model), v -> new LiveEvaluation());
             byModel.put(model, live);
+            baselines.put(model, baseline);
             VersionGauges g = gauges.get(model.version());
             if (g == null) {
                 VersionGauges created = new VersionGauges();
-                created.live = live; // before the reporter can read it
+                created.live = live; // before the reporter can read them
+                created.baseline = baseline;
                 MetricGroup byVersion = getMetricGroup().addGroup("model_version", model.version());
                 byVersion.gauge("model_loaded", () -> created.serving ? 1 : 0);
                 byVersion.gauge("live_hr_at_10", () -> created.live.hitRate());
                 byVersion.gauge("live_ndcg_at_10", () -> created.live.ndcg());
                 byVersion.gauge("live_evaluated", () -> created.live.evaluated());
+                byVersion.gauge("live_baseline_hr_at_10", () -> created.baseline.hitRate());
+                byVersion.gauge("live_baseline_ndcg_at_10", () -> created.baseline.ndcg());
                 gauges.put(model.version(), created);
                 g = created;
             }
             g.live = live;
+            g.baseline = baseline;
             g.serving = true;
         }
         liveByModel = byModel;
+        baselineByModel = baselines;
     }
 
     /** Between batches: switches to the set the poller has loaded, if any, and closes the rest. */
@@ -381,6 +433,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     private void registerMetrics(MetricGroup group) {
         accepted = group.counter("events_accepted");
         recommendationsOut = group.counter("recommendations_out");
+        trendingOut = group.counter("recommendations_trending");
         unknownItems = group.counter("unknown_items");
         deadLettered = new HashMap<>();
         for (DeadLetterReason r :
@@ -488,10 +541,12 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         Map<String, UserState> states = new HashMap<>();
         List<DeadLetter> rejected = new ArrayList<>();
         int requests = 0;
+        trending.refresh(); // this batch's lists rank what was trending before it
         for (Pending p : batch) {
             p.accepted = false;
             p.target = 0;
             p.row = null;
+            p.trendingList = null;
             UserState st = states.get(p.userId);
             if (st == null) {
                 setCurrentKey(p.userId);
@@ -505,6 +560,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
             p.model = serving.forUser(p.userId);
             ModelArtifact artifact = p.model.artifact;
             long key = StableHash.of(e.itemId());
+            p.previousKeys = st.itemKeys;
             UserState.Transition transition =
                     st.apply(e.eventId(), key, e.eventType(), e.ts(), limits);
             st = transition.state();
@@ -532,18 +588,26 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                     } else if (applied == UserState.Applied.APPENDED) {
                         p.target = key;
                     }
+                    trending.count(key, e.itemId(), e.ts());
             }
             p.accepted = true;
             p.row = st.row(artifact);
+            if (p.row.length == 0) {
+                // The model knows none of the user's items: its answer would be the same for
+                // everyone. What is trending is better, once there is a full list of it.
+                TrendingLists.Ranked list = trending.listFor(st.itemKeys, options.topK());
+                if (list.size() == options.topK()) {
+                    p.trendingList = list;
+                    continue;
+                }
+            }
             requests++;
-        }
-        if (requests == 0) {
-            writeStates(states);
-            emit(rejected);
-            return null;
         }
 
         // Inference, one call group per model (BatchScorer groups by sequence length).
+        if (requests == 0) {
+            return finish(batch, states, rejected);
+        }
         if (rows.length < requests) {
             rows = new int[Math.max(requests, options.batchSize())][];
         }
@@ -551,7 +615,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         for (ServedModel model : serving.models()) {
             int n = 0;
             for (Pending p : batch) {
-                if (p.accepted && p.model == model) {
+                if (p.accepted && p.model == model && p.trendingList == null) {
                     p.scoreRow = n;
                     rows[n++] = p.row;
                 }
@@ -567,8 +631,13 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         }
         inferenceMicros.update((System.nanoTime() - started) / 1000);
         batchSizes.update(requests);
+        return finish(batch, states, rejected);
+    }
 
-        // Pass 2: evaluate, select top-K, emit, in arrival order.
+    /** Pass 2: evaluate, select top-K (or take the trending list), emit, in arrival order. */
+    private RuntimeException finish(
+            List<Pending> batch, Map<String, UserState> states, List<DeadLetter> rejected)
+            throws Exception {
         int[] topIndex = new int[options.topK()];
         float[] topScore = new float[options.topK()];
         long now = System.currentTimeMillis();
@@ -576,7 +645,25 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
             if (!p.accepted) {
                 continue;
             }
+            UserState st = states.get(p.userId);
             ModelArtifact artifact = p.model.artifact;
+            if (p.target != 0 && st.lastTopKeys != null && knowsAny(artifact, p.previousKeys)) {
+                // The last list was the model's (the user had an item it knows): counted for the
+                // model that serves the user now (the last list may be another version's right
+                // after a switch), beside what trending would have recommended instead.
+                liveByModel.get(p.model).record(st.lastTopKeys, p.target);
+                baselineByModel
+                        .get(p.model)
+                        .record(trending.listFor(p.previousKeys, options.topK()).keys(), p.target);
+            }
+            if (p.trendingList != null) {
+                TrendingLists.Ranked list = p.trendingList;
+                st = st.recommended(list.keys());
+                states.put(p.userId, st);
+                emit(p, st, Recommendation.TRENDING, list.ids(), list.scores(), now);
+                trendingOut.inc();
+                continue;
+            }
             int width = artifact.numItems() + 1;
             int k = Math.min(options.topK(), artifact.numItems());
             float[] scores = p.model.scorer.scores(p.scoreRow);
@@ -587,12 +674,6 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                 }
             }
             int n = TopK.select(scores, from, width, k, topIndex, topScore);
-            UserState st = states.get(p.userId);
-            if (p.target != 0 && st.lastTopKeys != null) {
-                // Counted for the model that serves the user now (the last list may be another
-                // version's right after a switch).
-                liveByModel.get(p.model).record(st.lastTopKeys, p.target);
-            }
             String[] ids = new String[n];
             long[] keys = new long[n];
             for (int i = 0; i < n; i++) {
@@ -601,29 +682,45 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
             }
             st = st.recommended(keys);
             states.put(p.userId, st);
-            BehaviorEvent e = p.event;
-            output.collect(
-                    new StreamRecord<>(
-                            new Recommendation(
-                                    e.userId(),
-                                    e.eventId(),
-                                    e.ts(),
-                                    now,
-                                    st.seq,
-                                    artifact.modelVersion(),
-                                    ids,
-                                    Arrays.copyOf(topScore, n),
-                                    e.producedTs()),
-                            e.ts()));
-            accepted.inc();
-            recommendationsOut.inc();
-            if (e.producedTs() > 0) {
-                latencyMs.update(now - e.producedTs());
-            }
+            emit(p, st, Recommendation.MODEL, ids, Arrays.copyOf(topScore, n), now);
         }
         writeStates(states);
         emit(rejected);
         return null;
+    }
+
+    private void emit(
+            Pending p, UserState st, String strategy, String[] ids, float[] scores, long now) {
+        BehaviorEvent e = p.event;
+        output.collect(
+                new StreamRecord<>(
+                        new Recommendation(
+                                e.userId(),
+                                e.eventId(),
+                                e.ts(),
+                                now,
+                                st.seq,
+                                p.model.artifact.modelVersion(),
+                                strategy,
+                                ids,
+                                scores,
+                                e.producedTs()),
+                        e.ts()));
+        accepted.inc();
+        recommendationsOut.inc();
+        if (e.producedTs() > 0) {
+            latencyMs.update(now - e.producedTs());
+        }
+    }
+
+    /** Whether {@code artifact} knows any of {@code keys}, newest first (usually the last). */
+    private static boolean knowsAny(ModelArtifact artifact, long[] keys) {
+        for (int i = keys.length - 1; i >= 0; i--) {
+            if (artifact.indexOf(keys[i]) != 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void emit(List<DeadLetter> rejected) {

@@ -3,6 +3,7 @@ package io.seqrec.pipeline;
 import io.seqrec.config.Device;
 import io.seqrec.config.JobConfig;
 import io.seqrec.model.BatchScorer;
+import io.seqrec.trending.TrendingSettings;
 import java.io.Serializable;
 
 /**
@@ -26,6 +27,7 @@ public record RecommendOptions(
         long stateTtlMs,
         int maxHistory,
         int dedupeWindow,
+        TrendingSettings trending,
         BatchScorer.Padding padding)
         implements Serializable {
 
@@ -48,6 +50,7 @@ public record RecommendOptions(
                 stateTtlMs,
                 maxHistory,
                 dedupeWindow,
+                trending,
                 padding);
     }
 
@@ -68,6 +71,7 @@ public record RecommendOptions(
                 stateTtlMs,
                 maxHistory,
                 dedupeWindow,
+                trending,
                 paddingPolicy);
     }
 
@@ -91,6 +95,7 @@ public record RecommendOptions(
                 c.stateTtl().toMillis(),
                 c.maxHistory(),
                 c.dedupeWindow(),
+                new TrendingSettings(c.trendingCapacity(), c.trendingHalfLife().toMillis()),
                 BatchScorer.Padding.BUCKETED);
     }
 }

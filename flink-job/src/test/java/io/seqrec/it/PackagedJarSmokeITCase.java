@@ -251,6 +251,9 @@ class PackagedJarSmokeITCase {
                                                 i,
                                                 i,
                                                 "m1",
+                                                i % 2 == 0
+                                                        ? Recommendation.MODEL
+                                                        : Recommendation.TRENDING,
                                                 new String[] {"a", "b"},
                                                 new float[] {2f, 1f},
                                                 0)))
@@ -273,8 +276,9 @@ class PackagedJarSmokeITCase {
                         .start();
         assertThat(tail.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(Files.readString(tailLog))
-                .contains("u1 #1 after e1 -> a (2.00) b (1.00)")
-                .contains("u3 #3 after e3 -> a (2.00) b (1.00)");
+                .contains("u1 #1 after e1 [trending] -> a (2.00) b (1.00)")
+                .contains("u2 #2 after e2 -> a (2.00) b (1.00)")
+                .contains("u3 #3 after e3 [trending] -> a (2.00) b (1.00)");
     }
 
     private static String field(byte[] json, String name) {

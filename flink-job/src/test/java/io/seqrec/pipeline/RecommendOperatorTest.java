@@ -19,6 +19,7 @@ import io.seqrec.model.SequenceScorer;
 import io.seqrec.model.TestArtifacts;
 import io.seqrec.model.TopK;
 import io.seqrec.registry.ModelRegistry;
+import io.seqrec.trending.TrendingSettings;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Collections;
@@ -103,6 +104,7 @@ class RecommendOperatorTest {
                 3_600_000,
                 200,
                 8,
+                new TrendingSettings(200, 3_600_000),
                 BatchScorer.Padding.BUCKETED);
     }
 
@@ -549,6 +551,7 @@ class RecommendOperatorTest {
                 base.stateTtlMs(),
                 base.maxHistory(),
                 base.dedupeWindow(),
+                base.trending(),
                 base.padding());
     }
 
