@@ -5,12 +5,17 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.seqrec.TestPaths;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.plugin.DefaultPluginManager;
@@ -96,17 +101,55 @@ public final class S3Extension implements BeforeAllCallback, AfterAllCallback {
         return settings;
     }
 
-    /** The plugins directory Maven assembles: {@code s3-fs-presto/} with Flink's S3 plugin. */
+    /**
+     * The plugins directory Maven assembles, checked to hold the S3 plugin every Dockerfile
+     * installs, in the same folder: {@code s3-fs-presto/flink-s3-fs-presto-*.jar}.
+     */
     public static Path pluginsDir() {
         String dir = System.getProperty("seqrec.flink.plugins.dir");
-        if (dir == null || !Files.isDirectory(Path.of(dir, "s3-fs-presto"))) {
+        if (dir == null) {
             throw new IllegalStateException(
-                    "No s3-fs-presto plugin under system property seqrec.flink.plugins.dir ("
-                            + dir
-                            + "): run the ITCases through Maven (failsafe), which copies it");
+                    "System property seqrec.flink.plugins.dir is not set: run the ITCases"
+                            + " through Maven (failsafe), which copies the S3 plugin there");
+        }
+        for (String dockerfile : List.of("docker/Dockerfile", "docker/Dockerfile.gpu")) {
+            Matcher m;
+            try {
+                m =
+                        IMAGE_S3_PLUGIN.matcher(
+                                Files.readString(TestPaths.repoRoot().resolve(dockerfile)));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            if (!m.find()) {
+                throw new IllegalStateException(dockerfile + " installs no flink-s3-fs-* plugin");
+            }
+            Path folder = Path.of(dir, m.group(2));
+            try (Stream<Path> jars = Files.list(folder)) {
+                if (jars.noneMatch(j -> j.getFileName().toString().startsWith(m.group(1) + "-"))) {
+                    throw new IllegalStateException(folder + " holds no " + m.group(1));
+                }
+            } catch (IOException e) {
+                throw new IllegalStateException(
+                        dockerfile
+                                + " installs "
+                                + m.group(1)
+                                + " into plugins/"
+                                + m.group(2)
+                                + "/, which the tests' "
+                                + dir
+                                + " lacks (flink-job/pom.xml, execution s3-test-artifacts)",
+                        e);
+            }
         }
         return Path.of(dir);
     }
+
+    /** {@code cp [/opt/flink/]opt/flink-s3-fs-KIND-*.jar [/opt/flink/]plugins/FOLDER/}. */
+    private static final Pattern IMAGE_S3_PLUGIN =
+            Pattern.compile(
+                    "cp (?:/opt/flink/)?opt/(flink-s3-fs-[a-z]+)-\\*\\.jar"
+                            + " (?:/opt/flink/)?plugins/([a-z0-9-]+)/");
 
     /** As {@code PluginUtils.createPluginManagerFromRootFolder}, from {@link #pluginsDir()}. */
     private static PluginManager pluginManager(Configuration conf) throws IOException {
