@@ -168,6 +168,14 @@ public final class S3Extension implements BeforeAllCallback, AfterAllCallback {
                                         .toFile())
                         .path("spec")
                         .path("flinkConfiguration");
+        String checkpoints = conf.path("execution.checkpointing.dir").asText();
+        if (!checkpoints.startsWith("s3://" + BUCKET + "/")) {
+            throw new IllegalStateException(
+                    "flinkdeployment.yaml checkpoints to "
+                            + checkpoints
+                            + ", not bucket "
+                            + BUCKET);
+        }
         Map<String, String> s3 = new TreeMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = conf.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
