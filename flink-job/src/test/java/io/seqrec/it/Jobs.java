@@ -30,6 +30,11 @@ final class Jobs {
      * earliest offset, checkpoints in {@code checkpointDir}; {@code flags} add the rest.
      */
     static JobConfig config(String bootstrap, Path checkpointDir, String... flags) {
+        return config(bootstrap, checkpointDir.toUri().toString(), flags);
+    }
+
+    /** As above, with checkpoints under a URI of any Flink file system (e.g. {@code s3://}). */
+    static JobConfig config(String bootstrap, String checkpointUri, String... flags) {
         String[] base = {
             "--bootstrap-servers",
             bootstrap,
@@ -38,7 +43,7 @@ final class Jobs {
             "--starting-offsets",
             "earliest",
             "--checkpoint-dir",
-            checkpointDir.toUri().toString()
+            checkpointUri
         };
         return JobConfig.fromArgs(
                 Stream.concat(Arrays.stream(base), Arrays.stream(flags)).toArray(String[]::new));

@@ -64,6 +64,27 @@ final class RecoveryRuns {
             String guarantee,
             Path checkpointDir,
             String... extra) {
+        return config(
+                bootstrap,
+                runName,
+                in,
+                out,
+                dlq,
+                guarantee,
+                checkpointDir.toUri().toString(),
+                extra);
+    }
+
+    /** As above, with checkpoints under a URI of any Flink file system (e.g. {@code s3://}). */
+    static JobConfig config(
+            String bootstrap,
+            String runName,
+            String in,
+            String out,
+            String dlq,
+            String guarantee,
+            String checkpointUri,
+            String... extra) {
         String[] flags = {
             "--input-topic", in,
             "--output-topic", out,
@@ -79,7 +100,7 @@ final class RecoveryRuns {
         };
         return Jobs.config(
                 bootstrap,
-                checkpointDir,
+                checkpointUri,
                 Stream.concat(Arrays.stream(flags), Arrays.stream(extra)).toArray(String[]::new));
     }
 
