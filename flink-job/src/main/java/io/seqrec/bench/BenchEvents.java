@@ -87,6 +87,20 @@ final class BenchEvents {
         return out;
     }
 
+    /**
+     * {@code source}'s events ({@code "synthetic"}, or a replay file in {@code format}) without a
+     * model to check them against: for measurements that do not score.
+     */
+    static List<BenchEvent> replayOrSynthetic(
+            String source, ReplaySource.Format format, long events, Integer users, long seed)
+            throws Exception {
+        BenchSettings s =
+                new BenchSettings(
+                        events, source, format, users, seed, null, false, null, null, 1, null, 0,
+                        false);
+        return source.equals("synthetic") ? synthetic(s) : replay(Path.of(source), format, s);
+    }
+
     private static List<BenchEvent> synthetic(BenchSettings s) {
         int users = s.users() == null ? DEFAULT_SYNTHETIC_USERS : s.users();
         SyntheticBehaviorGenerator g =
