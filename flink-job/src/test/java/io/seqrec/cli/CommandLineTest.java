@@ -69,7 +69,8 @@ class CommandLineTest {
         }
         docs.add(TestPaths.repoRoot().resolve("k8s/README.md"));
         docs.add(TestPaths.repoRoot().resolve("docker/README.md"));
-        Pattern line = Pattern.compile("\\./seqrec ([a-z]+(?: [a-z]+)*(?: [^ `#\\\\]+)*)");
+        Pattern line =
+                Pattern.compile("\\./seqrec ([a-z][a-z-]*(?: [a-z][a-z-]*)*(?: [^ `#\\\\]+)*)");
         int checked = 0;
         for (Path doc : docs) {
             for (String text : Files.readAllLines(doc)) {
