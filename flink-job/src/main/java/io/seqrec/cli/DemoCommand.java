@@ -4,7 +4,10 @@ import io.seqrec.bench.LatencyStats;
 import io.seqrec.broker.EmbeddedKafkaBroker;
 import io.seqrec.config.JobConfig;
 import io.seqrec.config.Option;
+import io.seqrec.evaluation.BeyondAccuracy;
 import io.seqrec.evaluation.LiveEvaluation;
+import io.seqrec.evaluation.LiveTotals;
+import io.seqrec.evaluation.PopularityBaseline;
 import io.seqrec.event.InputEvent;
 import io.seqrec.event.Recommendation;
 import io.seqrec.event.RecommendationCodec;
@@ -22,10 +25,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -153,6 +158,7 @@ final class DemoCommand {
                             rate > 0 ? 1000.0 / rate : 0,
                             f.get(MALFORMED));
             Map<String, List<InputEvent>> produced = new HashMap<>();
+            List<InputEvent> sentInOrder = new ArrayList<>();
             long start = System.currentTimeMillis();
             long nextReport = start + PROGRESS_EVERY_MS;
             long sent = 0;
@@ -169,6 +175,7 @@ final class DemoCommand {
                     if (r.valid()) {
                         seen.sendTimes.put(r.event().eventId(), now);
                         produced.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r.event());
+                        sentInOrder.add(r.event());
                     }
                     sender.send(r.key(), r.valueAt(now));
                     sent++;
@@ -194,7 +201,7 @@ final class DemoCommand {
             job.cancelBetweenCheckpoints();
 
             printSamples(produced, seen);
-            printSummary(sent, start, produced, seen);
+            printSummary(sent, start, produced, sentInOrder, artifact.numItems(), seen);
             return seen.recommendations.get() + seen.deadLetters.get() == sent ? 0 : 1;
         }
     }
@@ -326,7 +333,12 @@ final class DemoCommand {
     }
 
     private static void printSummary(
-            long sent, long start, Map<String, List<InputEvent>> produced, Observed seen) {
+            long sent,
+            long start,
+            Map<String, List<InputEvent>> produced,
+            List<InputEvent> sentInOrder,
+            int catalogSize,
+            Observed seen) {
         // Prequential quality as a consumer sees it: each new item a user turns to, checked
         // against the recommendations emitted after that user's previous event.
         LiveEvaluation eval = new LiveEvaluation();
@@ -345,6 +357,33 @@ final class DemoCommand {
                 previousItem = ev.itemId();
             }
         }
+        // The same checks against the most-popular list a consumer could have computed, and the
+        // beyond-accuracy figures of what was recommended (definitions in BeyondAccuracy).
+        PopularityBaseline baseline = new PopularityBaseline(LiveEvaluation.CUTOFF);
+        Map<String, Integer> interactions = new HashMap<>();
+        Map<String, Set<String>> usersByItem = new HashMap<>();
+        long answered = 0;
+        for (InputEvent ev : sentInOrder) {
+            if (seen.byEventId.containsKey(ev.eventId())) {
+                baseline.accept(ev.userId(), ev.itemId());
+                interactions.merge(ev.itemId(), 1, Integer::sum);
+                usersByItem.computeIfAbsent(ev.itemId(), i -> new HashSet<>()).add(ev.userId());
+                answered++;
+            }
+        }
+        List<String[]> allLists = new ArrayList<>();
+        seen.byEventId.values().forEach(r -> allLists.add(r.itemIds()));
+        List<String[]> latestLists = new ArrayList<>();
+        for (List<InputEvent> evs : produced.values()) {
+            for (int i = evs.size() - 1; i >= 0; i--) {
+                Recommendation r = seen.byEventId.get(evs.get(i).eventId());
+                if (r != null) {
+                    latestLists.add(r.itemIds());
+                    break;
+                }
+            }
+        }
+        LiveTotals base = baseline.totals();
         long[] latencies = seen.all();
         double seconds = Math.max(1, seen.lastReceived.get() - start) / 1000.0;
         long recs = seen.recommendations.get();
@@ -353,7 +392,8 @@ final class DemoCommand {
                         Locale.ROOT,
                         "SUMMARY events_in=%d accepted=%d dead_lettered=%d recommendations_out=%d"
                                 + " throughput_eps=%.1f latency_p50_ms=%d latency_p99_ms=%d"
-                                + " hr_at_10=%.4f ndcg_at_10=%.4f",
+                                + " hr_at_10=%.4f ndcg_at_10=%.4f baseline_hr_at_10=%.4f"
+                                + " baseline_ndcg_at_10=%.4f coverage=%.4f novelty=%.3f ild=%.4f",
                         sent,
                         seen.byEventId.size(),
                         seen.deadLetters.get(),
@@ -362,6 +402,11 @@ final class DemoCommand {
                         LatencyStats.percentileOf(latencies, 0.50),
                         LatencyStats.percentileOf(latencies, 0.99),
                         eval.hitRate(),
-                        eval.ndcg()));
+                        eval.ndcg(),
+                        base.hitRate(),
+                        base.ndcg(),
+                        BeyondAccuracy.coverage(allLists, catalogSize),
+                        BeyondAccuracy.novelty(allLists, interactions, answered, catalogSize),
+                        BeyondAccuracy.intraListDiversity(latestLists, usersByItem)));
     }
 }
