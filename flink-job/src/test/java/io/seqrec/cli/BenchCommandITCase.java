@@ -84,7 +84,9 @@ class BenchCommandITCase {
 
     @Test
     void swapPhaseChangesTheModelHalfwayAndReportsTheLatencyAfterIt() throws Exception {
-        Output run = bench("--events", "6000", "--baselines", "false", "--swap", "true");
+        // Enough events that the half after the change outlasts a poll (1 s) and a load: at half
+        // of this machine's maximum, about 4 s.
+        Output run = bench("--events", "40000", "--baselines", "false", "--swap", "true");
         assertThat(run.status()).as("every event answered, through the swap too").isZero();
 
         List<String> lines = List.of(run.text().strip().split("\n"));
