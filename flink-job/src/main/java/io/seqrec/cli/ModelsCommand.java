@@ -133,8 +133,10 @@ final class ModelsCommand {
         List<LiveReport> reports = registry.liveReports();
         List<LiveReport> fresh = reports.stream().filter(r -> r.isFresh(nowMs)).toList();
         Map<String, LiveTotals> live = new HashMap<>();
+        Map<String, LiveTotals> baselines = new HashMap<>();
         for (LiveReport r : fresh) {
             r.versions().forEach((v, t) -> live.merge(v, t, LiveTotals::plus));
+            r.baselines().forEach((v, t) -> baselines.merge(v, t, LiveTotals::plus));
         }
         out.println("registry " + registry.uri());
         out.println(describe(p));
@@ -155,7 +157,12 @@ final class ModelsCommand {
                     v.equals(p.stable())
                             ? 100 - p.canaryPercent()
                             : v.equals(p.canary()) ? p.canaryPercent() : 0;
-            out.printf(row, v, role, users + "%", liveColumn(live.get(v)));
+            out.printf(
+                    row,
+                    v,
+                    role,
+                    users + "%",
+                    liveColumn(live.get(v)) + lift(live.get(v), baselines.get(v)));
         }
         out.println(reportsLine(fresh, reports.size() - fresh.size(), nowMs));
         return 0;
@@ -177,6 +184,24 @@ final class ModelsCommand {
                 ndcg.low(),
                 ndcg.high(),
                 t.evaluated());
+    }
+
+    /**
+     * The live popularity baseline on the same checks, and the model's NDCG@10 over it: whether the
+     * version beats what is trending on today's traffic.
+     */
+    static String lift(LiveTotals model, LiveTotals baseline) {
+        if (model == null || baseline == null || baseline.evaluated() == 0) {
+            return "";
+        }
+        return String.format(
+                Locale.ROOT,
+                "  trending NDCG@10 %.4f%s",
+                baseline.ndcg(),
+                baseline.ndcg() > 0
+                        ? String.format(
+                                Locale.ROOT, " (lift %.2fx)", model.ndcg() / baseline.ndcg())
+                        : "");
     }
 
     /** Where the live figures come from: which subtasks, how recent, what was left out. */

@@ -47,7 +47,7 @@ final class ModelPoller implements AutoCloseable {
     private final Loader loader;
     private final Counter loadFailures;
     private final AtomicReference<ServingModels> ready = new AtomicReference<>();
-    private final AtomicReference<Map<String, LiveTotals>> live = new AtomicReference<>();
+    private final AtomicReference<List<Map<String, LiveTotals>>> live = new AtomicReference<>();
     private final int subtask;
     private final int parallelism;
     private final long startedMs = System.currentTimeMillis();
@@ -104,11 +104,11 @@ final class ModelPoller implements AutoCloseable {
     }
 
     /**
-     * For the task thread: its live figures by registry version, to be written at the next poll.
-     * The map must not change afterwards.
+     * For the task thread: its live figures and the baseline's by registry version, to be written
+     * at the next poll. The maps must not change afterwards.
      */
-    void offerLive(Map<String, LiveTotals> totals) {
-        live.set(totals);
+    void offerLive(Map<String, LiveTotals> totals, Map<String, LiveTotals> baselines) {
+        live.set(List.of(totals, baselines));
     }
 
     private void poll() {
@@ -161,8 +161,8 @@ final class ModelPoller implements AutoCloseable {
     }
 
     private void writeLive() {
-        Map<String, LiveTotals> totals = live.getAndSet(null);
-        if (totals == null) {
+        List<Map<String, LiveTotals>> offered = live.getAndSet(null);
+        if (offered == null) {
             return;
         }
         try {
@@ -173,7 +173,8 @@ final class ModelPoller implements AutoCloseable {
                             startedMs,
                             System.currentTimeMillis(),
                             intervalMs,
-                            totals));
+                            offered.get(0),
+                            offered.get(1)));
             lastReportError = null;
         } catch (RuntimeException e) {
             // Figures for an operator's eyes: serving goes on without them. Said once per problem.

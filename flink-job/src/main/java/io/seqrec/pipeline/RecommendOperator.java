@@ -404,7 +404,9 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         lastLiveOffer = now;
         Map<String, LiveTotals> totals = new HashMap<>();
         liveByVersion.forEach((version, live) -> totals.put(version, live.totals()));
-        poller.offerLive(totals);
+        Map<String, LiveTotals> baselines = new HashMap<>();
+        baselineByVersion.forEach((version, live) -> baselines.put(version, live.totals()));
+        poller.offerLive(totals, baselines);
     }
 
     private InferenceOptions inferenceOptions() {

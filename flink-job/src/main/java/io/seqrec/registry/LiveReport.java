@@ -17,11 +17,15 @@ import java.util.Map;
  * {"format_version": 1, "subtask": 0, "parallelism": 2, "started_ms": ..., "updated_ms": ...,
  *  "poll_interval_ms": 30000,
  *  "versions": {"v2": {"evaluated": 4810, "hits": 602, "ndcg_sum": 301.7,
- *                      "ndcg_squares_sum": 188.2}}}
+ *                      "ndcg_squares_sum": 188.2}},
+ *  "baselines": {"v2": {"evaluated": 4810, "hits": 95, ...}}}
  * }</pre>
  *
- * The sums count since the subtask (re)started ({@code started_ms}): they are not checkpointed, and
- * a restart begins them again.
+ * {@code baselines} are the same checks against the trending list the same users would have got
+ * (the live popularity baseline); reports written before it existed have none.
+ *
+ * <p>The sums count since the subtask (re)started ({@code started_ms}): they are not checkpointed,
+ * and a restart begins them again.
  *
  * @param subtask the subtask's index
  * @param parallelism the operator's parallelism when it wrote the report
@@ -29,6 +33,7 @@ import java.util.Map;
  * @param updatedMs when it wrote the report
  * @param pollIntervalMs how often it writes: readers judge a report stale by it ({@link #isFresh})
  * @param versions the sums by the registry's version name
+ * @param baselines the live popularity baseline's sums on the same checks, by version
  */
 public record LiveReport(
         int subtask,
@@ -36,7 +41,8 @@ public record LiveReport(
         long startedMs,
         long updatedMs,
         long pollIntervalMs,
-        Map<String, LiveTotals> versions) {
+        Map<String, LiveTotals> versions,
+        Map<String, LiveTotals> baselines) {
 
     static final int FORMAT_VERSION = 1;
 
@@ -49,6 +55,18 @@ public record LiveReport(
 
     public LiveReport {
         versions = Map.copyOf(versions);
+        baselines = Map.copyOf(baselines);
+    }
+
+    /** A report without baseline figures. */
+    public LiveReport(
+            int subtask,
+            int parallelism,
+            long startedMs,
+            long updatedMs,
+            long pollIntervalMs,
+            Map<String, LiveTotals> versions) {
+        this(subtask, parallelism, startedMs, updatedMs, pollIntervalMs, versions, Map.of());
     }
 
     public boolean isFresh(long nowMs) {
@@ -64,8 +82,17 @@ public record LiveReport(
         root.put("started_ms", startedMs);
         root.put("updated_ms", updatedMs);
         root.put("poll_interval_ms", pollIntervalMs);
-        ObjectNode byVersion = root.putObject("versions");
-        versions.entrySet().stream()
+        writeTotals(root.putObject("versions"), versions);
+        writeTotals(root.putObject("baselines"), baselines);
+        try {
+            return mapper.writeValueAsBytes(root);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void writeTotals(ObjectNode byVersion, Map<String, LiveTotals> totals) {
+        totals.entrySet().stream()
                 .sorted(Map.Entry.comparingByKey())
                 .forEach(
                         e -> {
@@ -75,11 +102,6 @@ public record LiveReport(
                             t.put("ndcg_sum", e.getValue().ndcgSum());
                             t.put("ndcg_squares_sum", e.getValue().ndcgSquaresSum());
                         });
-        try {
-            return mapper.writeValueAsBytes(root);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
     }
 
     /**
@@ -96,8 +118,18 @@ public record LiveReport(
             throw new RegistryException(
                     source + ": not a live report of format_version " + FORMAT_VERSION);
         }
+        return new LiveReport(
+                (int) integral(root, "subtask", source),
+                (int) integral(root, "parallelism", source),
+                integral(root, "started_ms", source),
+                integral(root, "updated_ms", source),
+                integral(root, "poll_interval_ms", source),
+                readTotals(root.path("versions"), source),
+                readTotals(root.path("baselines"), source));
+    }
+
+    private static Map<String, LiveTotals> readTotals(JsonNode byVersion, String source) {
         Map<String, LiveTotals> versions = new LinkedHashMap<>();
-        JsonNode byVersion = root.path("versions");
         Iterator<Map.Entry<String, JsonNode>> fields = byVersion.fields();
         while (fields.hasNext()) {
             Map.Entry<String, JsonNode> f = fields.next();
@@ -110,13 +142,7 @@ public record LiveReport(
                             number(t, "ndcg_sum", source),
                             number(t, "ndcg_squares_sum", source)));
         }
-        return new LiveReport(
-                (int) integral(root, "subtask", source),
-                (int) integral(root, "parallelism", source),
-                integral(root, "started_ms", source),
-                integral(root, "updated_ms", source),
-                integral(root, "poll_interval_ms", source),
-                versions);
+        return versions;
     }
 
     private static long integral(JsonNode node, String field, String source) {

@@ -114,7 +114,9 @@ class ModelsCommandTest {
                         30_000,
                         Map.of(
                                 "v1", new LiveTotals(300, 60, 30.0, 20.0),
-                                "v2", new LiveTotals(40, 10, 5.0, 3.0))));
+                                "v2", new LiveTotals(40, 10, 5.0, 3.0)),
+                        // The trending lists on the same checks: NDCG@10 0.05 for v1's users.
+                        Map.of("v1", new LiveTotals(300, 30, 15.0, 9.0))));
         registry.writeLiveReport(
                 new LiveReport(
                         1,
@@ -140,7 +142,7 @@ class ModelsCommandTest {
                 .contains(
                         "v2       canary             10%  "
                                 + ModelsCommand.liveColumn(new LiveTotals(40, 10, 5.0, 3.0)))
-                .contains("checks 400")
+                .contains("checks 400  trending NDCG@10 0.0500 (lift 2.00x)")
                 .contains("HR@10 0.2000 [")
                 .contains("NDCG@10 0.1000 [")
                 .contains("live: 2 of 2 subtasks reported, newest 1 s ago")

@@ -146,8 +146,12 @@ class CanaryITCase {
         CliRun status = CliRun.of("models", "status", "--registry", registry.uri().toString());
         assertThat(status.status()).isZero();
         assertThat(status.out())
-                .containsPattern("(?m)^v1 +stable +90% +HR@10 0\\.\\d{4} \\[.*\\]  checks \\d+$")
-                .containsPattern("(?m)^v2 +canary +10% +HR@10 0\\.\\d{4} \\[.*\\]  checks \\d+$")
+                .containsPattern(
+                        "(?m)^v1 +stable +90% +HR@10 0\\.\\d{4} \\[.*\\]  checks \\d+  trending"
+                                + " NDCG@10 .*$")
+                .containsPattern(
+                        "(?m)^v2 +canary +10% +HR@10 0\\.\\d{4} \\[.*\\]  checks \\d+  trending"
+                                + " NDCG@10 .*$")
                 .contains("live: 2 of 2 subtasks reported");
     }
 

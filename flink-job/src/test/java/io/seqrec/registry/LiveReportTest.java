@@ -26,7 +26,8 @@ class LiveReportTest {
                             "v1",
                             new LiveTotals(120, 30, 17.25, 11.5),
                             "v2",
-                            new LiveTotals(0, 0, 0, 0)));
+                            new LiveTotals(0, 0, 0, 0)),
+                    Map.of("v1", new LiveTotals(120, 9, 4.5, 2.75)));
 
     @Test
     void aReportReplacesTheSubtasksLastOneAndReadsBackEqual() throws Exception {
