@@ -7,7 +7,6 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -119,22 +118,40 @@ public final class TrendingSketch {
         siftDown(0);
     }
 
-    /** The {@code n} items with the largest counts, largest first (ties by key). */
+    /**
+     * The {@code n} items with the largest counts, largest first (ties by key). One pass keeping
+     * the best {@code n} in a small sorted array: the job asks for this once per micro-batch, so it
+     * must cost microseconds, not a sort of every counter.
+     */
     public List<Entry> top(int n) {
-        Integer[] slots = new Integer[size];
-        for (int i = 0; i < size; i++) {
-            slots[i] = i;
+        int limit = Math.min(n, size);
+        int[] best = new int[limit];
+        int filled = 0;
+        for (int s = 0; s < size; s++) {
+            if (filled == limit && !before(s, best[limit - 1])) {
+                continue;
+            }
+            int pos = filled < limit ? filled++ : limit - 1;
+            while (pos > 0 && before(s, best[pos - 1])) {
+                best[pos] = best[pos - 1];
+                pos--;
+            }
+            best[pos] = s;
         }
-        Arrays.sort(
-                slots,
-                Comparator.<Integer>comparingDouble(s -> -counts[s])
-                        .thenComparingLong(s -> keys[s]));
-        List<Entry> out = new ArrayList<>(Math.min(n, size));
-        for (int i = 0; i < Math.min(n, size); i++) {
-            int s = slots[i];
+        List<Entry> out = new ArrayList<>(limit);
+        for (int i = 0; i < filled; i++) {
+            int s = best[i];
             out.add(new Entry(keys[s], ids[s], counts[s], errors[s]));
         }
         return out;
+    }
+
+    /**
+     * Whether slot {@code a} ranks before slot {@code b}: a larger count, or equal and a smaller
+     * key.
+     */
+    private boolean before(int a, int b) {
+        return counts[a] > counts[b] || (counts[a] == counts[b] && keys[a] < keys[b]);
     }
 
     /** Moves the landmark to {@code tsMs}: every counter scaled by the same factor. */
