@@ -16,6 +16,7 @@ from seqrec_model.data import EVENT_TYPES, FORMATS, DataFormatError, Interaction
 from seqrec_model.data import item_counts, load, with_vocabulary
 from seqrec_model.evaluate import evaluate_model, evaluate_popularity, format_table, round_metrics
 from seqrec_model.export import export_artifact, export_random, write_topk_graph
+from seqrec_model.gap import format_report, gap_report
 from seqrec_model.presets import PRESET_NAMES, PRESETS, resolve
 from seqrec_model.train import configure_threads, load_checkpoint, model_from_checkpoint, train
 
@@ -261,6 +262,29 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gap(args: argparse.Namespace) -> int:
+    if args.checkpoint:
+        ckpt = load_checkpoint(args.checkpoint)
+        configure_threads(args.threads or TrainConfig.from_dict(ckpt["train_config"]).resolved_threads())
+        model = model_from_checkpoint(ckpt)
+        data = _data_from_checkpoint(args, ckpt)
+    else:
+        if args.data is None or args.format is None:
+            raise SystemExit("gap needs --checkpoint, or --format and --data (baseline only)")
+        configure_threads(args.threads or TrainConfig().resolved_threads())
+        model, data = None, _load_data(args)
+    split = leave_one_out(data.sequences)
+    counts = item_counts(split.train, data.num_items)
+    report = gap_report(split, counts, model, args.batch_size)
+    print(f"data {data.name}: {data.num_users} users, {data.num_items} items")
+    print(format_report(report))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(report, f, indent=2)
+            f.write("\n")
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     ckpt = load_checkpoint(args.checkpoint)
     train_cfg = TrainConfig.from_dict(ckpt["train_config"])
@@ -348,6 +372,16 @@ def build_parser() -> argparse.ArgumentParser:
         "(unknown items dropped) instead of requiring the same vocabulary",
     )
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser(
+        "gap", help="validation/test gap: val vs test, test without the validation item, cold targets"
+    )
+    p.add_argument("--checkpoint", help="model to analyse (without: the data and baseline only)")
+    _add_data_args(p, required=False)
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--json", help="also write the report as JSON here")
+    p.set_defaults(func=cmd_gap)
 
     p = sub.add_parser("export", help="export a checkpoint to a serving artifact directory")
     p.add_argument("--checkpoint", required=True)
