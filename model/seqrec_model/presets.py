@@ -15,17 +15,27 @@ PRESET_NAMES = ("auto", "dense", "sparse", "none")
 PRESETS: Dict[str, Dict[str, Any]] = {
     "dense": {},
     "none": {},
+    # Measured on Amazon Games (docs/BENCHMARKS.md, "Sparse catalogs: the recipe"): full-softmax
+    # CE (affordable: short histories make few positions per batch), dropout 0.5, a larger lr
+    # with a one-epoch warm-up, halved on plateaus, and a time budget instead of an epoch count.
     "sparse": {
         "max_len": 50,
+        "hidden": 64,
+        "blocks": 2,
+        "heads": 1,
         "dropout": 0.5,
         "loss": "ce",
-        "lr": 1e-3,
+        "lr": 2e-3,
+        "warmup_epochs": 1.0,
+        "lr_schedule": "plateau",
+        "plateau_patience": 2,
+        "plateau_factor": 0.5,
         "batch_size": 128,
         "epochs": 200,
         "eval_every": 1,
-        "patience": 8,
+        "patience": 6,
         "min_delta": 1e-4,
-        "time_budget": 45 * 60.0,
+        "time_budget": 50 * 60.0,
     },
 }
 
