@@ -272,6 +272,6 @@ def test_cli_sparse_preset_with_overrides(events_file: Path, tmp_path: Path) -> 
     from seqrec_model.presets import PRESETS
 
     for key, value in PRESETS["sparse"].items():
-        if key not in ("max_len", "epochs", "time_budget"):
+        if key not in ("max_len", "hidden", "epochs", "time_budget"):  # given on the command line
             where = "model_config" if key in ModelConfig().to_dict() else "train_config"
             assert ckpt[where][key] == value, key
