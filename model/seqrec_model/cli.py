@@ -197,7 +197,9 @@ def resolve_configs(
     names = [f.name for f in fields(ModelConfig)] + [f.name for f in fields(TrainConfig)]
     given = {n: getattr(args, n) for n in names}
     preset, why, options = resolve(args.preset, data, given)
-    model_cfg = ModelConfig(**{f.name: options[f.name] for f in fields(ModelConfig) if f.name in options})
+    model_cfg = ModelConfig(
+        **{f.name: options[f.name] for f in fields(ModelConfig) if f.name in options}
+    )
     train_cfg = TrainConfig(
         **{f.name: options[f.name] for f in fields(TrainConfig) if f.name in options}
     )
@@ -265,7 +267,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_gap(args: argparse.Namespace) -> int:
     if args.checkpoint:
         ckpt = load_checkpoint(args.checkpoint)
-        configure_threads(args.threads or TrainConfig.from_dict(ckpt["train_config"]).resolved_threads())
+        configure_threads(
+            args.threads or TrainConfig.from_dict(ckpt["train_config"]).resolved_threads()
+        )
         model = model_from_checkpoint(ckpt)
         data = _data_from_checkpoint(args, ckpt)
     else:
@@ -328,7 +332,9 @@ def cmd_export_random(args: argparse.Namespace) -> int:
         graph=args.graph,
         topk_graph=args.topk_graph,
     )
-    print(f"exported {meta['model_version']} (random weights, {args.num_items} items) to {args.out}")
+    print(
+        f"exported {meta['model_version']} (random weights, {args.num_items} items) to {args.out}"
+    )
     if args.topk_graph:
         print(f"wrote the top-K graph to {args.topk_graph}")
     return 0
@@ -374,7 +380,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser(
-        "gap", help="validation/test gap: val vs test, test without the validation item, cold targets"
+        "gap",
+        help="validation/test gap: val vs test, test without the validation item, cold targets",
     )
     p.add_argument("--checkpoint", help="model to analyse (without: the data and baseline only)")
     _add_data_args(p, required=False)

@@ -33,6 +33,7 @@ def parse_duration(text: str) -> float:
         raise ValueError(f"duration must be > 0, got {text!r}")
     return seconds
 
+
 T = TypeVar("T")
 
 

@@ -62,7 +62,9 @@ def gap_report(
             c = counts[es.targets]
             keep = (c >= lo) & (c <= (hi if hi is not None else np.inf))
             row[f"{name}_share"] = float(keep.mean())
-            row[name] = _short(evaluate_model(model, _subset(es, keep), batch_size)) if keep.any() else None
+            row[name] = (
+                _short(evaluate_model(model, _subset(es, keep), batch_size)) if keep.any() else None
+            )
         by_bucket.append(row)
     report["by_target_training_count"] = by_bucket
     return round_metrics(report)
@@ -84,7 +86,9 @@ def format_report(r: Dict[str, Any]) -> str:
             ("test_model", "model, test"),
             ("test_model_without_validation_item", "model, test, validation item not in input"),
         ):
-            lines.append(f"{label:>44}: NDCG@10 {r[key]['NDCG@10']:.4f} HR@10 {r[key]['HR@10']:.4f}")
+            lines.append(
+                f"{label:>44}: NDCG@10 {r[key]['NDCG@10']:.4f} HR@10 {r[key]['HR@10']:.4f}"
+            )
         lines.append("NDCG@10 by the target's training count (share of targets):")
         for row in r["by_target_training_count"]:
             cells = []

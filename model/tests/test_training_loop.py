@@ -147,7 +147,9 @@ def _run(data: InteractionData, out: Path, clock=None, **kw) -> tuple[dict, list
     on_disk = json.loads((out / "metrics.json").read_text())
     assert on_disk == json.loads(json.dumps(result.metrics))
     history = [json.loads(x) for x in (out / "history.jsonl").read_text().splitlines()]
-    assert f"stopped after epoch {result.epochs_trained}: {on_disk['stop_reason']}" in log.getvalue()
+    assert (
+        f"stopped after epoch {result.epochs_trained}: {on_disk['stop_reason']}" in log.getvalue()
+    )
     return on_disk, history
 
 
