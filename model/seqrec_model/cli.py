@@ -209,7 +209,12 @@ def resolve_configs(
 def cmd_train(args: argparse.Namespace) -> int:
     data = _load_data(args)
     preset, why, model_cfg, train_cfg = resolve_configs(args, data)
-    print(f"preset {preset} ({why}); sets {PRESETS[preset] or 'nothing (the defaults)'}")
+    used = {k: v for k, v in PRESETS[preset].items() if getattr(args, k, None) is None}
+    overridden = sorted(set(PRESETS[preset]) - set(used))
+    print(
+        f"preset {preset} ({why}); sets {used or 'nothing (the defaults)'}"
+        + (f"; given on the command line instead: {', '.join(overridden)}" if overridden else "")
+    )
     out_dir = args.out or os.path.join("runs", data.name)
     result = train(
         data,

@@ -277,3 +277,14 @@ def test_cli_sparse_preset_with_overrides(events_file: Path, tmp_path: Path) -> 
         if key not in ("max_len", "hidden", "epochs", "time_budget"):  # given on the command line
             where = "model_config" if key in ModelConfig().to_dict() else "train_config"
             assert ckpt[where][key] == value, key
+
+
+def test_cli_names_what_the_command_line_overrode(
+    events_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    main(["train", "--format", "events", "--data", str(events_file), "--preset", "sparse",
+          "--loss", "sampled", "--epochs", "1", "--max-batches-per-epoch", "1",
+          "--out", str(tmp_path)])  # fmt: skip
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("preset sparse (chosen with --preset)")
+    assert "'loss'" not in first and first.endswith("instead: epochs, loss")
