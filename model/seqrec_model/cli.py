@@ -10,11 +10,14 @@ from dataclasses import fields
 from typing import Any, Dict, Optional, Sequence
 
 from seqrec_model import __version__
-from seqrec_model.config import LOSSES, NEGATIVE_SAMPLERS, ModelConfig, TrainConfig
+from seqrec_model.config import LOSSES, LR_SCHEDULES, NEGATIVE_SAMPLERS, ModelConfig, TrainConfig
+from seqrec_model.config import parse_duration
 from seqrec_model.data import EVENT_TYPES, FORMATS, DataFormatError, InteractionData, leave_one_out
 from seqrec_model.data import item_counts, load, with_vocabulary
 from seqrec_model.evaluate import evaluate_model, evaluate_popularity, format_table, round_metrics
 from seqrec_model.export import export_artifact, export_random, write_topk_graph
+from seqrec_model.gap import format_report, gap_report
+from seqrec_model.presets import PRESET_NAMES, PRESETS, resolve
 from seqrec_model.train import configure_threads, load_checkpoint, model_from_checkpoint, train
 
 _M = ModelConfig()
@@ -68,32 +71,74 @@ def _add_data_args(p: argparse.ArgumentParser, required: bool) -> None:
     )
 
 
-def _add_model_args(p: argparse.ArgumentParser) -> None:
+def _add_model_args(p: argparse.ArgumentParser, preset: bool = False) -> None:
+    """Model shape options; with ``preset`` their defaults are None (= the preset's value, else
+    the ModelConfig default, shown in the help)."""
     g = p.add_argument_group("model")
-    g.add_argument("--max-len", type=int, default=_M.max_len)
-    g.add_argument("--hidden", type=int, default=_M.hidden)
-    g.add_argument("--blocks", type=int, default=_M.blocks)
-    g.add_argument("--heads", type=int, default=_M.heads)
-    g.add_argument("--dropout", type=float, default=_M.dropout)
+
+    def d(value: Any) -> Any:
+        return None if preset else value
+
+    g.add_argument("--max-len", type=int, default=d(_M.max_len), help=f"default {_M.max_len}")
+    g.add_argument("--hidden", type=int, default=d(_M.hidden), help=f"default {_M.hidden}")
+    g.add_argument("--blocks", type=int, default=d(_M.blocks), help=f"default {_M.blocks}")
+    g.add_argument("--heads", type=int, default=d(_M.heads), help=f"default {_M.heads}")
+    g.add_argument("--dropout", type=float, default=d(_M.dropout), help=f"default {_M.dropout}")
+
+
+def _duration(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from e
 
 
 def _add_train_args(p: argparse.ArgumentParser) -> None:
+    """Training options; their defaults are None: the preset's value if it sets one, else the
+    TrainConfig default (shown in the help)."""
     g = p.add_argument_group("training")
-    g.add_argument("--epochs", type=int, default=_T.epochs)
-    g.add_argument("--batch-size", type=int, default=_T.batch_size)
-    g.add_argument("--lr", type=float, default=_T.lr)
-    g.add_argument("--weight-decay", type=float, default=_T.weight_decay)
-    g.add_argument("--seed", type=int, default=_T.seed)
-    g.add_argument("--loss", choices=LOSSES, default=_T.loss, help="ce = full softmax")
-    g.add_argument("--num-negatives", type=int, default=_T.num_negatives, help="sampled loss")
-    g.add_argument("--negative-sampling", choices=NEGATIVE_SAMPLERS, default=_T.negative_sampling)
     g.add_argument(
-        "--patience", type=int, default=_T.patience, help="evaluations without validation gain"
+        "--preset",
+        choices=PRESET_NAMES,
+        default="auto",
+        help="option defaults: dense = plain SASRec-CE (the defaults below); sparse = the large-"
+        "catalog/short-history recipe (model/README.md); auto (default) = sparse for >= 10,000 "
+        "items and <= 30 interactions per user on average, else dense; explicit options win",
     )
-    g.add_argument("--eval-every", type=int, default=_T.eval_every, help="epochs between evals")
-    g.add_argument("--eval-batch-size", type=int, default=_T.eval_batch_size)
-    g.add_argument("--threads", type=int, default=_T.threads, help="0 = all available cores")
-    g.add_argument("--max-batches-per-epoch", type=int, default=None, help="for smoke tests")
+
+    def add(flag: str, help_text: str = "", **kw: Any) -> None:
+        name = flag[2:].replace("-", "_")
+        default = getattr(_T, name)
+        shown = f"default {default}" + (f"; {help_text}" if help_text else "")
+        g.add_argument(flag, default=None, help=shown, **kw)
+
+    add("--epochs", "a safety cap when --time-budget is given", type=int)
+    add("--batch-size", type=int)
+    add("--lr", "peak learning rate", type=float)
+    add("--weight-decay", type=float)
+    add("--seed", type=int)
+    add("--loss", "ce = full softmax; sampled = sampled softmax; gbce = gSASRec", choices=LOSSES)
+    add("--num-negatives", "sampled and gbce losses", type=int)
+    add("--negative-sampling", choices=NEGATIVE_SAMPLERS)
+    add("--gbce-t", "gBCE calibration (0 = plain BCE, 1 = fully calibrated)", type=float)
+    add("--patience", "evaluations without a validation gain of more than --min-delta", type=int)
+    add("--min-delta", "validation NDCG@10 gain that resets --patience", type=float)
+    add(
+        "--time-budget",
+        "training time, e.g. 45m, 1h30m, 2700 (seconds): stop before an epoch that would end"
+        " after it",
+        type=_duration,
+        metavar="DURATION",
+    )
+    add("--lr-schedule", "after warm-up", choices=LR_SCHEDULES)
+    add("--warmup-epochs", "linear warm-up from lr/100 (fractions allowed)", type=float)
+    add("--min-lr-ratio", "cosine floor / plateau's lowest lr, as a fraction of --lr", type=float)
+    add("--plateau-factor", "plateau: lr multiplier", type=float)
+    add("--plateau-patience", "plateau: evaluations without gain before lowering lr", type=int)
+    add("--eval-every", "epochs between evaluations", type=int)
+    add("--eval-batch-size", type=int)
+    add("--threads", "0 = all available cores", type=int)
+    add("--max-batches-per-epoch", "for smoke tests", type=int)
 
 
 def _load_data(args: argparse.Namespace) -> InteractionData:
@@ -144,14 +189,41 @@ def _data_from_checkpoint(args: argparse.Namespace, ckpt: Dict[str, Any]) -> Int
     return data
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    model_cfg = _model_config(args)
-    train_cfg = TrainConfig(
-        **{f.name: getattr(args, f.name) for f in fields(TrainConfig)}  # type: ignore[arg-type]
+def resolve_configs(
+    args: argparse.Namespace, data: InteractionData
+) -> tuple[str, str, ModelConfig, TrainConfig]:
+    """The preset (``--preset``, auto-chosen from ``data``) and the configs: options given on the
+    command line, else the preset's, else the dataclass defaults."""
+    names = [f.name for f in fields(ModelConfig)] + [f.name for f in fields(TrainConfig)]
+    given = {n: getattr(args, n) for n in names}
+    preset, why, options = resolve(args.preset, data, given)
+    model_cfg = ModelConfig(
+        **{f.name: options[f.name] for f in fields(ModelConfig) if f.name in options}
     )
+    train_cfg = TrainConfig(
+        **{f.name: options[f.name] for f in fields(TrainConfig) if f.name in options}
+    )
+    return preset, why, model_cfg, train_cfg
+
+
+def cmd_train(args: argparse.Namespace) -> int:
     data = _load_data(args)
+    preset, why, model_cfg, train_cfg = resolve_configs(args, data)
+    used = {k: v for k, v in PRESETS[preset].items() if getattr(args, k, None) is None}
+    overridden = sorted(set(PRESETS[preset]) - set(used))
+    print(
+        f"preset {preset} ({why}); sets {used or 'nothing (the defaults)'}"
+        + (f"; given on the command line instead: {', '.join(overridden)}" if overridden else "")
+    )
     out_dir = args.out or os.path.join("runs", data.name)
-    result = train(data, model_cfg, train_cfg, out_dir=out_dir, data_source=_data_source(args))
+    result = train(
+        data,
+        model_cfg,
+        train_cfg,
+        out_dir=out_dir,
+        data_source=_data_source(args),
+        extra_metrics={"preset": preset, "preset_reason": why},
+    )
     print(f"checkpoint: {os.path.join(out_dir, 'checkpoint.pt')}")
     if args.export_dir:
         meta = export_artifact(
@@ -193,6 +265,31 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(round_metrics(results), f, indent=2)
+            f.write("\n")
+    return 0
+
+
+def cmd_gap(args: argparse.Namespace) -> int:
+    if args.checkpoint:
+        ckpt = load_checkpoint(args.checkpoint)
+        configure_threads(
+            args.threads or TrainConfig.from_dict(ckpt["train_config"]).resolved_threads()
+        )
+        model = model_from_checkpoint(ckpt)
+        data = _data_from_checkpoint(args, ckpt)
+    else:
+        if args.data is None or args.format is None:
+            raise SystemExit("gap needs --checkpoint, or --format and --data (baseline only)")
+        configure_threads(args.threads or TrainConfig().resolved_threads())
+        model, data = None, _load_data(args)
+    split = leave_one_out(data.sequences)
+    counts = item_counts(split.train, data.num_items)
+    report = gap_report(split, counts, model, args.batch_size)
+    print(f"data {data.name}: {data.num_users} users, {data.num_items} items")
+    print(format_report(report))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(report, f, indent=2)
             f.write("\n")
     return 0
 
@@ -240,7 +337,9 @@ def cmd_export_random(args: argparse.Namespace) -> int:
         graph=args.graph,
         topk_graph=args.topk_graph,
     )
-    print(f"exported {meta['model_version']} (random weights, {args.num_items} items) to {args.out}")
+    print(
+        f"exported {meta['model_version']} (random weights, {args.num_items} items) to {args.out}"
+    )
     if args.topk_graph:
         print(f"wrote the top-K graph to {args.topk_graph}")
     return 0
@@ -255,7 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train (and optionally export) a model")
     _add_data_args(p, required=True)
-    _add_model_args(p)
+    _add_model_args(p, preset=True)
     _add_train_args(p)
     g = p.add_argument_group("output")
     g.add_argument("--out", help="run directory for checkpoint/history/metrics (runs/<name>)")
@@ -284,6 +383,17 @@ def build_parser() -> argparse.ArgumentParser:
         "(unknown items dropped) instead of requiring the same vocabulary",
     )
     p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser(
+        "gap",
+        help="validation/test gap: val vs test, test without the validation item, cold targets",
+    )
+    p.add_argument("--checkpoint", help="model to analyse (without: the data and baseline only)")
+    _add_data_args(p, required=False)
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--json", help="also write the report as JSON here")
+    p.set_defaults(func=cmd_gap)
 
     p = sub.add_parser("export", help="export a checkpoint to a serving artifact directory")
     p.add_argument("--checkpoint", required=True)

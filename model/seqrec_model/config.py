@@ -3,11 +3,36 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Dict, Mapping, Optional, Type, TypeVar
 
-LOSSES = ("ce", "sampled")
+LOSSES = ("ce", "sampled", "gbce")
 NEGATIVE_SAMPLERS = ("uniform", "popularity")
+LR_SCHEDULES = ("constant", "cosine", "plateau")
+STOP_REASONS = ("patience", "time_budget", "epoch_cap")
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)([hms])")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a duration such as ``45m``, ``1h30m``, ``90s``, ``2.5h`` or ``2700`` (seconds)."""
+    t = text.strip().lower()
+    try:
+        seconds = float(t)
+    except ValueError:
+        pos, seconds = 0, 0.0
+        for m in _DURATION.finditer(t):
+            if m.start() != pos:
+                break
+            seconds += float(m.group(1)) * {"h": 3600, "m": 60, "s": 1}[m.group(2)]
+            pos = m.end()
+        if pos != len(t) or not t:
+            raise ValueError(f"not a duration: {text!r} (e.g. 45m, 1h30m, 90s, 2700)")
+    if seconds <= 0:
+        raise ValueError(f"duration must be > 0, got {text!r}")
+    return seconds
+
 
 T = TypeVar("T")
 
@@ -65,6 +90,15 @@ class TrainConfig:
     eval_batch_size: int = 256
     threads: int = 0
     max_batches_per_epoch: Optional[int] = None
+    # Appended in issue 19 (defaults keep the earlier behaviour):
+    time_budget: Optional[float] = None  # seconds of training (evaluations included)
+    min_delta: float = 0.0  # validation gain needed to reset patience
+    lr_schedule: str = "constant"
+    warmup_epochs: float = 0.0  # linear warm-up from lr/100 (steps, counted in epochs)
+    min_lr_ratio: float = 0.01  # cosine floor, and plateau's lowest lr, as a fraction of lr
+    plateau_factor: float = 0.5  # plateau: lr *= factor after plateau_patience evals w/o gain
+    plateau_patience: int = 2
+    gbce_t: float = 0.75  # gBCE calibration t (gSASRec); 0 = plain BCE with negatives
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
@@ -86,6 +120,20 @@ class TrainConfig:
             raise ValueError("threads must be >= 0 (0 = all available cores)")
         if self.max_batches_per_epoch is not None and self.max_batches_per_epoch < 1:
             raise ValueError("max_batches_per_epoch must be >= 1 when given")
+        if self.time_budget is not None and self.time_budget <= 0:
+            raise ValueError("time_budget must be > 0 seconds when given")
+        if self.min_delta < 0:
+            raise ValueError("min_delta must be >= 0")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
+        if self.warmup_epochs < 0:
+            raise ValueError("warmup_epochs must be >= 0")
+        if not 0.0 < self.min_lr_ratio <= 1.0 or not 0.0 < self.plateau_factor < 1.0:
+            raise ValueError("min_lr_ratio must be in (0, 1] and plateau_factor in (0, 1)")
+        if self.plateau_patience < 1:
+            raise ValueError("plateau_patience must be >= 1")
+        if not 0.0 <= self.gbce_t <= 1.0:
+            raise ValueError("gbce_t must be in [0, 1]")
 
     def resolved_threads(self) -> int:
         """Number of intra-op threads to use (0 means every core this process may run on)."""

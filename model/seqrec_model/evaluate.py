@@ -117,8 +117,10 @@ def evaluate_scorer(
     batch_size: int = 256,
     sampled_negatives: int = 0,
     seed: int = 0,
+    seen: Optional[Sequence[np.ndarray]] = None,
 ) -> Dict[str, Dict[str, float]]:
-    """Evaluate ``score_fn(batch_histories) -> [B, num_items+1] scores`` on ``evalset``."""
+    """Evaluate ``score_fn(batch_histories) -> [B, num_items+1] scores`` on ``evalset``.
+    ``seen`` (one array per user) replaces the histories as the items excluded from ranking."""
     ranks: Dict[str, List[Tensor]] = {v: [] for v in VARIANTS}
     if sampled_negatives:
         ranks["sampled100"] = []
@@ -127,7 +129,8 @@ def evaluate_scorer(
         histories = [evalset.inputs[i] for i in idx]
         targets = torch.from_numpy(evalset.targets[idx])
         scores = score_fn(histories)
-        exclude = seen_mask(histories, targets, num_items + 1)
+        masked = histories if seen is None else [seen[i] for i in idx]
+        exclude = seen_mask(masked, targets, num_items + 1)
         ranks["all"].append(ranks_from_scores(scores, targets))
         ranks["seen_excluded"].append(ranks_from_scores(scores, targets, exclude))
         if sampled_negatives:
@@ -173,12 +176,14 @@ def evaluate_model(
     batch_size: int = 256,
     sampled_negatives: int = 0,
     seed: int = 0,
+    seen: Optional[Sequence[np.ndarray]] = None,
 ) -> Dict[str, Dict[str, float]]:
     was_training = model.training
     model.eval()
     try:
         return evaluate_scorer(
-            model_scorer(model), evalset, model.num_items, batch_size, sampled_negatives, seed
+            model_scorer(model), evalset, model.num_items, batch_size, sampled_negatives, seed,
+            seen,
         )
     finally:
         model.train(was_training)

@@ -99,6 +99,7 @@ class NegativeSampler:
             self.log_q = torch.from_numpy(np.log(probs)).float()
         self.num = num
         self.generator = generator
+        self.gbce_beta: Optional[float] = None  # set for the gBCE loss
 
     def sample(self) -> Tensor:
         return torch.multinomial(self.probs, self.num, replacement=True, generator=self.generator)
@@ -132,6 +133,26 @@ class FullSoftmaxCrossEntropy(torch.autograd.Function):
         return grad_h, grad_w, None
 
 
+def gbce_beta(num_negatives: int, num_items: int, t: float) -> float:
+    """gSASRec's (Petrov & Macdonald, RecSys 2023) power on the positive probability:
+    beta = alpha * (t * (1 - 1/alpha) + 1/alpha), alpha = negatives / (items - 1) the sampling
+    rate. t = 0 gives beta = 1 (plain BCE with sampled negatives), t = 1 gives beta = alpha."""
+    alpha = min(1.0, num_negatives / max(1, num_items - 1))
+    return alpha * (t * (1.0 - 1.0 / alpha) + 1.0 / alpha)
+
+
+def gbce_loss(h: Tensor, emb: Tensor, y: Tensor, negatives: Tensor, beta: float) -> Tensor:
+    """Generalised binary cross-entropy: -beta*log(sigmoid(s+)) - sum log(1 - sigmoid(s-)),
+    averaged over the 1 + K logits of each position (as gSASRec's reference code does) and over
+    positions. Negatives that are the position's own target are left out."""
+    pos = (h * emb[y]).sum(dim=-1)  # [P]
+    neg = torch.matmul(h, emb[negatives].t())  # [P, K]
+    hit = negatives.unsqueeze(0) == y.unsqueeze(1)
+    neg_loss = F.softplus(neg).masked_fill(hit, 0.0).sum(dim=1)
+    per_position = beta * F.softplus(-pos) + neg_loss
+    return per_position.mean() / (1 + negatives.numel())
+
+
 def batch_loss(
     model: SASRec,
     inputs: Tensor,
@@ -148,12 +169,87 @@ def batch_loss(
         # Full softmax over items 1..N (padding is never a class).
         return FullSoftmaxCrossEntropy.apply(h, emb[1:], y - 1), int(y.numel())
     negatives = sampler.sample()  # [K]
+    if sampler.gbce_beta is not None:
+        return gbce_loss(h, emb, y, negatives, sampler.gbce_beta), int(y.numel())
     pos = (h * emb[y]).sum(dim=-1, keepdim=True) - sampler.log_q[y].unsqueeze(1)
     neg = torch.matmul(h, emb[negatives].t()) - sampler.log_q[negatives].unsqueeze(0)
     neg = neg.masked_fill(negatives.unsqueeze(0) == y.unsqueeze(1), MASK_VALUE)  # accidental hits
     logits = torch.cat([pos, neg], dim=1)
     zeros = torch.zeros(len(y), dtype=torch.long)
     return F.cross_entropy(logits, zeros), int(y.numel())
+
+
+class LearningRate:
+    """Learning rate per optimizer step: linear warm-up from lr/100 over ``warmup_epochs`` worth
+    of steps, then ``constant``, ``cosine`` (down to ``min_lr_ratio * lr`` at the epoch cap) or
+    ``plateau`` (times ``plateau_factor`` after ``plateau_patience`` evaluations without a
+    validation gain of ``min_delta``, not below ``min_lr_ratio * lr``)."""
+
+    def __init__(self, cfg: TrainConfig, steps_per_epoch: int) -> None:
+        self.cfg = cfg
+        self.warmup_steps = int(round(cfg.warmup_epochs * steps_per_epoch))
+        self.total_steps = max(1, cfg.epochs * steps_per_epoch)
+        self.plateau_scale = 1.0
+        self.evals_without_gain = 0
+
+    def at(self, step: int) -> float:
+        """Learning rate for 0-based optimizer step ``step``."""
+        cfg = self.cfg
+        if step < self.warmup_steps:
+            return cfg.lr * (0.01 + 0.99 * (step + 1) / self.warmup_steps)
+        if cfg.lr_schedule == "cosine":
+            span = max(1, self.total_steps - self.warmup_steps)
+            progress = min(1.0, (step - self.warmup_steps) / span)
+            floor = cfg.min_lr_ratio
+            return cfg.lr * (floor + (1.0 - floor) * 0.5 * (1.0 + np.cos(np.pi * progress)))
+        if cfg.lr_schedule == "plateau":
+            return cfg.lr * self.plateau_scale
+        return cfg.lr
+
+    def evaluated(self, significant_gain: bool) -> bool:
+        """Tell the schedule about an evaluation; True if the plateau schedule lowered the lr."""
+        if self.cfg.lr_schedule != "plateau":
+            return False
+        if significant_gain:
+            self.evals_without_gain = 0
+            return False
+        self.evals_without_gain += 1
+        if self.evals_without_gain < self.cfg.plateau_patience:
+            return False
+        self.evals_without_gain = 0
+        lowered = max(self.cfg.min_lr_ratio, self.plateau_scale * self.cfg.plateau_factor)
+        changed = lowered < self.plateau_scale
+        self.plateau_scale = lowered
+        return changed
+
+
+class EarlyStopping:
+    """Patience in evaluations: an evaluation resets it only if it beats the score of the last
+    reset by more than ``min_delta``; the best weights are those of the highest score anyway."""
+
+    def __init__(self, patience: int, min_delta: float) -> None:
+        self.patience = patience
+        self.min_delta = min_delta
+        self.best = float("-inf")
+        self.reference = float("-inf")
+        self.evals_without_gain = 0
+
+    def update(self, score: float) -> tuple[bool, bool]:
+        """(new best, significant gain) for this evaluation's score."""
+        new_best = score > self.best
+        if new_best:
+            self.best = score
+        significant = score > self.reference + self.min_delta or self.reference == float("-inf")
+        if significant:
+            self.reference = score
+            self.evals_without_gain = 0
+        else:
+            self.evals_without_gain += 1
+        return new_best, significant
+
+    @property
+    def exhausted(self) -> bool:
+        return self.evals_without_gain >= self.patience
 
 
 def weights_hash(model: torch.nn.Module) -> str:
@@ -219,6 +315,8 @@ def train(
     out_dir: Optional[str] = None,
     data_source: Optional[Dict[str, Any]] = None,
     log: TextIO = sys.stdout,
+    clock: Callable[[], float] = time.perf_counter,
+    extra_metrics: Optional[Dict[str, Any]] = None,
 ) -> TrainResult:
     """Train SASRec on ``data`` with leave-one-out validation and early stopping.
 
@@ -249,13 +347,15 @@ def train(
         model.parameters(), lr=cfg.lr, betas=(0.9, 0.98), weight_decay=cfg.weight_decay
     )
     sampler = None
-    if cfg.loss == "sampled":
+    if cfg.loss in ("sampled", "gbce"):
         sampler = NegativeSampler(
             counts,
             cfg.negative_sampling,
             cfg.num_negatives,
             torch.Generator().manual_seed(cfg.seed + 1),
         )
+        if cfg.loss == "gbce":
+            sampler.gbce_beta = gbce_beta(cfg.num_negatives, data.num_items, cfg.gbce_t)
     rng = np.random.default_rng(cfg.seed)
 
     n_params = sum(p.numel() for p in model.parameters())
@@ -289,16 +389,21 @@ def train(
     best_epoch = 0
     best_state = copy.deepcopy(model.state_dict())
     best_val: Dict[str, Any] = {}
-    evals_without_gain = 0
+    stopping = EarlyStopping(cfg.patience, cfg.min_delta)
     history: List[Dict[str, Any]] = []
-    start = time.perf_counter()
+    start = clock()
     epoch = 0
     num_batches = (len(inputs) + cfg.batch_size - 1) // cfg.batch_size
     if cfg.max_batches_per_epoch is not None:
         num_batches = min(num_batches, cfg.max_batches_per_epoch)
+    schedule = LearningRate(cfg, num_batches)
+    step = 0
+    eval_seconds = 0.0  # duration of the last evaluation (for the time budget's estimate)
+    stop_reason = "epoch_cap"
+    stop_detail = f"reached the epoch cap ({cfg.epochs})"
 
     for epoch in range(1, cfg.epochs + 1):
-        epoch_start = time.perf_counter()
+        epoch_start = clock()
         model.train()
         order = rng.permutation(len(inputs))
         total_loss = 0.0
@@ -306,35 +411,60 @@ def train(
         for b in range(num_batches):
             idx = order[b * cfg.batch_size : (b + 1) * cfg.batch_size]
             x, y = _trim(inputs[idx], targets[idx])
+            lr = schedule.at(step)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
             loss, positions = batch_loss(model, x, y, sampler)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            step += 1
             total_loss += float(loss) * positions
             total_positions += positions
         epoch_loss = total_loss / max(1, total_positions)
-        epoch_seconds = time.perf_counter() - epoch_start
+        epoch_seconds = clock() - epoch_start
         record: Dict[str, Any] = {
             "epoch": epoch,
             "loss": epoch_loss,
             "epoch_seconds": round(epoch_seconds, 3),
+            "lr": float(f"{lr:.6g}"),
         }
-        line = f"epoch {epoch:3d}/{cfg.epochs} loss {epoch_loss:.4f} time {epoch_seconds:.1f}s"
+        line = (
+            f"epoch {epoch:3d}/{cfg.epochs} loss {epoch_loss:.4f} lr {lr:.2e} "
+            f"time {epoch_seconds:.1f}s"
+        )
+        # Time budget: stop after this epoch if the next one (and its evaluation) would not end
+        # within it; this epoch is then evaluated whatever --eval-every says.
+        out_of_time = False
+        if cfg.time_budget is not None:
+            next_is_eval = (epoch + 1) % cfg.eval_every == 0
+            this_is_eval = epoch % cfg.eval_every == 0
+            projected = (
+                (clock() - start)
+                + (eval_seconds if this_is_eval else 0.0)
+                + epoch_seconds
+                + (eval_seconds if next_is_eval else 0.0)
+            )
+            out_of_time = projected > cfg.time_budget
+        last = epoch == cfg.epochs or out_of_time
         stop = False
-        if len(split.validation) and (epoch % cfg.eval_every == 0 or epoch == cfg.epochs):
-            eval_start = time.perf_counter()
+        if len(split.validation) and (epoch % cfg.eval_every == 0 or last):
+            eval_start = clock()
             val = evaluate_model(model, split.validation, cfg.eval_batch_size)
+            eval_seconds = clock() - eval_start
             score = headline(val)
             record["validation"] = round_metrics(val)
             line += (
                 f" | val NDCG@10 {score:.4f} HR@10 {val['seen_excluded']['HR@10']:.4f}"
                 f" (all items: {val['all']['NDCG@10']:.4f} / {val['all']['HR@10']:.4f})"
-                f" eval {time.perf_counter() - eval_start:.1f}s"
+                f" eval {eval_seconds:.1f}s"
             )
-            if score > best_score:
+            new_best, significant = stopping.update(score)
+            if schedule.evaluated(significant):
+                line += f" lr -> {schedule.at(step):.2e}"
+            if new_best:
                 best_score, best_epoch, best_val = score, epoch, val
                 best_state = copy.deepcopy(model.state_dict())
-                evals_without_gain = 0
                 line += " *best*"
                 if out_dir:
                     save_checkpoint(
@@ -348,28 +478,37 @@ def train(
                                     "validation": round_metrics(val),
                                     "epochs_trained": epoch,
                                     "best_epoch": epoch,
-                                    "train_seconds": round(time.perf_counter() - start, 1),
+                                    "train_seconds": round(clock() - start, 1),
                                 },
                             },
                         ),
                     )
-            else:
-                evals_without_gain += 1
-                if evals_without_gain >= cfg.patience:
-                    stop = True
+            if stopping.exhausted:
+                stop = True
+                stop_reason = "patience"
+                gain = f" of more than {cfg.min_delta}" if cfg.min_delta > 0 else ""
+                stop_detail = f"no validation NDCG@10 gain{gain} for {cfg.patience} evaluations"
         elif not len(split.validation):
             best_epoch, best_state = epoch, copy.deepcopy(model.state_dict())
-        line += f" total {_fmt_seconds(time.perf_counter() - start)}"
+        if out_of_time and not stop:
+            stop = True
+            stop_reason = "time_budget"
+            stop_detail = (
+                f"the next epoch would end after the time budget "
+                f"({_fmt_seconds(cfg.time_budget or 0.0)})"
+            )
+        line += f" total {_fmt_seconds(clock() - start)}"
         say(line)
         history.append(record)
         if history_path:
             with open(history_path, "a", encoding="utf-8") as f:
                 f.write(json.dumps(record) + "\n")
         if stop:
-            say(f"early stop: no validation gain for {cfg.patience} evaluations")
             break
 
-    train_seconds = time.perf_counter() - start
+    say(f"stopped after epoch {epoch}: {stop_reason} ({stop_detail}); best epoch {best_epoch}")
+
+    train_seconds = clock() - start
     epochs_trained = epoch
     model.load_state_dict(best_state)
     model.eval()
@@ -386,6 +525,11 @@ def train(
         "epochs_trained": epochs_trained,
         "best_epoch": best_epoch,
         "train_seconds": round(train_seconds, 1),
+        "stop_reason": stop_reason,
+        "stop_detail": stop_detail,
+        "time_budget_seconds": cfg.time_budget,
+        "final_lr": float(f"{schedule.at(max(0, step - 1)):.6g}"),
+        **(extra_metrics or {}),
     }
     if out_dir:
         save_checkpoint(
