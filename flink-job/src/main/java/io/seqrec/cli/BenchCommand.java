@@ -26,22 +26,11 @@ final class BenchCommand {
 
     static final Option<Long> EVENTS = SharedOptions.events("100000", 100, "Events per phase.");
     static final Option<String> SOURCE =
-            new Option<>(
-                    "source",
+            SharedOptions.replaySource(
                     null,
-                    "synthetic|FILE",
-                    "Events to replay (default: ../shared/data ML-1M if present, else synthetic).",
-                    nonEmpty());
-    static final Option<ReplaySource.Format> FORMAT =
-            new Option<>(
-                    "format",
-                    "ml-1m",
-                    "ml-1m|movielens-csv|pairs",
-                    "Format of a --source file.",
-                    oneOf(ReplaySource.Format.class));
-    static final Option<Integer> USERS =
-            SharedOptions.users(
-                    null, "Replayed users active at a time (200), or synthetic users (500).");
+                    "Events to replay (default: ../shared/data ML-1M if present, else synthetic).");
+    static final Option<ReplaySource.Format> FORMAT = SharedOptions.REPLAY_FORMAT;
+    static final Option<Integer> USERS = SharedOptions.REPLAY_USERS;
     static final Option<Long> SEED = SharedOptions.seed("42");
     static final Option<Duration> SOAK =
             new Option<>(

@@ -4,10 +4,12 @@ import static io.seqrec.config.Values.doubleInRange;
 import static io.seqrec.config.Values.intInRange;
 import static io.seqrec.config.Values.longInRange;
 import static io.seqrec.config.Values.nonEmpty;
+import static io.seqrec.config.Values.oneOf;
 
 import io.seqrec.config.ConfigException;
 import io.seqrec.config.Option;
 import io.seqrec.generator.GeneratorConfig;
+import io.seqrec.generator.ReplaySource;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -126,4 +128,21 @@ final class SharedOptions {
                 "Share of records replaced by malformed ones (for the dead-letter path).",
                 doubleInRange(0, 1));
     }
+
+    /** The events a measuring command replays: a file, or the synthetic generator. */
+    static Option<String> replaySource(String defaultValue, String what) {
+        return new Option<>("source", defaultValue, "synthetic|FILE", what, nonEmpty());
+    }
+
+    /** The replay file's format, shared by the commands that take {@link #replaySource}. */
+    static final Option<ReplaySource.Format> REPLAY_FORMAT =
+            new Option<>(
+                    "format",
+                    "ml-1m",
+                    "ml-1m|movielens-csv|pairs",
+                    "Format of a --source file.",
+                    oneOf(ReplaySource.Format.class));
+
+    static final Option<Integer> REPLAY_USERS =
+            users(null, "Replayed users active at a time (200), or synthetic users (500).");
 }

@@ -1,7 +1,6 @@
 package io.seqrec.cli;
 
 import static io.seqrec.config.Values.nonEmpty;
-import static io.seqrec.config.Values.oneOf;
 
 import io.seqrec.bench.TrendingAgreement;
 import io.seqrec.config.JobOptions;
@@ -22,22 +21,11 @@ final class TrendingCommand {
 
     static final Option<Long> EVENTS = SharedOptions.events("200000", 1000, "Events to replay.");
     static final Option<String> SOURCE =
-            new Option<>(
-                    "source",
+            SharedOptions.replaySource(
                     "synthetic",
-                    "synthetic|FILE",
-                    "Events to replay: a file (--format), or the synthetic generator.",
-                    nonEmpty());
-    static final Option<ReplaySource.Format> FORMAT =
-            new Option<>(
-                    "format",
-                    "ml-1m",
-                    "ml-1m|movielens-csv|pairs",
-                    "Format of a --source file.",
-                    oneOf(ReplaySource.Format.class));
-    static final Option<Integer> USERS =
-            SharedOptions.users(
-                    null, "Replayed users active at a time (200), or synthetic users (500).");
+                    "Events to replay: a file (--format), or the synthetic generator.");
+    static final Option<ReplaySource.Format> FORMAT = SharedOptions.REPLAY_FORMAT;
+    static final Option<Integer> USERS = SharedOptions.REPLAY_USERS;
     static final Option<Long> SEED = SharedOptions.seed("42");
     static final Option<Double> RATE =
             SharedOptions.rate("100", "Events per second the stream is taken to arrive at.");
