@@ -333,21 +333,7 @@ public final class KafkaBrokerProcess implements AutoCloseable {
         private ChildBrokerMain() {}
 
         public static void main(String[] args) throws Exception {
-            Thread watchdog =
-                    new Thread(
-                            () -> {
-                                try {
-                                    while (System.in.read() != -1) {
-                                        // the parent never writes; only end-of-stream matters
-                                    }
-                                } catch (IOException e) {
-                                    // a broken pipe means the same as end-of-stream
-                                }
-                                Runtime.getRuntime().halt(1);
-                            },
-                            "parent-watchdog");
-            watchdog.setDaemon(true);
-            watchdog.start();
+            ParentWatchdog.start();
             kafka.Kafka.main(args);
         }
     }

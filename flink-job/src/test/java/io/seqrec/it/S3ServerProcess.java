@@ -1,5 +1,6 @@
 package io.seqrec.it;
 
+import io.seqrec.broker.ParentWatchdog;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -241,28 +242,15 @@ public final class S3ServerProcess implements AutoCloseable {
 
     /**
      * Entry point of the child JVM: S3Proxy's {@code Main}, plus a watchdog that halts the server
-     * when the parent's end of standard input closes. Only this class is loaded from the test
-     * classes; S3Proxy is reached by reflection, so nothing else of the tests comes along.
+     * when the parent's end of standard input closes. Only this class and {@link ParentWatchdog}
+     * are loaded from the test classes; S3Proxy is reached by reflection, so nothing else of the
+     * tests comes along.
      */
     static final class ChildServerMain {
         private ChildServerMain() {}
 
         public static void main(String[] args) throws Exception {
-            Thread watchdog =
-                    new Thread(
-                            () -> {
-                                try {
-                                    while (System.in.read() != -1) {
-                                        // the parent never writes; only end-of-stream matters
-                                    }
-                                } catch (IOException e) {
-                                    // a broken pipe means the same as end-of-stream
-                                }
-                                Runtime.getRuntime().halt(1);
-                            },
-                            "parent-watchdog");
-            watchdog.setDaemon(true);
-            watchdog.start();
+            ParentWatchdog.start();
             Class.forName("org.gaul.s3proxy.Main")
                     .getMethod("main", String[].class)
                     .invoke(null, (Object) args);
