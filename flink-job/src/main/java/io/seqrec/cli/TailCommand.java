@@ -96,6 +96,9 @@ final class TailCommand {
         for (int i = 0; i < r.itemIds().length; i++) {
             sb.append(' ').append(r.itemIds()[i]).append(String.format(" (%.2f)", r.scores()[i]));
         }
+        if (r.because() != null) {
+            sb.append("  because ").append(r.because());
+        }
         return sb.toString();
     }
 }

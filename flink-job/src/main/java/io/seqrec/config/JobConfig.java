@@ -38,6 +38,9 @@ public record JobConfig(
         int dedupeWindow,
         Duration trendingHalfLife,
         int trendingCapacity,
+        int freshSlots,
+        boolean explanations,
+        Duration qualityWindow,
         DeliveryGuarantee deliveryGuarantee,
         String transactionalIdPrefix,
         Duration transactionTimeout,
@@ -105,6 +108,9 @@ public record JobConfig(
                         r.get(DEDUPE_WINDOW),
                         r.get(TRENDING_HALF_LIFE),
                         r.get(TRENDING_CAPACITY),
+                        r.get(FRESH_SLOTS),
+                        r.get(EXPLANATIONS),
+                        r.get(QUALITY_WINDOW),
                         r.get(DELIVERY_GUARANTEE),
                         r.get(TRANSACTIONAL_ID_PREFIX),
                         r.get(TRANSACTION_TIMEOUT),
@@ -131,6 +137,14 @@ public record JobConfig(
     }
 
     private void checkConsistency() {
+        if (freshSlots >= topK) {
+            throw new ConfigException(
+                    "--fresh-slots "
+                            + freshSlots
+                            + " must leave the model at least one of --top-k "
+                            + topK
+                            + " positions");
+        }
         if (kafkaProperties != null && !kafkaProperties.toFile().isFile()) {
             throw new ConfigException("--kafka-properties '" + kafkaProperties + "': no such file");
         }

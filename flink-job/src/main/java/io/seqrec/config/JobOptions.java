@@ -192,6 +192,30 @@ public final class JobOptions {
                     "Items each subtask counts for trending (heavy-hitters sketch; bounded"
                             + " memory).",
                     intInRange(10, 1_000_000));
+    public static final Option<Integer> FRESH_SLOTS =
+            new Option<>(
+                    "fresh-slots",
+                    "0",
+                    "N",
+                    "Positions of each model list given to trending items the model does not know"
+                            + " (new catalog items); 0 = off.",
+                    intInRange(0, 1000));
+    public static final Option<Boolean> EXPLANATIONS =
+            new Option<>(
+                    "explanations",
+                    "true",
+                    "BOOL",
+                    "Name, in each model list's because field, the history item the model attended"
+                            + " to most (models exported with an attention output).",
+                    bool());
+    public static final Option<Duration> QUALITY_WINDOW =
+            new Option<>(
+                    "quality-window",
+                    "1m",
+                    "DURATION",
+                    "Window of the live coverage, Gini, novelty and average-popularity metrics of"
+                            + " the lists each subtask emits.",
+                    positiveDuration());
     public static final Option<Integer> DEDUPE_WINDOW =
             new Option<>(
                     "dedupe-window",
@@ -316,6 +340,9 @@ public final class JobOptions {
                     DEDUPE_WINDOW,
                     TRENDING_HALF_LIFE,
                     TRENDING_CAPACITY,
+                    FRESH_SLOTS,
+                    EXPLANATIONS,
+                    QUALITY_WINDOW,
                     DELIVERY_GUARANTEE,
                     TRANSACTIONAL_ID_PREFIX,
                     TRANSACTION_TIMEOUT,

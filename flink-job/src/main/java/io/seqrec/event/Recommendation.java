@@ -3,8 +3,9 @@ package io.seqrec.event;
 /**
  * A user's top-K after one event. {@code seq} increases strictly per user, so consumers of an
  * at-least-once stream can drop replays; {@code strategy} says how the list was made ({@link
- * #MODEL}, {@link #TRENDING}); {@code producedTs} (the triggering record's Kafka timestamp) is not
- * on the wire and only feeds the latency metric.
+ * #MODEL}, {@link #TRENDING}); {@code because}, if not {@code null}, is the item of the user's
+ * history the model attended to most for a model list; {@code producedTs} (the triggering record's
+ * Kafka timestamp) is not on the wire and only feeds the latency metric.
  */
 public record Recommendation(
         String userId,
@@ -16,6 +17,7 @@ public record Recommendation(
         String strategy,
         String[] itemIds,
         float[] scores,
+        String because,
         long producedTs) {
     /** The model scored the user's history. */
     public static final String MODEL = "model";

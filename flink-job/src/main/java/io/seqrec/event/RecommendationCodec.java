@@ -15,8 +15,11 @@ import java.io.UncheckedIOException;
  *
  * <pre>
  * {"user_id":"u1","event_id":"e9","event_ts":1,"emitted_ts":2,"seq":3,
- *  "model_version":"m","strategy":"model","items":[{"item_id":"i7","score":4.25}, ...]}
+ *  "model_version":"m","strategy":"model","items":[{"item_id":"i7","score":4.25}, ...],
+ *  "because":"i3"}
  * </pre>
+ *
+ * {@code because} is left out when there is none (trending lists, models without attention).
  */
 public final class RecommendationCodec {
     // Scores are floats: the fast writer (Schubfach) writes the same shortest round-tripping digits
@@ -46,6 +49,9 @@ public final class RecommendationCodec {
                 g.writeEndObject();
             }
             g.writeEndArray();
+            if (r.because() != null) {
+                g.writeStringField("because", r.because());
+            }
             g.writeEndObject();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -75,6 +81,7 @@ public final class RecommendationCodec {
                     n.path("strategy").asText(Recommendation.MODEL),
                     ids,
                     scores,
+                    n.hasNonNull("because") ? n.get("because").asText() : null,
                     0L);
         } catch (IOException | NullPointerException e) {
             throw new IllegalArgumentException("not a recommendation record: " + e.getMessage(), e);

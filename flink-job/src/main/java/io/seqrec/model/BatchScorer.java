@@ -45,22 +45,36 @@ public final class BatchScorer {
     private final Padding padding;
     private final int maxLen;
     private final int width;
+    private final boolean withAttention;
 
     private long[] input = new long[0];
     private Integer[] order = new Integer[0];
     private double[] best = new double[0];
     private int[] cut = new int[0];
     private float[][] groupScores = new float[0][];
+    private float[][] groupAttention = new float[0][];
+    private int[] rowAttentionBase = new int[0];
+    private int[] rowStart = new int[0];
     private int[] rowGroup = new int[0];
     private int[] rowOffset = new int[0];
     private int groups;
 
     /** Scores with {@code model}, which serves {@code artifact} (for max_len and num_items). */
     public BatchScorer(SequenceScorer model, ModelArtifact artifact, Padding padding) {
+        this(model, artifact, padding, false);
+    }
+
+    /**
+     * As {@link #BatchScorer(SequenceScorer, ModelArtifact, Padding)}; with {@code withAttention}
+     * also keeps the model's attention output, if it has one, for {@link #strongestPosition}.
+     */
+    public BatchScorer(
+            SequenceScorer model, ModelArtifact artifact, Padding padding, boolean withAttention) {
         this.model = model;
         this.padding = padding;
         this.maxLen = artifact.maxLen();
         this.width = artifact.numItems() + 1;
+        this.withAttention = withAttention && artifact.hasAttention();
     }
 
     /**
@@ -134,11 +148,17 @@ public final class BatchScorer {
                 input[base + i - start] = row[i];
             }
         }
-        float[] scores = model.score(input, count, len);
-        groupScores[g] = scores;
+        SequenceScorer.Output out = model.run(input, count, len, withAttention);
+        groupScores[g] = out.scores();
+        groupAttention[g] = out.attention();
         for (int k = 0; k < count; k++) {
-            rowGroup[order[from + k]] = g;
-            rowOffset[order[from + k]] = k * width;
+            int r = order[from + k];
+            int length = rows[r].length;
+            rowGroup[r] = g;
+            rowOffset[r] = k * width;
+            // row item i (i >= rowStart) sat at input position k * len + len - length + i
+            rowAttentionBase[r] = k * len + len - length;
+            rowStart[r] = length > len ? length - len : 0;
         }
     }
 
@@ -154,8 +174,11 @@ public final class BatchScorer {
             best = new double[n + 1];
             cut = new int[n + 1];
             groupScores = new float[n][];
+            groupAttention = new float[n][];
             rowGroup = new int[n];
             rowOffset = new int[n];
+            rowAttentionBase = new int[n];
+            rowStart = new int[n];
         }
     }
 
@@ -191,6 +214,28 @@ public final class BatchScorer {
     /** Where row {@code r}'s scores start in {@link #scores}{@code (r)}. */
     public int offset(int r) {
         return rowOffset[r];
+    }
+
+    /**
+     * The position in row {@code r} (an index into the row as passed to {@link #score}) that the
+     * model's last block attended to most from the last position, the latest of equal weights; -1
+     * if the model gave no attention (none asked for, none in the graph, or an empty row).
+     */
+    public int strongestPosition(int r, int rowLength) {
+        float[] attention = groupAttention[rowGroup[r]];
+        if (attention == null || rowLength == 0) {
+            return -1;
+        }
+        int best = -1;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = rowStart[r]; i < rowLength; i++) {
+            float w = attention[rowAttentionBase[r] + i];
+            if (w >= max) {
+                max = w;
+                best = i;
+            }
+        }
+        return best;
     }
 
     /** Model calls the last batch took. */

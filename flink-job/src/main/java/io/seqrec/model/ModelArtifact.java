@@ -17,7 +17,11 @@ import java.util.List;
  * <ul>
  *   <li>{@code metadata.json}: {@code format_version} 1, {@code model_version}, {@code max_len},
  *       {@code num_items}, one int64 input {@code [batch, seq_len]} and one float32 output {@code
- *       [batch, num_items + 1]} (column 0 is padding), padding index 0 on the left;
+ *       [batch, num_items + 1]} (column 0 is padding), padding index 0 on the left; optionally a
+ *       second float32 output {@value #ATTENTION_OUTPUT} {@code [batch, seq_len]}: the last block's
+ *       attention of the last position over the input positions (heads averaged), which names the
+ *       history item behind a list ({@code because}). Models exported before it have one output and
+ *       serve without explanations;
  *   <li>{@code items.txt}: exactly {@code num_items} lines, line i = external id of index i, unique
  *       (and so are their item keys, {@link StableHash} of the id);
  *   <li>{@code model.onnx}: present and non-empty (its graph is checked when it is loaded).
@@ -37,12 +41,16 @@ public final class ModelArtifact implements Serializable {
     public static final String ITEMS_FILE = "items.txt";
     public static final String MODEL_FILE = "model.onnx";
 
+    /** The name of the optional second output. */
+    public static final String ATTENTION_OUTPUT = "attention";
+
     private final Path dir;
     private final String modelVersion;
     private final int maxLen;
     private final int numItems;
     private final String inputName;
     private final String outputName;
+    private final boolean hasAttention;
     private final String[] itemIds;
     private final long[] itemKeys;
     private final LongIntMap indexByKey;
@@ -54,6 +62,7 @@ public final class ModelArtifact implements Serializable {
             int numItems,
             String inputName,
             String outputName,
+            boolean hasAttention,
             Items items) {
         this.dir = dir;
         this.modelVersion = modelVersion;
@@ -61,6 +70,7 @@ public final class ModelArtifact implements Serializable {
         this.numItems = numItems;
         this.inputName = inputName;
         this.outputName = outputName;
+        this.hasAttention = hasAttention;
         this.itemIds = items.ids();
         this.itemKeys = items.keys();
         this.indexByKey = items.indexByKey();
@@ -109,7 +119,20 @@ public final class ModelArtifact implements Serializable {
                             + padding);
         }
         JsonNode input = single(meta, "inputs", metadataFile);
-        JsonNode output = single(meta, "outputs", metadataFile);
+        JsonNode outputs = meta.path("outputs");
+        if (!outputs.isArray() || outputs.size() < 1 || outputs.size() > 2) {
+            throw new ModelContractException(
+                    metadataFile
+                            + ": outputs must list the scores and, optionally, '"
+                            + ATTENTION_OUTPUT
+                            + "', got "
+                            + outputs);
+        }
+        JsonNode output = outputs.get(0);
+        boolean hasAttention = outputs.size() == 2;
+        if (hasAttention) {
+            checkAttention(outputs.get(1), metadataFile);
+        }
         String inputName = requireText(input, "name", metadataFile);
         String outputName = requireText(output, "name", metadataFile);
         if (!"int64".equals(input.path("dtype").asText())) {
@@ -149,7 +172,28 @@ public final class ModelArtifact implements Serializable {
             throw new ModelContractException(modelFile + ": unreadable: " + e.getMessage(), e);
         }
         return new ModelArtifact(
-                absolute, modelVersion, maxLen, numItems, inputName, outputName, items);
+                absolute,
+                modelVersion,
+                maxLen,
+                numItems,
+                inputName,
+                outputName,
+                hasAttention,
+                items);
+    }
+
+    private static void checkAttention(JsonNode attention, Path metadataFile) {
+        if (!ATTENTION_OUTPUT.equals(attention.path("name").asText())
+                || !"float32".equals(attention.path("dtype").asText())
+                || attention.path("shape").size() != 2) {
+            throw new ModelContractException(
+                    metadataFile
+                            + ": the second output must be {\"name\": \""
+                            + ATTENTION_OUTPUT
+                            + "\", \"dtype\": \"float32\", \"shape\": [\"batch\", \"seq_len\"]},"
+                            + " got "
+                            + attention);
+        }
     }
 
     private static Items readItems(Path itemsFile, int numItems, Path metadataFile) {
@@ -270,6 +314,11 @@ public final class ModelArtifact implements Serializable {
 
     public String outputName() {
         return outputName;
+    }
+
+    /** Whether the graph has the {@value #ATTENTION_OUTPUT} output. */
+    public boolean hasAttention() {
+        return hasAttention;
     }
 
     /** External id of item index {@code index} (1..num_items). */

@@ -20,7 +20,9 @@ import java.util.List;
  * length, and in one batch of all sequences left-padded to {@code max_len}. Both times the score of
  * every reference item and the model's own top-K scores must equal the reference scores within
  * {@link #TOLERANCE}; comparing the top-K scores rather than the indices tolerates ties that
- * rounding may order either way.
+ * rounding may order either way. A model with an attention output must also reproduce each line's
+ * {@code attention} weights (one per position of the sequence) within the same tolerance, alone and
+ * padded (where the padding's weights are left out).
  */
 public final class ModelVerifier {
     public static final String REFERENCE_FILE = "reference.jsonl";
@@ -56,8 +58,11 @@ public final class ModelVerifier {
     public static void verify(SequenceScorer model, ModelArtifact artifact) {
         List<Reference> references = readReferences(artifact);
         int width = artifact.numItems() + 1;
+        boolean attention = artifact.hasAttention();
         for (Reference ref : references) {
-            check(ref, model.score(ref.sequence, 1, ref.sequence.length), 0, artifact, "alone");
+            SequenceScorer.Output out = model.run(ref.sequence, 1, ref.sequence.length, attention);
+            check(ref, out.scores(), 0, artifact, "alone");
+            checkAttention(ref, out.attention(), 0, artifact, "alone");
         }
         int len = artifact.maxLen();
         long[] input = new long[references.size() * len];
@@ -65,14 +70,47 @@ public final class ModelVerifier {
             long[] seq = references.get(r).sequence;
             System.arraycopy(seq, 0, input, r * len + len - seq.length, seq.length);
         }
-        float[] scores = model.score(input, references.size(), len);
+        SequenceScorer.Output out = model.run(input, references.size(), len, attention);
         for (int r = 0; r < references.size(); r++) {
-            check(references.get(r), scores, r * width, artifact, "padded to max_len in a batch");
+            Reference ref = references.get(r);
+            String how = "padded to max_len in a batch";
+            check(ref, out.scores(), r * width, artifact, how);
+            checkAttention(
+                    ref, out.attention(), r * len + len - ref.sequence.length, artifact, how);
         }
     }
 
-    /** One line of {@code reference.jsonl}. */
-    private record Reference(int line, long[] sequence, int[] indices, double[] scores) {}
+    /**
+     * One line of {@code reference.jsonl}; {@code attention} is {@code null} for a model without
+     * that output.
+     */
+    private record Reference(
+            int line, long[] sequence, int[] indices, double[] scores, double[] attention) {}
+
+    private static void checkAttention(
+            Reference ref, float[] attention, int from, ModelArtifact artifact, String how) {
+        if (ref.attention == null) {
+            return;
+        }
+        if (attention == null) {
+            throw new ModelContractException(
+                    artifact.modelFile()
+                            + ": metadata.json promises an '"
+                            + ModelArtifact.ATTENTION_OUTPUT
+                            + "' output, but the model returned none");
+        }
+        for (int i = 0; i < ref.attention.length; i++) {
+            float got = attention[from + i];
+            if (!(Math.abs(got - ref.attention[i]) <= TOLERANCE)) {
+                throw mismatch(
+                        artifact,
+                        ref,
+                        how,
+                        "attention at position " + i + " is " + got,
+                        ref.attention[i]);
+            }
+        }
+    }
 
     private static void check(
             Reference ref, float[] scores, int from, ModelArtifact artifact, String how) {
@@ -173,7 +211,21 @@ public final class ModelVerifier {
             throw new ModelContractException(
                     where + "sequence length must be 1.." + artifact.maxLen());
         }
-        return new Reference(line, sequence, indices, scores);
+        double[] attention = null;
+        if (artifact.hasAttention()) {
+            JsonNode weights = node.path("attention");
+            if (!weights.isArray() || weights.size() != sequence.length) {
+                throw new ModelContractException(
+                        where
+                                + "the model has an attention output, so each line needs"
+                                + " 'attention': one weight per position of the sequence");
+            }
+            attention = new double[sequence.length];
+            for (int i = 0; i < attention.length; i++) {
+                attention[i] = weights.get(i).asDouble();
+            }
+        }
+        return new Reference(line, sequence, indices, scores, attention);
     }
 
     /** A list of item indices, each 1..num_items. */

@@ -172,11 +172,14 @@ public final class OnnxSequenceModel implements SequenceScorer {
         return "not a tensor (" + info + ")";
     }
 
-    /** One inference on a single short sequence: the output must be [1, num_items + 1]. */
+    /**
+     * One inference on a single short sequence: the output must be [1, num_items + 1] (and the
+     * attention, if promised, [1, 1]).
+     */
     private void probe() {
         float[] scores;
         try {
-            scores = score(new long[] {1}, 1, 1);
+            scores = run(new long[] {1}, 1, 1, true).scores();
         } catch (ModelContractException e) {
             throw e;
         } catch (RuntimeException e) {
@@ -195,6 +198,11 @@ public final class OnnxSequenceModel implements SequenceScorer {
 
     @Override
     public float[] score(long[] input, int batch, int seqLen) {
+        return run(input, batch, seqLen, false).scores();
+    }
+
+    @Override
+    public Output run(long[] input, int batch, int seqLen, boolean withAttention) {
         if (input.length < batch * seqLen || seqLen < 1 || seqLen > artifact.maxLen()) {
             throw new IllegalArgumentException(
                     "input of "
@@ -225,7 +233,28 @@ public final class OnnxSequenceModel implements SequenceScorer {
                                 + width
                                 + "]");
             }
-            return scores.toFloatArray();
+            float[] attention = null;
+            if (withAttention && artifact.hasAttention()) {
+                NDArray weights = out.get(ModelArtifact.ATTENTION_OUTPUT);
+                if (weights == null
+                        || weights.getShape().dimension() != 2
+                        || weights.getShape().get(0) != batch
+                        || weights.getShape().get(1) != seqLen) {
+                    throw new ModelContractException(
+                            artifact.modelFile()
+                                    + ": output '"
+                                    + ModelArtifact.ATTENTION_OUTPUT
+                                    + "' is "
+                                    + (weights == null ? "missing" : weights.getShape())
+                                    + ", but metadata.json promises [batch, seq_len] = ["
+                                    + batch
+                                    + ", "
+                                    + seqLen
+                                    + "]");
+                }
+                attention = weights.toFloatArray();
+            }
+            return new Output(scores.toFloatArray(), attention);
         } catch (TranslateException e) {
             throw new IllegalStateException("inference failed: " + rootMessage(e), e);
         }

@@ -16,6 +16,24 @@ public interface SequenceScorer extends AutoCloseable {
      */
     float[] score(long[] input, int batch, int seqLen);
 
+    /**
+     * One model call's outputs.
+     *
+     * @param scores as {@link #score} returns them
+     * @param attention {@code batch * seqLen} weights, row-major: the last block's attention of
+     *     each row's last position over its input positions; {@code null} if the model has none or
+     *     it was not asked for
+     */
+    record Output(float[] scores, float[] attention) {}
+
+    /**
+     * Scores a batch as {@link #score} does and, if {@code withAttention} and the model has an
+     * attention output, returns that too. Models without one (and test wrappers) keep this default.
+     */
+    default Output run(long[] input, int batch, int seqLen, boolean withAttention) {
+        return new Output(score(input, batch, seqLen), null);
+    }
+
     @Override
     void close();
 }

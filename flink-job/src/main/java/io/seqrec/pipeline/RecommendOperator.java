@@ -5,6 +5,7 @@ import ai.onnxruntime.OrtProvider;
 import io.seqrec.config.Device;
 import io.seqrec.evaluation.LiveEvaluation;
 import io.seqrec.evaluation.LiveTotals;
+import io.seqrec.evaluation.RecommendationWindow;
 import io.seqrec.event.BehaviorEvent;
 import io.seqrec.event.DeadLetter;
 import io.seqrec.event.DeadLetterReason;
@@ -25,7 +26,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -140,11 +140,15 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     private transient Counter accepted;
     private transient Counter recommendationsOut;
     private transient Counter trendingOut;
+    private transient Counter freshItemsOut;
     private transient Counter unknownItems;
     private transient Map<DeadLetterReason, Counter> deadLettered;
     private transient Histogram batchSizes;
     private transient Histogram inferenceMicros;
     private transient Histogram latencyMs;
+
+    /** Coverage, Gini, novelty and average popularity of this subtask's lists, by window. */
+    private transient RecommendationWindow quality;
 
     /** An event waiting for its batch. */
     private static final class Pending {
@@ -302,7 +306,8 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
 
     /** A loaded model made ready to serve: its batch scorer, warmed up on every batch shape. */
     private ServedModel serve(ModelArtifact artifact, SequenceScorer model) {
-        ServedModel served = new ServedModel(artifact, model, options.padding());
+        ServedModel served =
+                new ServedModel(artifact, model, options.padding(), options.explanations());
         long warmUpStart = System.nanoTime();
         int warmUpCalls = served.scorer.warmUp(options.batchSize());
         LOG.info(
@@ -436,6 +441,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         accepted = group.counter("events_accepted");
         recommendationsOut = group.counter("recommendations_out");
         trendingOut = group.counter("recommendations_trending");
+        freshItemsOut = group.counter("fresh_items_recommended");
         unknownItems = group.counter("unknown_items");
         deadLettered = new HashMap<>();
         for (DeadLetterReason r :
@@ -454,6 +460,11 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                 group.histogram(
                         "event_to_emit_latency_ms", new DescriptiveStatisticsHistogram(4096));
         group.gauge("model_registry_revision", () -> serving.revision());
+        quality = new RecommendationWindow(options.qualityWindowMs());
+        group.gauge("recommendations_coverage", () -> quality.figures().coverage());
+        group.gauge("recommendations_gini", () -> quality.figures().gini());
+        group.gauge("recommendations_novelty", () -> quality.figures().novelty());
+        group.gauge("recommendations_avg_popularity", () -> quality.figures().averagePopularity());
     }
 
     @Override
@@ -497,6 +508,9 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
             switchModels();
             offerLive();
         }
+        quality.roll(
+                getProcessingTimeService().getCurrentProcessingTime(),
+                serving.stable().artifact.numItems());
         if (pending.isEmpty()) {
             return;
         }
@@ -591,6 +605,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                         p.target = key;
                     }
                     trending.count(key, e.itemId(), e.ts());
+                    quality.interaction(key);
             }
             p.accepted = true;
             p.row = st.row(artifact);
@@ -662,7 +677,15 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                 TrendingLists.Ranked list = p.trendingList;
                 st = st.recommended(list.keys());
                 states.put(p.userId, st);
-                emit(p, st, Recommendation.TRENDING, list.ids(), list.scores(), now);
+                emit(
+                        p,
+                        st,
+                        Recommendation.TRENDING,
+                        list.ids(),
+                        list.keys(),
+                        list.scores(),
+                        null,
+                        now);
                 trendingOut.inc();
                 continue;
             }
@@ -676,15 +699,29 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                 }
             }
             int n = TopK.select(scores, from, width, k, topIndex, topScore);
-            String[] ids = new String[n];
-            long[] keys = new long[n];
-            for (int i = 0; i < n; i++) {
+            TrendingLists.Ranked fresh = freshItems(artifact, st.itemKeys);
+            // The model keeps its best; fresh items take the last positions (a list is never
+            // longer than --top-k, and the model keeps at least one position).
+            int fromModel = Math.min(n, options.topK() - fresh.size());
+            String[] ids = new String[fromModel + fresh.size()];
+            long[] keys = new long[ids.length];
+            float[] listScores = new float[ids.length];
+            for (int i = 0; i < fromModel; i++) {
                 ids[i] = artifact.itemId(topIndex[i]);
                 keys[i] = artifact.itemKey(topIndex[i]);
+                listScores[i] = topScore[i];
             }
+            for (int i = 0; i < fresh.size(); i++) {
+                ids[fromModel + i] = fresh.ids()[i];
+                keys[fromModel + i] = fresh.keys()[i];
+                listScores[fromModel + i] = fresh.scores()[i];
+            }
+            freshItemsOut.inc(fresh.size());
             st = st.recommended(keys);
             states.put(p.userId, st);
-            emit(p, st, Recommendation.MODEL, ids, Arrays.copyOf(topScore, n), now);
+            int strongest = p.model.scorer.strongestPosition(p.scoreRow, p.row.length);
+            String because = strongest < 0 ? null : artifact.itemId(p.row[strongest]);
+            emit(p, st, Recommendation.MODEL, ids, keys, listScores, because, now);
         }
         writeStates(states);
         emit(rejected);
@@ -692,7 +729,14 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     }
 
     private void emit(
-            Pending p, UserState st, String strategy, String[] ids, float[] scores, long now) {
+            Pending p,
+            UserState st,
+            String strategy,
+            String[] ids,
+            long[] keys,
+            float[] scores,
+            String because,
+            long now) {
         BehaviorEvent e = p.event;
         output.collect(
                 new StreamRecord<>(
@@ -706,13 +750,29 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                                 strategy,
                                 ids,
                                 scores,
+                                because,
                                 e.producedTs()),
                         e.ts()));
         accepted.inc();
         recommendationsOut.inc();
+        quality.recommended(keys);
         if (e.producedTs() > 0) {
             latencyMs.update(now - e.producedTs());
         }
+    }
+
+    private static final TrendingLists.Ranked NO_FRESH_ITEMS =
+            new TrendingLists.Ranked(new long[0], new String[0], new float[0]);
+
+    /**
+     * With {@code --fresh-slots N}: up to N trending items {@code artifact} does not know (new
+     * catalog items), without the user's own.
+     */
+    private TrendingLists.Ranked freshItems(ModelArtifact artifact, long[] seenKeys) {
+        if (options.freshSlots() == 0) {
+            return NO_FRESH_ITEMS;
+        }
+        return trending.listFor(seenKeys, options.freshSlots(), key -> artifact.indexOf(key) == 0);
     }
 
     /** Whether {@code artifact} knows any of {@code keys}, newest first (usually the last). */

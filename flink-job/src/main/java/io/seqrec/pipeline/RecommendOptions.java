@@ -28,6 +28,9 @@ public record RecommendOptions(
         int maxHistory,
         int dedupeWindow,
         TrendingSettings trending,
+        int freshSlots,
+        boolean explanations,
+        long qualityWindowMs,
         BatchScorer.Padding padding)
         implements Serializable {
 
@@ -51,6 +54,9 @@ public record RecommendOptions(
                 maxHistory,
                 dedupeWindow,
                 trending,
+                freshSlots,
+                explanations,
+                qualityWindowMs,
                 padding);
     }
 
@@ -72,6 +78,9 @@ public record RecommendOptions(
                 maxHistory,
                 dedupeWindow,
                 trending,
+                freshSlots,
+                explanations,
+                qualityWindowMs,
                 paddingPolicy);
     }
 
@@ -96,6 +105,9 @@ public record RecommendOptions(
                 c.maxHistory(),
                 c.dedupeWindow(),
                 new TrendingSettings(c.trendingCapacity(), c.trendingHalfLife().toMillis()),
+                c.freshSlots(),
+                c.explanations(),
+                c.qualityWindow().toMillis(),
                 BatchScorer.Padding.BUCKETED);
     }
 }

@@ -13,10 +13,14 @@ final class ServedModel implements AutoCloseable {
     final SequenceScorer model;
     final BatchScorer scorer;
 
-    ServedModel(ModelArtifact artifact, SequenceScorer model, BatchScorer.Padding padding) {
+    ServedModel(
+            ModelArtifact artifact,
+            SequenceScorer model,
+            BatchScorer.Padding padding,
+            boolean explanations) {
         this.artifact = artifact;
         this.model = model;
-        this.scorer = new BatchScorer(model, artifact, padding);
+        this.scorer = new BatchScorer(model, artifact, padding, explanations);
     }
 
     String version() {

@@ -5,6 +5,7 @@ import io.seqrec.trending.TrendingSketch;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongPredicate;
 
 /**
  * A subtask's trending items, as lists for users: every accepted event is counted ({@link #count});
@@ -52,6 +53,11 @@ final class TrendingLists {
      * --exclude-seen is off).
      */
     Ranked listFor(long[] seenKeys, int k) {
+        return listFor(seenKeys, k, key -> true);
+    }
+
+    /** As {@link #listFor(long[], int)}, of the items {@code eligible} accepts only. */
+    Ranked listFor(long[] seenKeys, int k, LongPredicate eligible) {
         long[] keys = new long[k];
         String[] ids = new String[k];
         float[] scores = new float[k];
@@ -61,7 +67,7 @@ final class TrendingLists {
             if (n == k) {
                 break;
             }
-            if (excludeSeen && contains(seenKeys, e.key())) {
+            if ((excludeSeen && contains(seenKeys, e.key())) || !eligible.test(e.key())) {
                 continue;
             }
             keys[n] = e.key();

@@ -94,6 +94,27 @@ class JobConfigTest {
     }
 
     @Test
+    void freshSlotsMustLeaveTheModelAPosition() {
+        assertThatThrownBy(
+                        () ->
+                                JobConfig.fromArgs(
+                                        new String[] {
+                                            "--bootstrap-servers", "k:1",
+                                            "--top-k", "5",
+                                            "--fresh-slots", "5"
+                                        }))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("--fresh-slots 5 must leave the model at least one");
+        assertThat(
+                        JobConfig.fromArgs(
+                                        new String[] {
+                                            "--bootstrap-servers", "k:1", "--fresh-slots", "2"
+                                        })
+                                .freshSlots())
+                .isEqualTo(2);
+    }
+
+    @Test
     void rejectsMissingKafkaPropertiesFile() {
         assertThatThrownBy(
                         () ->

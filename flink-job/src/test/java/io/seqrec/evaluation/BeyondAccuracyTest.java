@@ -44,6 +44,53 @@ class BeyondAccuracyTest {
     }
 
     @Test
+    void giniOfRecommendationCountsOverTheWholeCatalog() {
+        // Catalog of 4, counts (ascending, zeros included) 0, 1, 1, 2: Σ (2i - n - 1) c_i =
+        // (-3)0 + (-1)1 + (1)1 + (3)2 = 6; n Σ c = 4 * 4 = 16.
+        assertThat(BeyondAccuracy.gini(new long[] {2, 1, 1}, 4)).isCloseTo(6.0 / 16, within(1e-12));
+        assertThat(BeyondAccuracy.gini(new long[] {3, 3, 3}, 3)).isCloseTo(0, within(1e-12));
+        // One item of 10 takes every slot: (2*10 - 10 - 1) / 10 = 0.9.
+        assertThat(BeyondAccuracy.gini(new long[] {7}, 10)).isCloseTo(0.9, within(1e-12));
+        assertThat(BeyondAccuracy.gini(new long[0], 10)).isZero();
+    }
+
+    @Test
+    void averagePopularityIsTheMeanOverListsOfTheListsMeanInteractions() {
+        Map<String, Integer> counts = Map.of("a", 6, "b", 1);
+        // [a, b]: 3.5; [b, c]: 0.5; [a]: 6.
+        assertThat(BeyondAccuracy.averagePopularity(LISTS, counts))
+                .isCloseTo((3.5 + 0.5 + 6) / 3, within(1e-12));
+    }
+
+    @Test
+    void theLiveWindowPublishesTheSameFiguresWhenItCloses() {
+        RecommendationWindow window = new RecommendationWindow(1000);
+        window.roll(0, 4); // opens the first window
+        for (long item : new long[] {1, 1, 1, 1, 1, 1, 2}) {
+            window.interaction(item);
+        }
+        window.interaction(9); // an interaction with an item outside the lists
+        window.recommended(new long[] {1, 2});
+        window.recommended(new long[] {2, 3});
+        window.recommended(new long[] {1});
+        window.roll(999, 4);
+        assertThat(window.figures()).isEqualTo(RecommendationWindow.Figures.NONE);
+        window.roll(1000, 4);
+        RecommendationWindow.Figures f = window.figures();
+        Map<String, Integer> counts = Map.of("a", 6, "b", 1, "z", 1);
+        assertThat(f.lists()).isEqualTo(3);
+        assertThat(f.coverage()).isCloseTo(BeyondAccuracy.coverage(LISTS, 4), within(1e-12));
+        assertThat(f.gini()).isCloseTo(BeyondAccuracy.gini(new long[] {2, 2, 1}, 4), within(1e-12));
+        assertThat(f.novelty())
+                .isCloseTo(BeyondAccuracy.novelty(LISTS, counts, 8, 4), within(1e-12));
+        assertThat(f.averagePopularity())
+                .isCloseTo(BeyondAccuracy.averagePopularity(LISTS, counts), within(1e-12));
+        // The next window starts empty.
+        window.roll(2000, 4);
+        assertThat(window.figures()).isEqualTo(RecommendationWindow.Figures.NONE);
+    }
+
+    @Test
     void theBaselineChecksTheNextItemAgainstThePopularListWithoutTheUsersOwn() {
         PopularityBaseline baseline = new PopularityBaseline(2);
         baseline.accept("x", "p"); // counts p1; x's list: [] (only p, which x has)

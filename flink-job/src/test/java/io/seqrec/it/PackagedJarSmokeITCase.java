@@ -256,6 +256,7 @@ class PackagedJarSmokeITCase {
                                                         : Recommendation.TRENDING,
                                                 new String[] {"a", "b"},
                                                 new float[] {2f, 1f},
+                                                i % 2 == 0 ? "c" : null,
                                                 0)))
                     });
         }

@@ -126,6 +126,24 @@ class ModelArtifactTest {
     }
 
     @Test
+    void refusesASecondOutputOtherThanAttention() throws IOException {
+        Path dir = copyOfDefault();
+        editMetadata(
+                dir,
+                m -> {
+                    com.fasterxml.jackson.databind.node.ArrayNode outputs = m.withArray("outputs");
+                    if (outputs.size() == 1) {
+                        outputs.add(outputs.get(0).deepCopy());
+                    }
+                    ((ObjectNode) outputs.get(1)).put("name", "logits");
+                });
+        assertThatThrownBy(() -> ModelArtifact.load(dir))
+                .isInstanceOf(ModelContractException.class)
+                .hasMessageContaining("metadata.json")
+                .hasMessageContaining("the second output must be {\"name\": \"attention\"");
+    }
+
+    @Test
     void refusesGraphWhoseOutputWidthDiffersFromItems() throws IOException {
         Path dir = copyOfDefault();
         List<String> items =

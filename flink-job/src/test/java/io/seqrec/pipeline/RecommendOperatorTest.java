@@ -90,6 +90,11 @@ class RecommendOperatorTest {
 
     private static RecommendOptions options(
             Path modelDir, int batchSize, long timeoutMs, boolean excludeSeen) {
+        return options(modelDir, batchSize, timeoutMs, excludeSeen, 0);
+    }
+
+    private static RecommendOptions options(
+            Path modelDir, int batchSize, long timeoutMs, boolean excludeSeen, int freshSlots) {
         return new RecommendOptions(
                 modelDir.toString(),
                 null,
@@ -105,6 +110,9 @@ class RecommendOperatorTest {
                 200,
                 8,
                 new TrendingSettings(200, 3_600_000),
+                freshSlots,
+                true,
+                60_000,
                 BatchScorer.Padding.BUCKETED);
     }
 
@@ -276,6 +284,34 @@ class RecommendOperatorTest {
                 .containsExactly(DeadLetterReason.DUPLICATE_EVENT_ID, DeadLetterReason.LATE);
         assertThat(deadLetters().get(1).value())
                 .isEqualTo(event("u1", item(3), 100_000 - 60_001, "x").rawValue());
+    }
+
+    @Test
+    void freshSlotsGiveTheLastPositionsToTrendingItemsTheModelDoesNotKnow() throws Exception {
+        open(options(TestPaths.defaultModel(), 1, 1000, true, 3), null);
+        // New catalog items, trending among other users: new-a most, then b, c, d.
+        List<String> fresh = List.of("new-a", "new-b", "new-c", "new-d");
+        int n = 0;
+        for (int f = 0; f < fresh.size(); f++) {
+            for (int i = 0; i < 8 - 2 * f; i++) {
+                push(event("other-" + n, fresh.get(f), n, "o" + n));
+                n++;
+            }
+        }
+        push(event("u1", item(1), 1_000, "e1"));
+        push(event("u1", "new-b", 1_010, "e2")); // a fresh item the user has seen is left out
+        List<Recommendation> out = output();
+        Recommendation first = out.get(out.size() - 2);
+        String[] best = topTen(model, 1);
+        assertThat(first.strategy()).isEqualTo(Recommendation.MODEL);
+        assertThat(first.itemIds())
+                .containsExactly(
+                        best[0], best[1], best[2], best[3], best[4], best[5], best[6], "new-a",
+                        "new-b", "new-c");
+        assertThat(out.get(out.size() - 1).itemIds())
+                .hasSize(10)
+                .endsWith("new-a", "new-c", "new-d")
+                .doesNotContain("new-b", item(1));
     }
 
     @Test
@@ -536,23 +572,7 @@ class RecommendOperatorTest {
     }
 
     private static RecommendOptions fromRegistry(String uri, long pollMs) {
-        RecommendOptions base = options(1, 1000, true);
-        return new RecommendOptions(
-                base.modelDir(),
-                uri,
-                pollMs,
-                base.topK(),
-                base.excludeSeen(),
-                base.batchSize(),
-                base.batchTimeoutMs(),
-                base.inferenceThreads(),
-                base.device(),
-                base.allowedLatenessMs(),
-                base.stateTtlMs(),
-                base.maxHistory(),
-                base.dedupeWindow(),
-                base.trending(),
-                base.padding());
+        return options(1, 1000, true).withModel(TestPaths.defaultModel().toString(), uri, pollMs);
     }
 
     /** The model version that answers the next event of {@code user}. */
