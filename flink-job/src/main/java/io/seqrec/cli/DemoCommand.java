@@ -65,7 +65,15 @@ final class DemoCommand {
             new Command(
                     "demo",
                     "everything embedded: Kafka broker, Flink, shipped model, synthetic events",
-                    List.of(EVENTS, RATE, USERS, SEED, MALFORMED, WARMUP),
+                    List.of(
+                            EVENTS,
+                            RATE,
+                            USERS,
+                            SEED,
+                            MALFORMED,
+                            WARMUP,
+                            SharedOptions.GENERATOR_NEW_ITEMS,
+                            SharedOptions.GENERATOR_DRIFT_HALF_LIFE),
                     true,
                     DemoCommand::run);
 
@@ -148,15 +156,18 @@ final class DemoCommand {
             warmUp(config, f.get(WARMUP), users, f.get(SEED), rate, seen);
             GeneratorConfig gen =
                     new GeneratorConfig(
-                            GeneratorConfig.DEFAULT_ITEMS,
-                            GeneratorConfig.DEFAULT_CATEGORIES,
-                            users,
-                            events,
-                            f.get(SEED),
-                            GeneratorConfig.DEFAULT_CATALOG_SEED,
-                            System.currentTimeMillis(),
-                            rate > 0 ? 1000.0 / rate : 0,
-                            f.get(MALFORMED));
+                                    GeneratorConfig.DEFAULT_ITEMS,
+                                    GeneratorConfig.DEFAULT_CATEGORIES,
+                                    users,
+                                    events,
+                                    f.get(SEED),
+                                    GeneratorConfig.DEFAULT_CATALOG_SEED,
+                                    System.currentTimeMillis(),
+                                    rate > 0 ? 1000.0 / rate : 0,
+                                    f.get(MALFORMED))
+                            .withDrift(
+                                    f.get(SharedOptions.GENERATOR_NEW_ITEMS),
+                                    f.get(SharedOptions.GENERATOR_DRIFT_HALF_LIFE).toMillis());
             Map<String, List<InputEvent>> produced = new HashMap<>();
             List<InputEvent> sentInOrder = new ArrayList<>();
             long start = System.currentTimeMillis();

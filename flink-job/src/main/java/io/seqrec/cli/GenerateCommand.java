@@ -29,15 +29,7 @@ final class GenerateCommand {
             new Command(
                     "generate",
                     "synthetic events as JSON lines",
-                    List.of(
-                            OUT,
-                            USERS,
-                            EVENTS,
-                            SharedOptions.GENERATOR_SEED,
-                            SharedOptions.GENERATOR_ITEMS,
-                            SharedOptions.GENERATOR_CATEGORIES,
-                            SharedOptions.GENERATOR_CATALOG_SEED,
-                            SharedOptions.GENERATOR_MALFORMED),
+                    SharedOptions.concat(List.of(OUT, USERS, EVENTS), SharedOptions.GENERATOR),
                     false,
                     GenerateCommand::run);
 

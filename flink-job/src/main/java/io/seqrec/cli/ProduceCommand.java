@@ -82,6 +82,8 @@ final class ProduceCommand {
                             SharedOptions.GENERATOR_CATEGORIES,
                             SharedOptions.GENERATOR_CATALOG_SEED,
                             SharedOptions.GENERATOR_MALFORMED,
+                            SharedOptions.GENERATOR_NEW_ITEMS,
+                            SharedOptions.GENERATOR_DRIFT_HALF_LIFE,
                             EVERY_USER_ONCE_FIRST,
                             KAFKA_PROPERTIES),
                     false,

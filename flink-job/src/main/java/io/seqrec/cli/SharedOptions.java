@@ -5,6 +5,7 @@ import static io.seqrec.config.Values.intInRange;
 import static io.seqrec.config.Values.longInRange;
 import static io.seqrec.config.Values.nonEmpty;
 import static io.seqrec.config.Values.oneOf;
+import static io.seqrec.config.Values.positiveDuration;
 
 import io.seqrec.config.ConfigException;
 import io.seqrec.config.Option;
@@ -15,6 +16,8 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.Properties;
 
 /**
@@ -48,20 +51,56 @@ final class SharedOptions {
                     "Seed of the catalog (the shipped model knows the default catalog).",
                     longInRange(Long.MIN_VALUE, Long.MAX_VALUE));
     static final Option<Double> GENERATOR_MALFORMED = malformedFraction("0");
+    static final Option<Double> GENERATOR_NEW_ITEMS =
+            new Option<>(
+                    "new-items-per-minute",
+                    "0",
+                    "R",
+                    "Catalog drift: new items released per minute of event time, popular at release"
+                            + " while older items fade (0 = a fixed catalog).",
+                    doubleInRange(0, 60_000));
+    static final Option<Duration> GENERATOR_DRIFT_HALF_LIFE =
+            new Option<>(
+                    "drift-half-life",
+                    "5m",
+                    "DURATION",
+                    "With drift: every series' popularity halves every this long of event time.",
+                    positiveDuration());
+
+    /** The generator's options {@link #generatorConfig} reads. */
+    static final List<Option<?>> GENERATOR =
+            List.of(
+                    GENERATOR_SEED,
+                    GENERATOR_ITEMS,
+                    GENERATOR_CATEGORIES,
+                    GENERATOR_CATALOG_SEED,
+                    GENERATOR_MALFORMED,
+                    GENERATOR_NEW_ITEMS,
+                    GENERATOR_DRIFT_HALF_LIFE);
+
+    /** {@code first}, then {@code then}: a command's own options around shared ones. */
+    static List<Option<?>> concat(List<Option<?>> first, List<Option<?>> then) {
+        List<Option<?>> all = new java.util.ArrayList<>(first);
+        all.addAll(then);
+        return List.copyOf(all);
+    }
 
     /** The generator's configuration from the catalog options (which {@code f} must have). */
     static GeneratorConfig generatorConfig(Flags f, int users, long events, long startMs) {
         try {
             return new GeneratorConfig(
-                    f.get(GENERATOR_ITEMS),
-                    f.get(GENERATOR_CATEGORIES),
-                    users,
-                    events,
-                    f.get(GENERATOR_SEED),
-                    f.get(GENERATOR_CATALOG_SEED),
-                    startMs,
-                    10.0,
-                    f.get(GENERATOR_MALFORMED));
+                            f.get(GENERATOR_ITEMS),
+                            f.get(GENERATOR_CATEGORIES),
+                            users,
+                            events,
+                            f.get(GENERATOR_SEED),
+                            f.get(GENERATOR_CATALOG_SEED),
+                            startMs,
+                            10.0,
+                            f.get(GENERATOR_MALFORMED))
+                    .withDrift(
+                            f.get(GENERATOR_NEW_ITEMS),
+                            f.get(GENERATOR_DRIFT_HALF_LIFE).toMillis());
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }

@@ -3,8 +3,10 @@ package io.seqrec.generator;
 import io.seqrec.event.EventCodec;
 import io.seqrec.event.EventType;
 import io.seqrec.event.InputEvent;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
+import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.SplittableRandom;
 
@@ -22,8 +24,12 @@ import java.util.SplittableRandom;
  *   <li>Users act interleaved in time, like a real platform's stream.
  * </ul>
  *
- * Records come as JSON lines in the input topic's format. Optionally a fraction of them is replaced
- * by malformed records of many kinds, to exercise the dead-letter path.
+ * <p>With {@link GeneratorConfig#newItemsPerMinute} the catalog drifts ({@link Catalog}): new items
+ * appear over event time and become popular while the older ones fade, so a model trained before
+ * goes stale and more and more events are on items it does not know.
+ *
+ * <p>Records come as JSON lines in the input topic's format. Optionally a fraction of them is
+ * replaced by malformed records of many kinds, to exercise the dead-letter path.
  */
 public final class SyntheticBehaviorGenerator implements Iterator<GeneratedRecord> {
     private static final double P_NEXT_EPISODE = 0.75;
@@ -53,7 +59,14 @@ public final class SyntheticBehaviorGenerator implements Iterator<GeneratedRecor
     public SyntheticBehaviorGenerator(GeneratorConfig config, boolean everyUserOnceFirst) {
         this.config = config;
         this.everyUserOnceFirst = everyUserOnceFirst;
-        this.catalog = new Catalog(config.items(), config.categories(), config.catalogSeed());
+        this.catalog =
+                new Catalog(
+                        config.items(),
+                        config.categories(),
+                        config.catalogSeed(),
+                        config.newItemsPerMinute(),
+                        config.driftHalfLifeMs(),
+                        config.startMs());
         this.random = new SplittableRandom(config.seed());
         this.users = new UserSim[config.users()];
         this.clock = config.startMs();
@@ -95,7 +108,8 @@ public final class SyntheticBehaviorGenerator implements Iterator<GeneratedRecor
         if (user == null) {
             user = users[u] = new UserSim(userId(config.seed(), u), catalog, random);
         }
-        EventType type = user.nextEvent(random);
+        catalog.releaseUntil(ts);
+        EventType type = user.nextEvent(random, ts);
         String eventId = "ev-" + config.seed() + "-" + (eventCounter++);
         InputEvent event = new InputEvent(eventId, user.id, itemId(user.currentItem), type, ts);
         return new GeneratedRecord(user.id, EventCodec.toJson(event), event);
@@ -114,26 +128,62 @@ public final class SyntheticBehaviorGenerator implements Iterator<GeneratedRecor
         return b == 0 ? a : gcd(b, a % b);
     }
 
-    /** The catalog: category and series of every item, and popularity. */
+    /**
+     * The catalog: category and series of every item, and popularity. With drift, new series are
+     * released over event time (item ids after the base catalog's, their episodes one release at a
+     * time), each as popular at its release as the base catalog's most popular series, and every
+     * weight, the base catalog's included, halves every {@link GeneratorConfig#driftHalfLifeMs}:
+     * the newest series lead and the old ones fade.
+     */
     static final class Catalog {
-        final int[] categoryOf;
-        final int[] seriesStart;
-        final int[] seriesEnd;
-        final int[] seriesOfItem;
+        private static final int MAX_NEW_SERIES_LENGTH = 6;
 
-        /** Per category: its series (ids), and cumulative Zipf weights for picking one. */
+        /** A released series weighs less than this share of the base catalog's top: dropped. */
+        private static final double FORGOTTEN = 1e-9;
+
+        int[] categoryOf;
+        int[] seriesOfItem;
+        int[] seriesStart;
+        int[] seriesEnd;
+        int items;
+        int series;
+
+        /** Per category: the base catalog's series (ids), and cumulative Zipf weights. */
         final int[][] seriesByCategory;
 
         final double[][] cumulativeByCategory;
 
+        /** Drift: released series by category, oldest first, and their release times. */
+        private final List<List<Integer>> releasedByCategory = new ArrayList<>();
+
+        private long[] releasedAt;
+        private final double releasePeriodMs;
+        private final long halfLifeMs;
+        private final long startMs;
+        private final SplittableRandom driftRandom;
+        private double nextReleaseMs;
+        private int openSeries = -1;
+        private int openSeriesCategory;
+        private int openSeriesLength;
+
         Catalog(int items, int categories, long seed) {
+            this(items, categories, seed, 0, 1, 0);
+        }
+
+        Catalog(
+                int items,
+                int categories,
+                long seed,
+                double newItemsPerMinute,
+                long halfLifeMs,
+                long startMs) {
             SplittableRandom r = new SplittableRandom(seed);
             categoryOf = new int[items];
             seriesOfItem = new int[items];
             int[] starts = new int[items];
             int[] ends = new int[items];
             int[] seriesCategory = new int[items];
-            int series = 0;
+            int count = 0;
             int i = 0;
             // Items are laid out category by category, cut into series of 1..12 episodes.
             int perCategory = items / categories;
@@ -141,25 +191,28 @@ public final class SyntheticBehaviorGenerator implements Iterator<GeneratedRecor
                 int end = c == categories - 1 ? items : i + perCategory;
                 while (i < end) {
                     int len = Math.min(end - i, 1 + r.nextInt(12));
-                    starts[series] = i;
-                    ends[series] = i + len;
-                    seriesCategory[series] = c;
+                    starts[count] = i;
+                    ends[count] = i + len;
+                    seriesCategory[count] = c;
                     for (int k = i; k < i + len; k++) {
                         categoryOf[k] = c;
-                        seriesOfItem[k] = series;
+                        seriesOfItem[k] = count;
                     }
                     i += len;
-                    series++;
+                    count++;
                 }
             }
-            seriesStart = Arrays.copyOf(starts, series);
-            seriesEnd = Arrays.copyOf(ends, series);
+            this.items = items;
+            this.series = count;
+            seriesStart = Arrays.copyOf(starts, count);
+            seriesEnd = Arrays.copyOf(ends, count);
+            releasedAt = new long[count];
             // Zipf over a random permutation of series: popularity is unrelated to position.
-            int[] rank = new int[series];
-            for (int s = 0; s < series; s++) {
+            int[] rank = new int[count];
+            for (int s = 0; s < count; s++) {
                 rank[s] = s;
             }
-            for (int s = series - 1; s > 0; s--) {
+            for (int s = count - 1; s > 0; s--) {
                 int j = r.nextInt(s + 1);
                 int t = rank[s];
                 rank[s] = rank[j];
@@ -168,17 +221,17 @@ public final class SyntheticBehaviorGenerator implements Iterator<GeneratedRecor
             seriesByCategory = new int[categories][];
             cumulativeByCategory = new double[categories][];
             for (int c = 0; c < categories; c++) {
-                int count = 0;
-                for (int s = 0; s < series; s++) {
+                int inCategory = 0;
+                for (int s = 0; s < count; s++) {
                     if (seriesCategory[s] == c) {
-                        count++;
+                        inCategory++;
                     }
                 }
-                int[] list = new int[count];
-                double[] cum = new double[count];
+                int[] list = new int[inCategory];
+                double[] cum = new double[inCategory];
                 double total = 0;
                 int k = 0;
-                for (int s = 0; s < series; s++) {
+                for (int s = 0; s < count; s++) {
                     if (seriesCategory[s] == c) {
                         list[k] = s;
                         total += 1.0 / (1 + rank[s]);
@@ -188,17 +241,91 @@ public final class SyntheticBehaviorGenerator implements Iterator<GeneratedRecor
                 }
                 seriesByCategory[c] = list;
                 cumulativeByCategory[c] = cum;
+                releasedByCategory.add(new ArrayList<>());
             }
+            this.startMs = startMs;
+            this.halfLifeMs = halfLifeMs;
+            this.releasePeriodMs = newItemsPerMinute > 0 ? 60_000.0 / newItemsPerMinute : 0;
+            this.nextReleaseMs = startMs + releasePeriodMs;
+            // Its own stream: the released catalog is the same whatever the users' seed.
+            this.driftRandom = new SplittableRandom(seed * 31 + 17);
         }
 
         int categories() {
             return seriesByCategory.length;
         }
 
-        /** A popular series of category {@code c}: Zipf-weighted. */
-        int pickSeries(int c, SplittableRandom r) {
+        /** Releases the items due by event time {@code nowMs}. */
+        void releaseUntil(long nowMs) {
+            while (releasePeriodMs > 0 && nextReleaseMs <= nowMs) {
+                release((long) nextReleaseMs);
+                nextReleaseMs += releasePeriodMs;
+            }
+        }
+
+        private void release(long at) {
+            int item = items++;
+            if (item == categoryOf.length) {
+                categoryOf = Arrays.copyOf(categoryOf, 2 * item);
+                seriesOfItem = Arrays.copyOf(seriesOfItem, 2 * item);
+            }
+            if (openSeries >= 0
+                    && openSeriesLength > seriesEnd[openSeries] - seriesStart[openSeries]) {
+                seriesEnd[openSeries] = item + 1; // the open series' next episode
+            } else {
+                openSeries = series++;
+                if (openSeries == seriesStart.length) {
+                    seriesStart = Arrays.copyOf(seriesStart, 2 * openSeries);
+                    seriesEnd = Arrays.copyOf(seriesEnd, 2 * openSeries);
+                    releasedAt = Arrays.copyOf(releasedAt, 2 * openSeries);
+                }
+                openSeriesLength = 1 + driftRandom.nextInt(MAX_NEW_SERIES_LENGTH);
+                seriesStart[openSeries] = item;
+                seriesEnd[openSeries] = item + 1;
+                releasedAt[openSeries] = at;
+                openSeriesCategory = driftRandom.nextInt(categories());
+                releasedByCategory.get(openSeriesCategory).add(openSeries);
+            }
+            categoryOf[item] = openSeriesCategory;
+            seriesOfItem[item] = openSeries;
+        }
+
+        /** A popular series of category {@code c} at event time {@code nowMs}. */
+        int pickSeries(int c, SplittableRandom r, long nowMs) {
             double[] cum = cumulativeByCategory[c];
-            double x = r.nextDouble() * cum[cum.length - 1];
+            List<Integer> released = releasedByCategory.get(c);
+            if (released.isEmpty()) {
+                return pickBase(c, r.nextDouble() * cum[cum.length - 1]);
+            }
+            // Weights relative to now: the base catalog's and each released series' fade alike.
+            double base = cum[cum.length - 1] * fade(startMs, nowMs);
+            while (!released.isEmpty() && fade(releasedAt[released.get(0)], nowMs) < FORGOTTEN) {
+                released.remove(0);
+            }
+            double total = base;
+            for (int s : released) {
+                total += fade(releasedAt[s], nowMs);
+            }
+            double x = r.nextDouble() * total;
+            if (x < base) {
+                return pickBase(c, x / base * cum[cum.length - 1]);
+            }
+            x -= base;
+            for (int s : released) {
+                x -= fade(releasedAt[s], nowMs);
+                if (x < 0) {
+                    return s;
+                }
+            }
+            return released.get(released.size() - 1); // rounding
+        }
+
+        private double fade(long fromMs, long nowMs) {
+            return Math.pow(2, -(double) Math.max(0, nowMs - fromMs) / halfLifeMs);
+        }
+
+        private int pickBase(int c, double x) {
+            double[] cum = cumulativeByCategory[c];
             int lo = 0;
             int hi = cum.length - 1;
             while (lo < hi) {
@@ -244,7 +371,7 @@ public final class SyntheticBehaviorGenerator implements Iterator<GeneratedRecor
         /**
          * Advances the user by one event and returns its type; {@link #currentItem} is its item.
          */
-        EventType nextEvent(SplittableRandom r) {
+        EventType nextEvent(SplittableRandom r, long nowMs) {
             if (funnel == 1 && r.nextDouble() < P_CLICK) {
                 funnel = 2;
                 return EventType.CLICK;
@@ -257,12 +384,12 @@ public final class SyntheticBehaviorGenerator implements Iterator<GeneratedRecor
                 funnel = 0;
                 return EventType.PURCHASE;
             }
-            currentItem = nextItem(r);
+            currentItem = nextItem(r, nowMs);
             funnel = 1;
             return EventType.VIEW;
         }
 
-        private int nextItem(SplittableRandom r) {
+        private int nextItem(SplittableRandom r, long nowMs) {
             if (currentItem >= 0) {
                 int s = catalog.seriesOfItem[currentItem];
                 if (currentItem + 1 < catalog.seriesEnd[s] && r.nextDouble() < P_NEXT_EPISODE) {
@@ -270,7 +397,7 @@ public final class SyntheticBehaviorGenerator implements Iterator<GeneratedRecor
                 }
                 if (r.nextDouble() < P_SAME_CATEGORY) {
                     return catalog.seriesStart[
-                            catalog.pickSeries(catalog.categoryOf[currentItem], r)];
+                            catalog.pickSeries(catalog.categoryOf[currentItem], r, nowMs)];
                 }
             }
             double x = r.nextDouble();
@@ -278,7 +405,7 @@ public final class SyntheticBehaviorGenerator implements Iterator<GeneratedRecor
             while (k < tasteCumulative.length - 1 && tasteCumulative[k] < x) {
                 k++;
             }
-            return catalog.seriesStart[catalog.pickSeries(tasteCategories[k], r)];
+            return catalog.seriesStart[catalog.pickSeries(tasteCategories[k], r, nowMs)];
         }
     }
 }

@@ -46,6 +46,61 @@ class SyntheticBehaviorGeneratorTest {
         assertThat(random.size()).isBetween(6_000, 6_700);
     }
 
+    /** The share of events in each tenth of the run on items after the base catalog. */
+    private static double[] newItemShareByTenth(List<GeneratedRecord> records, int baseItems) {
+        double[] share = new double[10];
+        int per = records.size() / 10;
+        for (int t = 0; t < 10; t++) {
+            int fresh = 0;
+            for (GeneratedRecord r : records.subList(t * per, (t + 1) * per)) {
+                int index = Integer.parseInt(r.event().itemId().substring("item-".length()));
+                fresh += index >= baseItems ? 1 : 0;
+            }
+            share[t] = (double) fresh / per;
+        }
+        return share;
+    }
+
+    @Test
+    void withDriftNewItemsAppearAndTakeOverWhileTheOldFade() {
+        // 100,000 events 10 ms apart: 1,000 s of event time, 30 new items a minute, half-life 2m.
+        GeneratorConfig c = GeneratorConfig.defaults(500, 100_000, 3).withDrift(30, 120_000);
+        List<GeneratedRecord> records = generate(c);
+        double[] share = newItemShareByTenth(records, GeneratorConfig.DEFAULT_ITEMS);
+        assertThat(share[0]).isLessThan(0.2);
+        assertThat(share[9]).isGreaterThan(0.8);
+        for (int t = 1; t < 10; t++) {
+            assertThat(share[t]).isGreaterThanOrEqualTo(share[t - 1] - 0.02);
+        }
+        // Released items are numbered on after the base catalog, about 30 a minute, and are
+        // the same items whoever the users are.
+        Set<String> released = new HashSet<>();
+        for (GeneratedRecord r : records) {
+            int index = Integer.parseInt(r.event().itemId().substring("item-".length()));
+            if (index >= GeneratorConfig.DEFAULT_ITEMS) {
+                released.add(r.event().itemId());
+                assertThat(index).isLessThan(GeneratorConfig.DEFAULT_ITEMS + 500);
+            }
+        }
+        assertThat(released.size()).isBetween(300, 500);
+        Set<String> otherUsers = new HashSet<>();
+        for (GeneratedRecord r :
+                generate(GeneratorConfig.defaults(500, 100_000, 4).withDrift(30, 120_000))) {
+            otherUsers.add(r.event().itemId());
+        }
+        assertThat(otherUsers).containsAnyElementsOf(released);
+        assertThat(share)
+                .isNotEqualTo(newItemShareByTenth(generate(c.withDrift(0, 120_000)), 2000));
+    }
+
+    @Test
+    void withoutDriftTheRecordsAreThoseOfAFixedCatalog() {
+        GeneratorConfig fixed = GeneratorConfig.defaults(50, 5000, 3);
+        assertThat(generate(fixed.withDrift(0, 60_000))).isEqualTo(generate(fixed));
+        assertThat(newItemShareByTenth(generate(fixed), GeneratorConfig.DEFAULT_ITEMS))
+                .containsOnly(0.0);
+    }
+
     @Test
     void differentUserSeedsShareTheCatalog() {
         Set<String> a = items(generate(GeneratorConfig.defaults(200, 20_000, 1)));
