@@ -1,6 +1,7 @@
 package io.seqrec.config;
 
 import static io.seqrec.config.Values.bool;
+import static io.seqrec.config.Values.doubleInRange;
 import static io.seqrec.config.Values.intInRange;
 import static io.seqrec.config.Values.nonEmpty;
 import static io.seqrec.config.Values.nonNegativeDuration;
@@ -200,6 +201,22 @@ public final class JobOptions {
                     "Positions of each model list given to trending items the model does not know"
                             + " (new catalog items); 0 = off.",
                     intInRange(0, 1000));
+    public static final Option<Integer> BLEND_MAX_HISTORY =
+            new Option<>(
+                    "blend-max-history",
+                    "0",
+                    "N",
+                    "Users with 1..N history steps the model knows get the model's ranking fused"
+                            + " with trending's (strategy blend); 0 = never.",
+                    intInRange(0, 10_000));
+    public static final Option<Double> BLEND_WEIGHT =
+            new Option<>(
+                    "blend-weight",
+                    "1",
+                    "BETA",
+                    "Weight of trending's ranks in the blend: 1/(60 + model rank) + BETA/(60 +"
+                            + " trending rank).",
+                    doubleInRange(0, 1000));
     public static final Option<Boolean> EXPLANATIONS =
             new Option<>(
                     "explanations",
@@ -341,6 +358,8 @@ public final class JobOptions {
                     TRENDING_HALF_LIFE,
                     TRENDING_CAPACITY,
                     FRESH_SLOTS,
+                    BLEND_MAX_HISTORY,
+                    BLEND_WEIGHT,
                     EXPLANATIONS,
                     QUALITY_WINDOW,
                     DELIVERY_GUARANTEE,

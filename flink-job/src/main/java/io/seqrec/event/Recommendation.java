@@ -27,4 +27,10 @@ public record Recommendation(
      * trending now, without those the user has seen.
      */
     public static final String TRENDING = "trending";
+
+    /**
+     * The user's history is short ({@code --blend-max-history}): the model's ranking fused with
+     * trending's (reciprocal-rank fusion).
+     */
+    public static final String BLEND = "blend";
 }

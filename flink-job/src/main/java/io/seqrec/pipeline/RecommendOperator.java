@@ -26,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
@@ -141,6 +142,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     private transient Counter recommendationsOut;
     private transient Counter trendingOut;
     private transient Counter freshItemsOut;
+    private transient Counter blendOut;
     private transient Counter unknownItems;
     private transient Map<DeadLetterReason, Counter> deadLettered;
     private transient Histogram batchSizes;
@@ -442,6 +444,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         recommendationsOut = group.counter("recommendations_out");
         trendingOut = group.counter("recommendations_trending");
         freshItemsOut = group.counter("fresh_items_recommended");
+        blendOut = group.counter("recommendations_blend");
         unknownItems = group.counter("unknown_items");
         deadLettered = new HashMap<>();
         for (DeadLetterReason r :
@@ -655,8 +658,9 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     private RuntimeException finish(
             List<Pending> batch, Map<String, UserState> states, List<DeadLetter> rejected)
             throws Exception {
-        int[] topIndex = new int[options.topK()];
-        float[] topScore = new float[options.topK()];
+        int depth = options.blendMaxHistory() > 0 ? RankFusion.DEPTH : options.topK();
+        int[] topIndex = new int[Math.max(depth, options.topK())];
+        float[] topScore = new float[topIndex.length];
         long now = System.currentTimeMillis();
         for (Pending p : batch) {
             if (!p.accepted) {
@@ -690,7 +694,10 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                 continue;
             }
             int width = artifact.numItems() + 1;
-            int k = Math.min(options.topK(), artifact.numItems());
+            // Short histories (--blend-max-history) fuse the model's ranking with trending's.
+            boolean blend =
+                    options.blendMaxHistory() > 0 && p.row.length <= options.blendMaxHistory();
+            int k = Math.min(blend ? RankFusion.DEPTH : options.topK(), artifact.numItems());
             float[] scores = p.model.scorer.scores(p.scoreRow);
             int from = p.model.scorer.offset(p.scoreRow);
             if (options.excludeSeen()) {
@@ -699,18 +706,36 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                 }
             }
             int n = TopK.select(scores, from, width, k, topIndex, topScore);
-            TrendingLists.Ranked fresh = freshItems(artifact, st.itemKeys);
-            // The model keeps its best; fresh items take the last positions (a list is never
+            long[] ranked = new long[n];
+            String[] rankedIds = new String[n];
+            float[] rankedScores = Arrays.copyOf(topScore, n);
+            for (int i = 0; i < n; i++) {
+                ranked[i] = artifact.itemKey(topIndex[i]);
+                rankedIds[i] = artifact.itemId(topIndex[i]);
+            }
+            if (blend) {
+                TrendingLists.Ranked t = trending.listFor(st.itemKeys, RankFusion.DEPTH);
+                RankFusion.Fused fused =
+                        RankFusion.fuse(
+                                new RankFusion.Ranking(ranked, rankedIds, n),
+                                new RankFusion.Ranking(t.keys(), t.ids(), t.size()),
+                                options.blendWeight(),
+                                options.topK());
+                ranked = fused.keys();
+                rankedIds = fused.ids();
+                rankedScores = fused.scores();
+                n = ranked.length;
+            }
+            TrendingLists.Ranked fresh = freshItems(artifact, st.itemKeys, ranked);
+            // The list keeps its best; fresh items take the last positions (a list is never
             // longer than --top-k, and the model keeps at least one position).
             int fromModel = Math.min(n, options.topK() - fresh.size());
             String[] ids = new String[fromModel + fresh.size()];
             long[] keys = new long[ids.length];
             float[] listScores = new float[ids.length];
-            for (int i = 0; i < fromModel; i++) {
-                ids[i] = artifact.itemId(topIndex[i]);
-                keys[i] = artifact.itemKey(topIndex[i]);
-                listScores[i] = topScore[i];
-            }
+            System.arraycopy(rankedIds, 0, ids, 0, fromModel);
+            System.arraycopy(ranked, 0, keys, 0, fromModel);
+            System.arraycopy(rankedScores, 0, listScores, 0, fromModel);
             for (int i = 0; i < fresh.size(); i++) {
                 ids[fromModel + i] = fresh.ids()[i];
                 keys[fromModel + i] = fresh.keys()[i];
@@ -721,7 +746,18 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
             states.put(p.userId, st);
             int strongest = p.model.scorer.strongestPosition(p.scoreRow, p.row.length);
             String because = strongest < 0 ? null : artifact.itemId(p.row[strongest]);
-            emit(p, st, Recommendation.MODEL, ids, keys, listScores, because, now);
+            emit(
+                    p,
+                    st,
+                    blend ? Recommendation.BLEND : Recommendation.MODEL,
+                    ids,
+                    keys,
+                    listScores,
+                    because,
+                    now);
+            if (blend) {
+                blendOut.inc();
+            }
         }
         writeStates(states);
         emit(rejected);
@@ -768,11 +804,25 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
      * With {@code --fresh-slots N}: up to N trending items {@code artifact} does not know (new
      * catalog items), without the user's own.
      */
-    private TrendingLists.Ranked freshItems(ModelArtifact artifact, long[] seenKeys) {
+    private TrendingLists.Ranked freshItems(
+            ModelArtifact artifact, long[] seenKeys, long[] listed) {
         if (options.freshSlots() == 0) {
             return NO_FRESH_ITEMS;
         }
-        return trending.listFor(seenKeys, options.freshSlots(), key -> artifact.indexOf(key) == 0);
+        // A blend may have listed some already.
+        return trending.listFor(
+                seenKeys,
+                options.freshSlots(),
+                key -> artifact.indexOf(key) == 0 && !contains(listed, key));
+    }
+
+    private static boolean contains(long[] keys, long key) {
+        for (long k : keys) {
+            if (k == key) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether {@code artifact} knows any of {@code keys}, newest first (usually the last). */

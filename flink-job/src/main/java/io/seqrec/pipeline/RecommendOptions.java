@@ -29,6 +29,8 @@ public record RecommendOptions(
         int dedupeWindow,
         TrendingSettings trending,
         int freshSlots,
+        int blendMaxHistory,
+        double blendWeight,
         boolean explanations,
         long qualityWindowMs,
         BatchScorer.Padding padding)
@@ -55,6 +57,8 @@ public record RecommendOptions(
                 dedupeWindow,
                 trending,
                 freshSlots,
+                blendMaxHistory,
+                blendWeight,
                 explanations,
                 qualityWindowMs,
                 padding);
@@ -79,6 +83,8 @@ public record RecommendOptions(
                 dedupeWindow,
                 trending,
                 freshSlots,
+                blendMaxHistory,
+                blendWeight,
                 explanations,
                 qualityWindowMs,
                 paddingPolicy);
@@ -106,6 +112,8 @@ public record RecommendOptions(
                 c.dedupeWindow(),
                 new TrendingSettings(c.trendingCapacity(), c.trendingHalfLife().toMillis()),
                 c.freshSlots(),
+                c.blendMaxHistory(),
+                c.blendWeight(),
                 c.explanations(),
                 c.qualityWindow().toMillis(),
                 BatchScorer.Padding.BUCKETED);

@@ -20,7 +20,10 @@ import java.util.function.LongPredicate;
  * to its share of the traffic.
  */
 final class TrendingLists {
-    /** The ranking kept between refreshes: enough to fill K after leaving out a user's items. */
+    /**
+     * The ranking kept between refreshes: enough to fill K after leaving out a user's items, and
+     * for the blend's fusion ({@link RankFusion#DEPTH}).
+     */
     private final int depth;
 
     private final boolean excludeSeen;
@@ -36,7 +39,7 @@ final class TrendingLists {
 
     TrendingLists(TrendingSketch sketch, int topK, boolean excludeSeen) {
         this.sketch = sketch;
-        this.depth = 4 * topK + 40;
+        this.depth = Math.max(4 * topK + 40, RankFusion.DEPTH + 20);
         this.excludeSeen = excludeSeen;
     }
 

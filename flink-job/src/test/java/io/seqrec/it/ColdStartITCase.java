@@ -127,6 +127,7 @@ class ColdStartITCase {
             assertThat(r.itemIds()).hasSize(K).doesNotContain("fresh-" + u).doesNotHaveDuplicates();
             assertThat(popular).as("the top trending item for cold-%d", u).contains(r.itemIds()[0]);
             assertThat(r.modelVersion()).isEqualTo(model.modelVersion());
+            assertThat(r.because()).as("a trending list is because of nothing").isNull();
         }
         Set<String> secondLists = new HashSet<>();
         for (int u = 0; u < 150; u++) {
@@ -142,6 +143,8 @@ class ColdStartITCase {
                     .as("new user with a known item")
                     .isEqualTo(Recommendation.MODEL);
             assertThat(r.itemIds()).hasSize(K).doesNotContain(knownItem);
+            // The one item of the history the model knows is what the list is because of.
+            assertThat(r.because()).isEqualTo(knownItem);
         }
         // The new item the new users took up is trending now: a further new user gets it first.
         // 150 interactions in a few seconds outrank every catalog item, whose 3,000 interactions

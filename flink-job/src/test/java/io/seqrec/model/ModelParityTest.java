@@ -17,7 +17,9 @@ import org.junit.jupiter.api.Test;
  * The exported model through DJL + ONNX Runtime reproduces PyTorch's reference outputs written at
  * export time: same top-K item indices, scores within 1e-4 (the tolerance {@link ModelVerifier}
  * applies before a model serves) — with the sequences trimmed to their own length (as the job
- * batches them) and padded to max_len alike.
+ * batches them) and padded to max_len alike. The attention output, which names the history item a
+ * list is {@code because} of, is held to PyTorch's weights the same way, and the job's choice of
+ * that item to the reference's {@code because_position}.
  */
 class ModelParityTest {
     private static final double TOLERANCE = ModelVerifier.TOLERANCE;
@@ -70,6 +72,82 @@ class ModelParityTest {
         float[] scores = model.score(input, references.size(), len);
         for (int r = 0; r < references.size(); r++) {
             check(references.get(r), scores, r * (artifact.numItems() + 1));
+        }
+    }
+
+    @Test
+    void theShippedModelExplainsItsLists() {
+        assertThat(artifact.hasAttention()).isTrue();
+        assertThat(references).allMatch(r -> r.has("attention") && r.has("because_position"));
+    }
+
+    @Test
+    void reproducesReferenceAttentionAloneAndPadded() {
+        int len = artifact.maxLen();
+        long[] padded = new long[references.size() * len];
+        for (int r = 0; r < references.size(); r++) {
+            JsonNode ref = references.get(r);
+            long[] seq = sequence(ref);
+            float[] alone = model.run(seq, 1, seq.length, true).attention();
+            checkAttention(ref, alone, 0);
+            System.arraycopy(seq, 0, padded, r * len + len - seq.length, seq.length);
+        }
+        float[] batch = model.run(padded, references.size(), len, true).attention();
+        for (int r = 0; r < references.size(); r++) {
+            JsonNode ref = references.get(r);
+            checkAttention(ref, batch, r * len + len - ref.get("sequence").size());
+        }
+    }
+
+    @Test
+    void theJobNamesTheReferencesBecausePosition() {
+        BatchScorer scorer = new BatchScorer(model, artifact, BatchScorer.Padding.BUCKETED, true);
+        int[][] rows = new int[references.size()][];
+        for (int r = 0; r < rows.length; r++) {
+            rows[r] =
+                    java.util.Arrays.stream(sequence(references.get(r)))
+                            .mapToInt(i -> (int) i)
+                            .toArray();
+        }
+        scorer.score(rows, rows.length);
+        int decided = 0;
+        for (int r = 0; r < rows.length; r++) {
+            JsonNode ref = references.get(r);
+            if (nearTie(ref.get("attention"))) {
+                continue; // rounding may pick either of two weights within the tolerance
+            }
+            decided++;
+            assertThat(scorer.strongestPosition(r, rows[r].length))
+                    .as("because position of %s", ref.get("sequence"))
+                    .isEqualTo(ref.get("because_position").asInt());
+        }
+        assertThat(decided).isGreaterThan(rows.length / 2);
+    }
+
+    /** Whether the two largest weights are within twice the tolerance of each other. */
+    private static boolean nearTie(JsonNode weights) {
+        double first = Double.NEGATIVE_INFINITY;
+        double second = Double.NEGATIVE_INFINITY;
+        for (JsonNode w : weights) {
+            double v = w.asDouble();
+            if (v > first) {
+                second = first;
+                first = v;
+            } else if (v > second) {
+                second = v;
+            }
+        }
+        return first - second <= 2 * TOLERANCE;
+    }
+
+    private static void checkAttention(JsonNode ref, float[] attention, int from) {
+        JsonNode expected = ref.get("attention");
+        for (int i = 0; i < expected.size(); i++) {
+            assertThat((double) attention[from + i])
+                    .as("attention at position %d of %s", i, ref.get("sequence"))
+                    .isCloseTo(
+                            expected.get(i).asDouble(),
+                            org.assertj.core.data.Offset.offset(TOLERANCE));
         }
     }
 

@@ -95,6 +95,17 @@ class RecommendOperatorTest {
 
     private static RecommendOptions options(
             Path modelDir, int batchSize, long timeoutMs, boolean excludeSeen, int freshSlots) {
+        return options(modelDir, batchSize, timeoutMs, excludeSeen, freshSlots, 0, 1.0);
+    }
+
+    private static RecommendOptions options(
+            Path modelDir,
+            int batchSize,
+            long timeoutMs,
+            boolean excludeSeen,
+            int freshSlots,
+            int blendMaxHistory,
+            double blendWeight) {
         return new RecommendOptions(
                 modelDir.toString(),
                 null,
@@ -111,6 +122,8 @@ class RecommendOperatorTest {
                 8,
                 new TrendingSettings(200, 3_600_000),
                 freshSlots,
+                blendMaxHistory,
+                blendWeight,
                 true,
                 60_000,
                 BatchScorer.Padding.BUCKETED);
@@ -312,6 +325,46 @@ class RecommendOperatorTest {
                 .hasSize(10)
                 .endsWith("new-a", "new-c", "new-d")
                 .doesNotContain("new-b", item(1));
+    }
+
+    /** u1's list after one event on item 1, other users having made items 5..1 trending. */
+    private Recommendation blendedList(int blendMaxHistory, double beta) throws Exception {
+        open(options(TestPaths.defaultModel(), 1, 1000, true, 0, blendMaxHistory, beta), null);
+        int n = 0;
+        for (int t = 5; t >= 1; t--) {
+            for (int i = 0; i < 2 * t; i++) {
+                push(event("other-" + n, item(100 + t), n, "o" + n));
+                n++;
+            }
+        }
+        push(event("u1", item(1), 1_000, "e1"));
+        push(event("u1", item(2), 1_010, "e2"));
+        List<Recommendation> out = output();
+        assertThat(out.get(out.size() - 1).strategy())
+                .as("two steps are past the blend's history length")
+                .isEqualTo(Recommendation.MODEL);
+        return out.get(out.size() - 2);
+    }
+
+    @Test
+    void shortHistoriesGetTheModelsRankingFusedWithTrendings() throws Exception {
+        Recommendation r = blendedList(1, 1.0);
+        assertThat(r.strategy()).isEqualTo(Recommendation.BLEND);
+        assertThat(r.itemIds()).hasSize(10).doesNotHaveDuplicates().doesNotContain(item(1));
+        // Each ranking's first scores at least 1/61: both make the ten.
+        assertThat(r.itemIds()).contains(topTen(model, 1)[0], item(105));
+        for (int i = 1; i < r.scores().length; i++) {
+            assertThat(r.scores()[i]).isLessThanOrEqualTo(r.scores()[i - 1]);
+        }
+    }
+
+    @Test
+    void theBlendsWeightMovesTheListBetweenTheModelAndTrending() throws Exception {
+        assertThat(blendedList(1, 0.0).itemIds()).containsExactly(topTen(model, 1));
+        close();
+        Recommendation trendingFirst = blendedList(1, 1000.0);
+        assertThat(trendingFirst.itemIds())
+                .startsWith(item(105), item(104), item(103), item(102), item(101));
     }
 
     @Test
