@@ -23,6 +23,7 @@ public final class Main {
                     RunCommand.COMMAND,
                     ProduceCommand.COMMAND,
                     GenerateCommand.COMMAND,
+                    ExportEventsCommand.COMMAND,
                     TrendingCommand.COMMAND,
                     TailCommand.COMMAND,
                     BrokerCommand.COMMAND,

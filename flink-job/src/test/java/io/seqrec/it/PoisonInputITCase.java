@@ -4,7 +4,9 @@ import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.seqrec.TestPaths;
+import io.seqrec.cli.CliRun;
 import io.seqrec.config.JobConfig;
 import io.seqrec.event.EventCodec;
 import io.seqrec.event.EventType;
@@ -13,6 +15,7 @@ import io.seqrec.event.Recommendation;
 import io.seqrec.event.RecommendationCodec;
 import io.seqrec.kafka.DeadLetterSerializer;
 import io.seqrec.model.ModelArtifact;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -416,6 +419,34 @@ class PoisonInputITCase {
 
         // Counts balance: events in = accepted + dead-lettered.
         assertThat(recs.size() + dead.size()).isEqualTo(records.size());
+
+        // Training data from the same input: exactly the events the job answered, each once,
+        // and the rest counted by the job's reasons.
+        Path exported = tmp.resolve("exported.jsonl");
+        CliRun export =
+                CliRun.of(
+                        "export-events",
+                        "--bootstrap-servers",
+                        KAFKA.bootstrapServers(),
+                        "--topic",
+                        IN,
+                        "--from-timestamp",
+                        "0",
+                        "--out",
+                        exported.toString());
+        assertThat(export.status()).as(export.err()).isZero();
+        List<String> lines = Files.readAllLines(exported, UTF_8);
+        List<String> exportedIds = new ArrayList<>();
+        for (String line : lines) {
+            exportedIds.add(new ObjectMapper().readTree(line).get("event_id").asText());
+        }
+        assertThat(exportedIds).containsExactlyInAnyOrderElementsOf(goodIds);
+        assertThat(export.out())
+                .contains("exported " + goods + " events of " + records.size() + " records")
+                .contains("duplicate_event_id 2")
+                .contains("late 1")
+                .contains("invalid_json 12");
+        assertThat(Files.exists(tmp.resolve("exported.jsonl.part"))).isFalse();
     }
 
     private static ProducerRecord<byte[], byte[]> record(byte[] key, byte[] value, long timestamp) {
