@@ -37,7 +37,8 @@ class CommandLineTest {
                     Map.entry("synthetic|FILE", "synthetic"),
                     Map.entry("URI", "file:///tmp/registry"),
                     Map.entry("V", "v1"),
-                    Map.entry("P", "10"));
+                    Map.entry("P", "10"),
+                    Map.entry("MS", "1767225600000"));
 
     @Test
     void everyOptionInHelpParsesWithItsDefaultOrASampleValue() {
