@@ -1,10 +1,13 @@
 package io.seqrec.cli;
 
+import static io.seqrec.config.Values.doubleInRange;
 import static io.seqrec.config.Values.intInRange;
+import static io.seqrec.config.Values.longInRange;
 import static io.seqrec.config.Values.nonEmpty;
 
 import io.seqrec.config.Option;
 import io.seqrec.evaluation.LiveTotals;
+import io.seqrec.evaluation.PromotionRule;
 import io.seqrec.registry.LiveReport;
 import io.seqrec.registry.ModelRegistry;
 import io.seqrec.registry.RegistryPointer;
@@ -70,13 +73,34 @@ final class ModelsCommand {
                     List.of(REGISTRY, PERCENT),
                     false,
                     f -> show(registry(f).canary(f.argument("VERSION"), f.required(PERCENT))));
+    static final Option<Double> IF_BETTER =
+            new Option<>(
+                    "if-better",
+                    null,
+                    "MARGIN",
+                    "Decide from the live figures: promote if the canary's NDCG@10 beats the"
+                            + " stable's by this relative margin (e.g. 0.02) at 95 % confidence,"
+                            + " else roll it back; exit 5 and change nothing while either has too"
+                            + " few checks.",
+                    doubleInRange(0, 10));
+    static final Option<Long> MIN_CHECKS =
+            new Option<>(
+                    "min-checks",
+                    "1000",
+                    "N",
+                    "With --if-better: live checks each version needs before deciding.",
+                    longInRange(2, Long.MAX_VALUE));
+
+    /** {@code models promote --if-better}: nothing decided yet. */
+    static final int UNDECIDED = 5;
+
     static final Command PROMOTE =
             new Command(
                     "models promote",
                     "make the canary the stable version for every user",
-                    List.of(REGISTRY),
+                    List.of(REGISTRY, IF_BETTER, MIN_CHECKS),
                     false,
-                    f -> show(registry(f).promote()));
+                    ModelsCommand::promote);
     static final Command ROLLBACK =
             new Command(
                     "models rollback",
@@ -97,6 +121,47 @@ final class ModelsCommand {
         String version = registry.publish(Path.of(f.argument("DIR")), f.get(VERSION));
         System.out.println("published " + version + " to " + registry.uri());
         return show(registry.pointer());
+    }
+
+    private static int promote(Flags f) {
+        ModelRegistry registry = registry(f);
+        Double margin = f.get(IF_BETTER);
+        if (margin == null) {
+            return show(registry.promote());
+        }
+        RegistryPointer p = registry.pointer();
+        if (!p.hasCanary()) {
+            throw new UsageException("models promote --if-better: there is no canary to judge");
+        }
+        Map<String, LiveTotals> live = liveTotals(registry, System.currentTimeMillis());
+        PromotionRule.Decision d =
+                new PromotionRule(margin, f.get(MIN_CHECKS))
+                        .decide(
+                                live.getOrDefault(p.canary(), LiveTotals.NONE),
+                                live.getOrDefault(p.stable(), LiveTotals.NONE));
+        System.out.println(d.reason());
+        switch (d.verdict()) {
+            case PROMOTE:
+                System.out.println("promoting " + p.canary());
+                return show(registry.promote());
+            case ROLL_BACK:
+                System.out.println("rolling back " + p.canary());
+                return show(registry.rollback());
+            default:
+                System.out.println("nothing changed; run again when there are more checks");
+                return UNDECIDED;
+        }
+    }
+
+    /** Live totals by registry version, summed over the subtasks' fresh reports. */
+    static Map<String, LiveTotals> liveTotals(ModelRegistry registry, long nowMs) {
+        Map<String, LiveTotals> live = new HashMap<>();
+        for (LiveReport r : registry.liveReports()) {
+            if (r.isFresh(nowMs)) {
+                r.versions().forEach((v, t) -> live.merge(v, t, LiveTotals::plus));
+            }
+        }
+        return live;
     }
 
     private static int show(RegistryPointer pointer) {

@@ -51,6 +51,16 @@ public record LiveTotals(long evaluated, long hits, double ndcgSum, double ndcgS
         return new Interval(Math.max(0, centre - half), Math.min(1, centre + half));
     }
 
+    /** The sample variance of the checks' NDCG gains (0 for fewer than two checks). */
+    public double ndcgVariance() {
+        if (evaluated < 2) {
+            return 0;
+        }
+        double n = evaluated;
+        double mean = ndcgSum / n;
+        return Math.max(0, (ndcgSquaresSum - n * mean * mean) / (n - 1));
+    }
+
     /** Normal-approximation interval of the mean NDCG (each check's gain is in [0, 1]). */
     public Interval ndcgInterval() {
         if (evaluated < 2) {
@@ -58,8 +68,7 @@ public record LiveTotals(long evaluated, long hits, double ndcgSum, double ndcgS
         }
         double n = evaluated;
         double mean = ndcgSum / n;
-        double variance = Math.max(0, (ndcgSquaresSum - n * mean * mean) / (n - 1));
-        double half = Z95 * Math.sqrt(variance / n);
+        double half = Z95 * Math.sqrt(ndcgVariance() / n);
         return new Interval(Math.max(0, mean - half), Math.min(1, mean + half));
     }
 }

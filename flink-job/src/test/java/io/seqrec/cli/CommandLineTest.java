@@ -38,7 +38,8 @@ class CommandLineTest {
                     Map.entry("URI", "file:///tmp/registry"),
                     Map.entry("V", "v1"),
                     Map.entry("P", "10"),
-                    Map.entry("MS", "1767225600000"));
+                    Map.entry("MS", "1767225600000"),
+                    Map.entry("MARGIN", "0.02"));
 
     @Test
     void everyOptionInHelpParsesWithItsDefaultOrASampleValue() {

@@ -157,6 +157,61 @@ class ModelsCommandTest {
                                 v1.hitRateInterval().high()));
     }
 
+    /** A registry with v1 stable and v2 a 20 % canary, and one fresh report of both. */
+    private String registryWithLive(String name, LiveTotals v1, LiveTotals v2) {
+        ModelRegistry registry = ModelRegistry.open(tmp.resolve(name).toString());
+        registry.publish(TestPaths.defaultModel(), "v1");
+        registry.publish(TestPaths.defaultModel(), "v2");
+        registry.canary("v2", 20);
+        long now = System.currentTimeMillis();
+        registry.writeLiveReport(
+                new LiveReport(0, 1, now - 60_000, now, 30_000, Map.of("v1", v1, "v2", v2)));
+        return registry.uri().toString();
+    }
+
+    @Test
+    void promoteIfBetterDecidesFromTheLiveFigures() {
+        LiveTotals good = new LiveTotals(500, 150, 100.0, 60.0);
+        LiveTotals plain = new LiveTotals(2000, 300, 200.0, 150.0);
+
+        String better = registryWithLive("better", plain, good);
+        CliRun promoted =
+                run(
+                        "models",
+                        "promote",
+                        "--if-better",
+                        "0.02",
+                        "--min-checks",
+                        "100",
+                        "--registry",
+                        better);
+        assertThat(promoted.status()).as(promoted.err()).isZero();
+        assertThat(promoted.out()).contains("promoting v2").contains("stable v2 for 100%");
+        assertThat(ModelRegistry.open(better).pointer().stable()).isEqualTo("v2");
+
+        String worse = registryWithLive("worse", good, plain);
+        CliRun rolledBack =
+                run(
+                        "models",
+                        "promote",
+                        "--if-better",
+                        "0.02",
+                        "--min-checks",
+                        "100",
+                        "--registry",
+                        worse);
+        assertThat(rolledBack.status()).isZero();
+        assertThat(rolledBack.out()).contains("rolling back v2");
+        assertThat(ModelRegistry.open(worse).pointer().hasCanary()).isFalse();
+        assertThat(ModelRegistry.open(worse).pointer().stable()).isEqualTo("v1");
+
+        String early = registryWithLive("early", plain, good);
+        CliRun waiting = run("models", "promote", "--if-better", "0.02", "--registry", early);
+        assertThat(waiting.status()).isEqualTo(ModelsCommand.UNDECIDED);
+        assertThat(waiting.out()).contains("fewer than 1000 checks").contains("nothing changed");
+        assertThat(ModelRegistry.open(early).pointer().canary()).isEqualTo("v2");
+    }
+
     @Test
     void statusSaysWhenNoJobHasReported() {
         ModelRegistry registry = ModelRegistry.open(tmp.resolve("quiet").toString());
