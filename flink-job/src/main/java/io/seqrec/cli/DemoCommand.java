@@ -61,6 +61,16 @@ final class DemoCommand {
                     "Events of other users sent first, at --rate, and reported on their own line.",
                     io.seqrec.config.Values.longInRange(0, Long.MAX_VALUE));
 
+    static final Option<Boolean> LIFECYCLE =
+            new Option<>(
+                    "lifecycle",
+                    "false",
+                    "BOOL",
+                    "The learning loop instead: a drifting stream, export, warm retraining, a"
+                            + " canary, promotion or rollback from live figures (the stream runs"
+                            + " until the decision; --events is not used).",
+                    io.seqrec.config.Values.bool());
+
     static final Command COMMAND =
             new Command(
                     "demo",
@@ -73,7 +83,14 @@ final class DemoCommand {
                             MALFORMED,
                             WARMUP,
                             SharedOptions.GENERATOR_NEW_ITEMS,
-                            SharedOptions.GENERATOR_DRIFT_HALF_LIFE),
+                            SharedOptions.GENERATOR_DRIFT_HALF_LIFE,
+                            LIFECYCLE,
+                            LifecycleDemo.BEFORE_RETRAIN,
+                            LifecycleDemo.RETRAIN_BUDGET,
+                            LifecycleDemo.CANARY_PERCENT,
+                            LifecycleDemo.CANARY_MIN_CHECKS,
+                            LifecycleDemo.CANARY_MAX_WAIT,
+                            LifecycleDemo.PROMOTE_MARGIN),
                     true,
                     DemoCommand::run);
 
@@ -119,6 +136,9 @@ final class DemoCommand {
     }
 
     static int run(Flags f) throws Exception {
+        if (f.get(LIFECYCLE)) {
+            return LifecycleDemo.run(f, (int) Math.max(1, f.get(RATE)), f.get(USERS), f.get(SEED));
+        }
         long events = f.get(EVENTS);
         double rate = f.get(RATE);
         int users = f.get(USERS);

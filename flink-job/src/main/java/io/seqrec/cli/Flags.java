@@ -5,9 +5,11 @@ import io.seqrec.config.JobOptions;
 import io.seqrec.config.Option;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A command's positional arguments (the words before its first flag, at most as many as it
@@ -29,7 +31,11 @@ final class Flags {
             arguments.add(args[first++]);
         }
         String[] flags = Arrays.copyOfRange(args, first, args.length);
-        for (Map.Entry<String, String> flag : CommandLine.split(flags).entrySet()) {
+        Set<String> switches = new HashSet<>();
+        command.options().stream()
+                .filter(o -> "BOOL".equals(o.valueHint()))
+                .forEach(o -> switches.add(o.name()));
+        for (Map.Entry<String, String> flag : CommandLine.split(flags, switches).entrySet()) {
             String name = flag.getKey();
             if (command.options().stream().anyMatch(o -> o.name().equals(name))) {
                 own.put(name, flag.getValue());

@@ -2,11 +2,13 @@ package io.seqrec.config;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The one syntax of every {@code seqrec} command's flags: {@code --name value} or {@code
- * --name=value}, each flag at most once. Which names a command accepts, and how their values are
- * read, is the business of its option table ({@link Option}); this only splits the words.
+ * --name=value}, each flag at most once; a switch (a {@code BOOL} option) given alone, {@code
+ * --name}, means {@code --name true}. Which names a command accepts, and how their values are read,
+ * is the business of its option table ({@link Option}); this only splits the words.
  */
 public final class CommandLine {
     private CommandLine() {}
@@ -18,6 +20,14 @@ public final class CommandLine {
      *     given twice
      */
     public static Map<String, String> split(String[] args) {
+        return split(args, Set.of());
+    }
+
+    /**
+     * As {@link #split(String[])}, {@code switches} naming the flags that may stand alone for
+     * {@code true}.
+     */
+    public static Map<String, String> split(String[] args, Set<String> switches) {
         Map<String, String> values = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -33,6 +43,8 @@ public final class CommandLine {
                 name = name.substring(0, eq);
             } else if (i + 1 < args.length && !args[i + 1].startsWith("--")) {
                 value = args[++i];
+            } else if (switches.contains(name)) {
+                value = "true";
             } else {
                 throw new ConfigException("--" + name + " needs a value");
             }

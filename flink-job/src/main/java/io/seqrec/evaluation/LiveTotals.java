@@ -27,6 +27,15 @@ public record LiveTotals(long evaluated, long hits, double ndcgSum, double ndcgS
                 ndcgSquaresSum + other.ndcgSquaresSum);
     }
 
+    /** The checks made since {@code earlier} was taken (from the same evaluation). */
+    public LiveTotals minus(LiveTotals earlier) {
+        return new LiveTotals(
+                evaluated - earlier.evaluated,
+                hits - earlier.hits,
+                ndcgSum - earlier.ndcgSum,
+                ndcgSquaresSum - earlier.ndcgSquaresSum);
+    }
+
     public double hitRate() {
         return evaluated == 0 ? 0.0 : (double) hits / evaluated;
     }

@@ -160,7 +160,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         int[] row;
         int scoreRow;
 
-        /** Key of the item that became a new step the model knows, else 0: live evaluation. */
+        /** Key of the item that became a new step, else 0: live evaluation. */
         long target;
 
         /** The user's history before this event (never written in place): for the checks. */
@@ -604,7 +604,12 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                 default:
                     if (artifact.indexOf(key) == 0) {
                         unknownItems.inc();
-                    } else if (applied == UserState.Applied.APPENDED) {
+                    }
+                    // Every new step is checked, on an item the model knows or not: a model
+                    // that cannot recommend what users turn to (a stale one, after the catalog
+                    // moved on) misses it. Leaving such steps out would rank a stale model on
+                    // the easy part of the traffic only, and unfairly against a newer one.
+                    if (applied == UserState.Applied.APPENDED) {
                         p.target = key;
                     }
                     trending.count(key, e.itemId(), e.ts());
