@@ -114,9 +114,9 @@ final class LifecycleDemo {
                     PROMOTE_MARGIN);
 
     /** Drift when none is asked for: a stale model visibly falls behind within a minute. */
-    private static final double DEFAULT_NEW_ITEMS_PER_MINUTE = 300;
+    private static final double DEFAULT_NEW_ITEMS_PER_MINUTE = 120;
 
-    private static final long DEFAULT_DRIFT_HALF_LIFE_MS = 60_000;
+    private static final long DEFAULT_DRIFT_HALF_LIFE_MS = 120_000;
 
     private static final int PARTITIONS = 2;
 
