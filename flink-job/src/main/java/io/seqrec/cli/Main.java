@@ -28,6 +28,7 @@ public final class Main {
                     TailCommand.COMMAND,
                     BrokerCommand.COMMAND,
                     ModelsCommand.PUBLISH,
+                    ModelsCommand.FETCH,
                     ModelsCommand.CANARY,
                     ModelsCommand.PROMOTE,
                     ModelsCommand.ROLLBACK,

@@ -8,6 +8,7 @@ import static io.seqrec.config.Values.nonEmpty;
 import io.seqrec.config.Option;
 import io.seqrec.evaluation.LiveTotals;
 import io.seqrec.evaluation.PromotionRule;
+import io.seqrec.model.ModelArtifact;
 import io.seqrec.registry.LiveReport;
 import io.seqrec.registry.ModelRegistry;
 import io.seqrec.registry.RegistryPointer;
@@ -57,14 +58,42 @@ final class ModelsCommand {
                     "Percent of users the canary serves (1-100).",
                     intInRange(1, 100));
 
+    static final Option<Integer> CANARY_PERCENT =
+            new Option<>(
+                    "canary",
+                    null,
+                    "P",
+                    "Then serve it to this percentage of users as the canary.",
+                    intInRange(1, 100));
     static final Command PUBLISH =
             new Command(
                     "models publish",
                     List.of("DIR"),
                     "check a model artifact (contract, reference vectors), add it as a version",
-                    List.of(REGISTRY, VERSION),
+                    List.of(REGISTRY, VERSION, CANARY_PERCENT),
                     false,
                     ModelsCommand::publish);
+    static final Option<String> FETCH_VERSION =
+            new Option<>(
+                    "version",
+                    null,
+                    "V",
+                    "Version to fetch (default: the stable one).",
+                    nonEmpty());
+    static final Option<java.nio.file.Path> OUT =
+            new Option<>(
+                    "out",
+                    null,
+                    "DIR",
+                    "Directory to copy the artifact to (e.g. for seqrec_model train --init-from).",
+                    java.nio.file.Path::of);
+    static final Command FETCH =
+            new Command(
+                    "models fetch",
+                    "copy a version's artifact out of the registry, checked against its digests",
+                    List.of(REGISTRY, FETCH_VERSION, OUT),
+                    false,
+                    ModelsCommand::fetch);
     static final Command CANARY =
             new Command(
                     "models canary",
@@ -120,7 +149,17 @@ final class ModelsCommand {
         ModelRegistry registry = registry(f);
         String version = registry.publish(Path.of(f.argument("DIR")), f.get(VERSION));
         System.out.println("published " + version + " to " + registry.uri());
-        return show(registry.pointer());
+        Integer canary = f.get(CANARY_PERCENT);
+        return show(canary == null ? registry.pointer() : registry.canary(version, canary));
+    }
+
+    private static int fetch(Flags f) {
+        ModelRegistry registry = registry(f);
+        String version = f.get(FETCH_VERSION, registry.pointer().stable());
+        ModelArtifact artifact = registry.fetch(version, f.required(OUT));
+        System.out.println(
+                "fetched " + version + " (" + artifact.modelVersion() + ") to " + artifact.dir());
+        return 0;
     }
 
     private static int promote(Flags f) {

@@ -78,6 +78,12 @@ public final class ModelRegistry {
                     ModelArtifact.MODEL_FILE,
                     ModelVerifier.REFERENCE_FILE);
 
+    /**
+     * Files a version holds if its artifact has them: the PyTorch weights that {@code seqrec_model
+     * train --init-from} warm-starts a retraining from. The job does not read them.
+     */
+    static final List<String> OPTIONAL_FILES = List.of("weights.pt");
+
     /** A version name is one path segment of a URI: no separators, no leading dot. */
     private static final Pattern VERSION_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
@@ -302,7 +308,13 @@ public final class ModelRegistry {
         try {
             ObjectNode marker = new ObjectMapper().createObjectNode();
             ObjectNode files = marker.putObject("files");
-            for (String name : FILES) {
+            List<String> names = new java.util.ArrayList<>(FILES);
+            for (String name : OPTIONAL_FILES) {
+                if (Files.isRegularFile(from.resolve(name))) {
+                    names.add(name);
+                }
+            }
+            for (String name : names) {
                 Digest digest;
                 try (InputStream in = Files.newInputStream(from.resolve(name));
                         FSDataOutputStream out =
@@ -347,6 +359,12 @@ public final class ModelRegistry {
                 throw new RegistryException(marker + ": no size and sha256 of " + name);
             }
             out.put(name, new Digest(f.path("bytes").longValue(), f.path("sha256").asText()));
+        }
+        for (String name : OPTIONAL_FILES) {
+            JsonNode f = files.path(name);
+            if (f.path("bytes").isIntegralNumber() && f.path("sha256").isTextual()) {
+                out.put(name, new Digest(f.path("bytes").longValue(), f.path("sha256").asText()));
+            }
         }
         return out;
     }

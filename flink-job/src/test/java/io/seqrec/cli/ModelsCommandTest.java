@@ -213,6 +213,41 @@ class ModelsCommandTest {
     }
 
     @Test
+    void publishAsACanaryAndFetchTheStableForARetraining() {
+        String registry = tmp.resolve("retrain").toString();
+        String model = TestPaths.defaultModel().toString();
+        assertThat(
+                        run("models", "publish", model, "--registry", registry, "--version", "v1")
+                                .status())
+                .isZero();
+        CliRun canary =
+                run(
+                        "models",
+                        "publish",
+                        model,
+                        "--registry",
+                        registry,
+                        "--version",
+                        "v2",
+                        "--canary",
+                        "20");
+        assertThat(canary.status()).as(canary.err()).isZero();
+        assertThat(canary.out()).contains("stable v1 for 80% of users, canary v2 for 20%");
+        CliRun fetched =
+                run(
+                        "models",
+                        "fetch",
+                        "--registry",
+                        registry,
+                        "--out",
+                        tmp.resolve("v1").toString());
+        assertThat(fetched.status()).as(fetched.err()).isZero();
+        assertThat(fetched.out()).startsWith("fetched v1 (");
+        assertThat(ModelArtifact.load(tmp.resolve("v1")).numItems())
+                .isEqualTo(ModelArtifact.load(TestPaths.defaultModel()).numItems());
+    }
+
+    @Test
     void statusSaysWhenNoJobHasReported() {
         ModelRegistry registry = ModelRegistry.open(tmp.resolve("quiet").toString());
         registry.publish(TestPaths.defaultModel(), "v1");

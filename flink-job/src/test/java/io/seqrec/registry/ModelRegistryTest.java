@@ -10,6 +10,7 @@ import io.seqrec.model.TestArtifacts;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
@@ -39,13 +40,19 @@ class ModelRegistryTest {
         assertThat(registry.pointer())
                 .isEqualTo(new RegistryPointer(1, defaultVersion, null, 0, null));
         try (Stream<Path> files = Files.list(root.resolve("versions").resolve(defaultVersion))) {
+            List<String> expected =
+                    new ArrayList<>(
+                            List.of(
+                                    "metadata.json",
+                                    "items.txt",
+                                    "model.onnx",
+                                    "reference.jsonl",
+                                    "_COMPLETE"));
+            if (Files.exists(TestPaths.defaultModel().resolve("weights.pt"))) {
+                expected.add("weights.pt");
+            }
             assertThat(files.map(p -> p.getFileName().toString()))
-                    .containsExactlyInAnyOrder(
-                            "metadata.json",
-                            "items.txt",
-                            "model.onnx",
-                            "reference.jsonl",
-                            "_COMPLETE");
+                    .containsExactlyInAnyOrderElementsOf(expected);
         }
         assertThat(registry.publish(TestPaths.defaultModel(), "v2")).isEqualTo("v2");
         assertThat(registry.versions()).containsExactly(defaultVersion, "v2");
@@ -65,6 +72,24 @@ class ModelRegistryTest {
                     .as(file)
                     .isEqualTo(-1L);
         }
+    }
+
+    @Test
+    void theWeightsForWarmStartsTravelWithAVersionWhenTheArtifactHasThem() throws IOException {
+        Path with = TestPaths.copyOfDefaultModel(tmp.resolve("with-weights"));
+        Files.write(with.resolve("weights.pt"), new byte[] {1, 2, 3});
+        Path without = TestPaths.copyOfDefaultModel(tmp.resolve("without-weights"));
+        Files.deleteIfExists(without.resolve("weights.pt"));
+        registry.publish(with, "w");
+        registry.publish(without, "n");
+        registry.fetch("w", tmp.resolve("local/w"));
+        registry.fetch("n", tmp.resolve("local/n"));
+        assertThat(tmp.resolve("local/w/weights.pt")).hasBinaryContent(new byte[] {1, 2, 3});
+        assertThat(tmp.resolve("local/n/weights.pt")).doesNotExist();
+        // Changed after publishing: refused like any other file of the version.
+        Files.write(root.resolve("versions/w/weights.pt"), new byte[] {9});
+        assertThatThrownBy(() -> registry.fetch("w", tmp.resolve("local/w2")))
+                .hasMessageContaining("weights.pt");
     }
 
     @Test
