@@ -15,6 +15,9 @@ import java.util.List;
 public final class CliContract {
     private CliContract() {}
 
+    /** The exit status of {@code models promote --if-better} while nothing is decided. */
+    public static final int UNDECIDED = ModelsCommand.UNDECIDED;
+
     /**
      * Asserts that {@code command} (command name first, then its positional arguments) names a
      * command, uses only its flags, each once and with a value, and that every value parses, except

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.seqrec.cli.CliContract;
 import io.seqrec.config.JobConfig;
 import java.io.File;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -36,6 +37,40 @@ class DockerAssetsTest {
                 new Yaml().load(Manifests.read(Manifests.docker().resolve("docker-compose.yml")));
         compose = Manifests.YAML.valueToTree(tree);
         flinkKeys = FlinkConfigKeys.scan();
+    }
+
+    /**
+     * The training image holds the seqrec_model package on the Debian packages CI tests it with,
+     * importable from where it is copied, and runs as the same non-root user as the job's image.
+     */
+    @Test
+    void theTrainingImageHoldsTheModelPackageOnTheTestedStack() throws Exception {
+        Path dockerfile = Images.trainingDockerfile();
+        List<String> lines = Images.instructions(dockerfile);
+        String ci = Files.readString(Manifests.docker().resolve("../.ci/run").normalize());
+        java.util.regex.Matcher packages =
+                java.util.regex.Pattern.compile("for pkg in ([^;]+); do").matcher(ci);
+        assertThat(packages.find()).isTrue();
+        for (String pkg : packages.group(1).trim().split("\\s+")) {
+            if (pkg.equals("python3-pytest")) {
+                continue; // CI runs the tests; the image only trains
+            }
+            assertThat(Manifests.read(dockerfile)).as("CI's package " + pkg).contains(pkg);
+        }
+        List<String[]> copies = Images.finalStageCopies(dockerfile);
+        assertThat(copies).hasSize(1);
+        String source = copies.get(0)[0];
+        String destination = copies.get(0)[1];
+        assertThat(Manifests.docker().resolve("..").resolve(source).resolve("__main__.py"))
+                .as("the package the image copies")
+                .exists();
+        Path onPath = Path.of(destination).getParent();
+        assertThat(lines)
+                .anyMatch(l -> l.startsWith("ENV ") && l.contains("PYTHONPATH=" + onPath))
+                .anyMatch(l -> l.startsWith("ENV ") && l.contains("OMP_WAIT_POLICY=PASSIVE"))
+                .anyMatch(l -> l.startsWith("RUN ") && l.contains("import seqrec_model"))
+                .anyMatch(l -> l.startsWith("ENTRYPOINT ") && l.contains("seqrec_model"));
+        assertThat(Images.user(dockerfile)).isEqualTo("9999:9999");
     }
 
     @Test

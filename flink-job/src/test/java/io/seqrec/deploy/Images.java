@@ -20,6 +20,23 @@ final class Images {
         return Manifests.docker().resolve("Dockerfile.gpu");
     }
 
+    static Path trainingDockerfile() {
+        return Manifests.docker().resolve("Dockerfile.train");
+    }
+
+    /**
+     * The tag of the build command in the Dockerfile's header ({@code docker build ... -t TAG}).
+     */
+    static String documentedTag(Path dockerfile) {
+        java.util.regex.Matcher m =
+                java.util.regex.Pattern.compile("docker build .* -t (\\S+) \\.")
+                        .matcher(Manifests.read(dockerfile));
+        if (!m.find()) {
+            throw new AssertionError(dockerfile + ": no 'docker build ... -t TAG .' in its header");
+        }
+        return m.group(1);
+    }
+
     /** Destinations of the COPY instructions of the final stage. */
     static List<String> finalStageCopyDestinations(Path dockerfile) {
         List<String> lines = instructions(dockerfile);

@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.openshift.api.model.monitoring.v1.PodMonitor;
 import io.seqrec.cli.CliContract;
@@ -126,6 +127,7 @@ class KubernetesManifestsTest {
                 .containsEntry("KafkaTopic", 3)
                 .containsEntry("Secret", 2)
                 .containsEntry("Job", 3)
+                .containsEntry("CronJob", 2)
                 .containsKeys(
                         "ConfigMap",
                         "Namespace",
@@ -167,6 +169,7 @@ class KubernetesManifestsTest {
             case "Namespace" -> StrictTypes.bind(doc, Namespace.class, where);
             case "Secret" -> StrictTypes.bind(doc, Secret.class, where);
             case "Job" -> StrictTypes.bind(doc, Job.class, where);
+            case "CronJob" -> StrictTypes.bind(doc, CronJob.class, where);
             case "ConfigMap" -> StrictTypes.bind(doc, ConfigMap.class, where);
             case "PodMonitor" -> StrictTypes.bind(doc, PodMonitor.class, where);
             default -> throw new AssertionError(where + ": no validator for kind " + kind);
@@ -551,6 +554,102 @@ class KubernetesManifestsTest {
     private static String bucket(String s3Uri) {
         assertThat(s3Uri).startsWith("s3://");
         return URI.create(s3Uri).getHost();
+    }
+
+    private static CronJob cronJob(String file) {
+        return StrictTypes.bind(
+                Manifests.single(Manifests.k8s().resolve("jobs/" + file)), CronJob.class, file);
+    }
+
+    /** The value after {@code flag} in {@code args}. */
+    private static String after(List<String> args, String flag) {
+        int i = args.indexOf(flag);
+        assertThat(i).as(flag + " in " + args).isGreaterThanOrEqualTo(0);
+        return args.get(i + 1);
+    }
+
+    /**
+     * The nightly retraining: export, fetch the stable version, train warm-started from it, publish
+     * as a canary, each step reading what the one before wrote, on the registry the job serves,
+     * every command accepted by its CLI.
+     */
+    @Test
+    void theRetrainingCronJobExportsTrainsWarmAndPublishesACanary() throws Exception {
+        var pod =
+                cronJob("retrain.yaml")
+                        .getSpec()
+                        .getJobTemplate()
+                        .getSpec()
+                        .getTemplate()
+                        .getSpec();
+        var init = pod.getInitContainers();
+        assertThat(init)
+                .extracting(c -> c.getName())
+                .containsExactly("export-events", "fetch-stable", "train");
+        List<String> export = init.get(0).getCommand();
+        List<String> fetch = init.get(1).getCommand();
+        List<String> train = init.get(2).getArgs();
+        List<String> publish = pod.getContainers().get(0).getCommand();
+        for (List<String> cli : List.of(export, fetch, publish)) {
+            assertThat(cli.subList(0, 4))
+                    .containsExactly(
+                            "java",
+                            "-cp",
+                            "/opt/flink/usrlib/seqrec-job.jar:/opt/flink/lib/*",
+                            io.seqrec.cli.Main.class.getName());
+            CliContract.assertAccepted(cli.subList(4, cli.size()));
+        }
+        assertThat(export.get(4)).isEqualTo("export-events");
+        assertThat(fetch.subList(4, 6)).containsExactly("models", "fetch");
+        assertThat(publish.subList(4, 6)).containsExactly("models", "publish");
+        // The steps hand their files on through /work.
+        assertThat(train.get(0)).isEqualTo("train");
+        assertThat(after(train, "--data")).isEqualTo(after(export, "--out"));
+        assertThat(after(train, "--init-from")).isEqualTo(after(fetch, "--out"));
+        assertThat(publish.get(6)).isEqualTo(after(train, "--export-dir"));
+        assertThat(after(train, "--format")).isEqualTo("events");
+        // Every training flag is one seqrec_model train has.
+        String trainCli =
+                Files.readString(
+                        Manifests.k8s().resolve("../model/seqrec_model/cli.py").normalize());
+        train.stream()
+                .filter(a -> a.startsWith("--"))
+                .forEach(flag -> assertThat(trainCli).as(flag).contains("\"" + flag + "\""));
+        // The registry every overlay serves, with the publish Job's S3 settings and credentials.
+        for (String overlay : overlays.keySet()) {
+            JobConfig config = JobConfig.fromArgs(jobArgs(args(deployment(overlay).path("spec"))));
+            assertThat(after(fetch, "--registry")).isEqualTo(config.modelRegistry());
+            assertThat(after(publish, "--registry")).isEqualTo(config.modelRegistry());
+        }
+        assertThat(Integer.parseInt(after(publish, "--canary"))).isBetween(1, 50);
+        assertThat(pod.getVolumes())
+                .anySatisfy(
+                        v -> assertThat(v.getConfigMap().getName()).isEqualTo("seqrec-models-cli"));
+        // The training image is the one docker/Dockerfile.train builds.
+        assertThat(init.get(2).getImage())
+                .isEqualTo("seqrec-train:0.1.0")
+                .isEqualTo(Images.documentedTag(Manifests.docker().resolve("Dockerfile.train")));
+    }
+
+    @Test
+    void thePromotionCronJobDecidesFromLiveFiguresAndWaitingIsNoFailure() {
+        var container =
+                cronJob("promote.yaml")
+                        .getSpec()
+                        .getJobTemplate()
+                        .getSpec()
+                        .getTemplate()
+                        .getSpec()
+                        .getContainers()
+                        .get(0);
+        List<String> args = container.getArgs();
+        CliContract.assertAccepted(args);
+        assertThat(args.subList(0, 2)).containsExactly("models", "promote");
+        assertThat(Double.parseDouble(after(args, "--if-better"))).isBetween(0.0, 0.2);
+        assertThat(container.getCommand().subList(0, 2)).containsExactly("sh", "-c");
+        assertThat(container.getCommand().get(2))
+                .contains("io.seqrec.cli.Main \"$@\"")
+                .contains("\"$status\" = " + io.seqrec.cli.CliContract.UNDECIDED);
     }
 
     @Test
