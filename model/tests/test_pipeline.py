@@ -74,7 +74,10 @@ def test_artifact_files_and_metadata(run: Dict[str, Path], events_file: Path) ->
     assert (meta["hidden_size"], meta["num_blocks"], meta["num_heads"]) == (16, 2, 2)
     assert meta["dropout"] == 0.1
     assert meta["inputs"] == [{"name": "item_seq", "dtype": "int64", "shape": ["batch", "seq_len"]}]
-    assert meta["outputs"] == [{"name": "scores", "dtype": "float32", "shape": ["batch", n + 1]}]
+    assert meta["outputs"] == [
+        {"name": "scores", "dtype": "float32", "shape": ["batch", n + 1]},
+        {"name": "attention", "dtype": "float32", "shape": ["batch", "seq_len"]},
+    ]
     assert meta["padding"] == {
         "index": 0,
         "side": "left",
@@ -126,6 +129,11 @@ def test_reference_jsonl(run: Dict[str, Path]) -> None:
         assert all(1 <= i <= meta["num_items"] for i in r["sequence"] + r["indices"])
         assert len(set(r["indices"])) == 10
         assert r["scores"] == sorted(r["scores"], reverse=True)
+        attention = r["attention"]
+        assert len(attention) == len(r["sequence"])
+        assert abs(sum(attention) - 1.0) < 1e-5 and min(attention) >= 0.0
+        top = max(attention)
+        assert r["because_position"] == max(i for i, a in enumerate(attention) if a == top)
 
 
 def test_exported_graph_reproduces_reference_at_any_padding(run: Dict[str, Path]) -> None:
@@ -137,8 +145,11 @@ def test_exported_graph_reproduces_reference_at_any_padding(run: Dict[str, Path]
         seq = r["sequence"]
         for pad in (0, MAX_LEN - len(seq)):  # unpadded, and padded to max_len
             x = np.asarray([[0] * pad + seq], dtype=np.int64)
-            (scores,) = onnx_numpy.run(model, {"item_seq": x})
+            scores, attention = onnx_numpy.run(model, {"item_seq": x})
             assert scores.shape == (1, num_items + 1) and scores.dtype == np.float32
+            assert attention.shape == x.shape and attention.dtype == np.float32
+            np.testing.assert_allclose(attention[0, pad:], r["attention"], atol=1e-5)
+            np.testing.assert_allclose(attention[0, :pad], 0.0, atol=1e-6)
             np.testing.assert_allclose(scores[0, r["indices"]], r["scores"], rtol=1e-4, atol=1e-4)
             top = np.argsort(-scores[0, 1:], kind="stable")[:3] + 1
             assert top.tolist() == r["indices"][:3]
