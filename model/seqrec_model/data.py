@@ -95,7 +95,10 @@ class _Builder:
         errors: Optional[_LineErrors] = None,
         duplicates: int = 0,
         collapse_repeats: bool = False,
+        unknown_time: Optional[set] = None,
     ) -> InteractionData:
+        """``unknown_time``: record numbers ordered by their time but whose ``times`` entry is
+        NaN (RetailRocket's held-out purchases)."""
         order: Iterable[int] = range(len(self.users))
         if timed:
             # sorted() is stable: equal timestamps keep their file order.
@@ -121,7 +124,8 @@ class _Builder:
                 # view, click, cart of one item: one step, exactly as the job's UserState counts it
                 continue
             per_user[u].append(idx)
-            per_user_t[u].append(self.times[i] * self.time_scale)
+            unknown = unknown_time is not None and i in unknown_time
+            per_user_t[u].append(float("nan") if unknown else self.times[i] * self.time_scale)
         return InteractionData(
             name=name,
             format=fmt,
@@ -345,7 +349,7 @@ def read_retailrocket(
     one held-out purchase per user) lies next to ``path``, each listed user's purchase is appended
     as the last step of their sequence, so the leave-one-out split makes it the test target and
     the last training event the validation target: the data's own protocol. Its time is unknown:
-    it gets the user's last training time (the earliest it can have happened).
+    it is ordered after the user's training events and its entry in ``times`` is NaN.
     """
     errors = _LineErrors(path, skip_malformed)
     builder = _Builder()
@@ -380,6 +384,7 @@ def read_retailrocket(
                 continue
             builder.add(user, item, float(ts))
     held_out = os.path.join(os.path.dirname(os.path.abspath(path)), RETAILROCKET_HELD_OUT)
+    held: set = set()
     if os.path.isfile(held_out):
         last: Dict[str, float] = {}
         for user, t in zip(builder.users, builder.times):
@@ -395,11 +400,18 @@ def read_retailrocket(
                     continue
                 user, item = row[cu].strip(), row[ci].strip()
                 if user in last:  # a purchase of a user without history has no input
-                    # appended after all of the user's training events (stable sort, equal time)
+                    # appended after all of the user's training events (stable sort, equal
+                    # time), then marked as of unknown time
                     builder.add(user, item, last[user])
+                    held.add(len(builder.times) - 1)
     errors.report()
     return builder.build(
-        name or default_name(path), "retailrocket", True, errors, collapse_repeats=True
+        name or default_name(path),
+        "retailrocket",
+        True,
+        errors,
+        collapse_repeats=True,
+        unknown_time=held,
     )
 
 
