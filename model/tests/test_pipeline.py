@@ -168,6 +168,15 @@ def test_evaluate_and_export_subcommands(
     trained = json.loads((run["run"] / "metrics.json").read_text())
     assert evaluated["test"]["model"]["seen_excluded"] == trained["test"]["seen_excluded"]
     assert evaluated["test"]["popularity"]["all"] == trained["popularity"]["all"]
+    beyond = evaluated["test"]["beyond_accuracy"]
+    assert set(beyond) == {"model", "popularity"}
+    assert "beyond accuracy" in printed and "ILD" in printed
+    for m in beyond.values():
+        assert 0 < m["coverage"] <= 1 and 0 <= m["gini"] <= 1 and 0 <= m["ild"] <= 1
+        assert m["novelty"] > 0 and m["avg_popularity"] > 0
+    # the most-popular lists are (nearly) the same for everyone: low coverage, high Gini
+    assert beyond["popularity"]["coverage"] < beyond["model"]["coverage"]
+    assert beyond["popularity"]["gini"] > beyond["model"]["gini"]
 
     art = tmp_path / "re-export"
     assert main(["export", "--checkpoint", ckpt, "--out", str(art), "--name", "synthetic"]) == 0
@@ -241,3 +250,25 @@ def test_pairs_with_sampled_softmax(tmp_path: Path) -> None:
         assert code == 0
         metrics = json.loads((tmp_path / sampling / "metrics.json").read_text())
         assert metrics["epochs_trained"] == 2 and metrics["test"]["all"]["users"] == 60
+
+
+def test_coldstart_and_explain_subcommands(
+    run: Dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    ckpt = str(run["run"] / "checkpoint.pt")
+    out_json, out_md = tmp_path / "cold.json", tmp_path / "cold.md"
+    assert main(["coldstart", "--checkpoint", ckpt, "--threads", "1", "--json", str(out_json),
+                 "--markdown", str(out_md), "--title", "synthetic"]) == 0  # fmt: skip
+    printed = capsys.readouterr().out
+    assert "time-decayed popularity" in printed  # events carry timestamps
+    report = json.loads(out_json.read_text())
+    assert report["half_life"] in ("1h", "6h", "1d", "7d", "inf")
+    assert set(report["test"]) == {"1", "2", "3-5", "6-10", "11+"}
+    assert out_md.read_text().startswith("**synthetic** (test;")
+    explain_json = tmp_path / "explain.json"
+    assert main(["explain", "--checkpoint", ckpt, "--threads", "1", "--users", "50",
+                 "--json", str(explain_json)]) == 0  # fmt: skip
+    summary = json.loads(explain_json.read_text())["summary"]
+    assert 0 < summary["users"] <= 50
+    assert 0 <= summary["share_because_drop_gt_random"] <= 1
+    assert "most recent" in capsys.readouterr().out
