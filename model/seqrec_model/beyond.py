@@ -21,6 +21,7 @@ from typing import Dict, Sequence
 import numpy as np
 import torch
 
+from seqrec_model.coldstart import stable_topk
 from seqrec_model.data import EvalSet, left_pad
 
 METRICS = ("coverage", "gini", "novelty", "avg_popularity", "ild")
@@ -120,7 +121,7 @@ def top_lists(score_fn, evalset: EvalSet, num_items: int, k: int = 10, batch_siz
         scores[:, 0] = -math.inf
         longest = max(1, max(len(h) for h in hist))
         scores.scatter_(1, torch.from_numpy(left_pad(hist, longest)), -math.inf)
-        out[idx] = torch.sort(scores, dim=1, descending=True, stable=True).indices[:, :k].numpy()
+        out[idx] = stable_topk(scores, k)[1].numpy()
     return out
 
 

@@ -104,10 +104,27 @@ def top_excluding(scores: torch.Tensor, histories: Sequence[np.ndarray], k: int)
         padded = torch.from_numpy(left_pad(list(histories), longest))
         scores.scatter_(1, padded, -math.inf)  # padding 0 is already -inf
     k = min(k, scores.shape[1] - 1)
-    values, indices = torch.sort(scores, dim=1, descending=True, stable=True)
-    top = indices[:, :k].clone()
-    top[values[:, :k] == -math.inf] = 0
+    values, indices = stable_topk(scores, k)
+    top = indices.clone()
+    top[values == -math.inf] = 0
     return top.numpy()
+
+
+def stable_topk(scores: torch.Tensor, k: int) -> Tuple[torch.Tensor, torch.Tensor]:
+    """``torch.topk`` with ties broken by lower index (what a stable descending sort gives),
+    without sorting whole rows: rows whose k-th value is tied beyond the top k are re-done
+    with a stable sort."""
+    values, indices = torch.topk(scores, k, dim=1)
+    # topk's order among equal values is unspecified: fix it by (value desc, index asc)
+    kth = values[:, -1:]
+    ties = (scores == kth).sum(dim=1) != (values == kth).sum(dim=1)
+    inside = (values.unsqueeze(2) == values.unsqueeze(1)).sum(dim=(1, 2)) > k
+    fix = ties | inside
+    if bool(fix.any()):
+        rows = torch.nonzero(fix).flatten()
+        v, i = torch.sort(scores[rows], dim=1, descending=True, stable=True)
+        values[rows], indices[rows] = v[:, :k], i[:, :k]
+    return values, indices
 
 
 def rrf(

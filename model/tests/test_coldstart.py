@@ -148,3 +148,16 @@ def test_coldstart_report_runs_on_a_tiny_model(timed: bool) -> None:
             assert 0.0 <= row[k]["NDCG@10"] <= row[k]["HR@10"] <= 1.0
     table = format_markdown(report, "tiny")
     assert table.count("\n| ") == 6 and "| 1 | 30 (30) |" in table
+
+
+def test_stable_topk_breaks_ties_by_lower_index() -> None:
+    from seqrec_model.coldstart import stable_topk
+
+    gen = torch.Generator().manual_seed(0)
+    scores = torch.randint(0, 4, (200, 30), generator=gen).double()  # many ties
+    scores[5] = 0.0
+    v, i = stable_topk(scores, 7)
+    ref_v, ref_i = torch.sort(scores, dim=1, descending=True, stable=True)
+    assert torch.equal(i, ref_i[:, :7]) and torch.equal(v, ref_v[:, :7])
+    distinct = torch.randn(50, 40, generator=gen)
+    assert torch.equal(stable_topk(distinct, 5)[1], torch.sort(distinct, 1, True).indices[:, :5])
