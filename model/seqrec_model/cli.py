@@ -1,4 +1,4 @@
-"""Command line: ``python -m seqrec_model {train,evaluate,coldstart,explain,export,gap,export-random} ...``."""
+"""Command line: ``python -m seqrec_model {train,evaluate,coldstart,explain,gap,export,...}``."""
 
 from __future__ import annotations
 

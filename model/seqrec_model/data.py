@@ -393,7 +393,9 @@ def read_retailrocket(
             reader = csv.reader(f)
             header = next(reader, None)
             if header is None or any(col not in header for col in ("user_id", "item_id")):
-                raise DataFormatError(held_out, 1, "expected a header with columns user_id, item_id")
+                raise DataFormatError(
+                    held_out, 1, "expected a header with columns user_id, item_id"
+                )
             cu, ci = header.index("user_id"), header.index("item_id")
             for row in reader:
                 if not row:

@@ -111,7 +111,8 @@ def test_attention_output_is_last_blocks_last_query_mean_over_heads(
     assert torch.equal(scores, model.forward_last(seq))  # the same computation, bit for bit
     assert attention.shape == (3, 12)
     torch.testing.assert_close(attention.sum(dim=1), torch.ones(3))
-    assert float(attention[0, :5].abs().max()) < 1e-6 and float(attention[1, :11].abs().max()) < 1e-6
+    assert float(attention[0, :5].abs().max()) < 1e-6
+    assert float(attention[1, :11].abs().max()) < 1e-6
     # by hand: the last block's attention with the last query over every position
     x, keep, keep_f = model._embed(seq)
     steps = torch.arange(12)
