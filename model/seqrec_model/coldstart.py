@@ -14,11 +14,13 @@ Protocol (``seqrec_model coldstart``):
   (the truncated one) excluded, as the job excludes the steps it knows; ties by lower item index.
   HR@10 and NDCG@10 of the target in that list.
 * Trending: with timestamps (events, retailrocket), the time-decayed popularity at the target's
-  time T over every event strictly before T (all users): score(i) = sum 2^((t_e - T) / h). A
+  time T over every event of the OTHER users strictly before T: score(i) = sum 2^((t_e - T) / h)
+  (the user's own events are left out: a user truncated to n items must not find its removed
+  earlier items among the trending ones; in a live stream one user's weight is negligible). A
   target of unknown time (RetailRocket's held-out purchase) takes T = the user's last known time
   + 1 s. The half-life h is chosen on the validation split (best NDCG@10 over all buckets) from
   :data:`HALF_LIVES`. Without timestamps (ml-1m, pairs), trending is the popularity over the
-  training data (the most-popular baseline).
+  training data (the most-popular baseline), likewise without the user's own interactions.
 * Blend: reciprocal-rank fusion of the model's and trending's top-:data:`RRF_DEPTH` lists,
   score(i) = 1/(60 + rank_model(i)) + beta/(60 + rank_trending(i)), ranks 1-based, an item
   outside a list gets no term from it; beta is tuned per bucket on validation (NDCG@10) from
@@ -319,11 +321,51 @@ def trending_top_lists(
     return out
 
 
-def static_scores(counts: np.ndarray, rows: int) -> Iterator[Tuple[int, np.ndarray]]:
-    """The same score row (training popularity) for EvalSet rows 0..rows-1."""
+def static_scores(
+    counts: np.ndarray, evalset: EvalSet, train: Sequence[np.ndarray]
+) -> Iterator[Tuple[int, np.ndarray]]:
+    """Training popularity for each EvalSet row, the user's own training interactions left out
+    (a truncated user must not find its own earlier items among the trending ones)."""
     base = counts.astype(np.float64)
-    for r in range(rows):
-        yield r, base
+    for r, u in enumerate(evalset.users):
+        own = np.asarray(train[int(u)], dtype=np.int64)
+        if len(own) == 0:
+            yield r, base
+            continue
+        row = base.copy()
+        np.subtract.at(row, own, 1.0)
+        yield r, row
+
+
+def without_own_events(
+    scores: Iterator[Tuple[int, np.ndarray]],
+    evalset: EvalSet,
+    query_times: np.ndarray,
+    sequences: Sequence[np.ndarray],
+    times: Sequence[np.ndarray],
+    half_life: float,
+) -> Iterator[Tuple[int, np.ndarray]]:
+    """:func:`decayed_popularity` rows minus the querying user's own events (other users'
+    events only): a user whose history is truncated to n items must not find its own earlier
+    (removed) items among the trending ones."""
+    for q, row in scores:
+        u = int(evalset.users[q])
+        t = np.asarray(times[u], dtype=np.float64)
+        T = float(query_times[q])
+        before = np.isfinite(t) & (t < T)
+        if before.any():
+            items = np.asarray(sequences[u], dtype=np.int64)[before]
+            w = np.exp2((t[before] - T) / half_life) if math.isfinite(half_life) else (
+                np.ones(int(before.sum())))  # fmt: skip
+            own = np.zeros_like(row)
+            np.add.at(own, items, w)
+            touched = np.unique(items)
+            left = row[touched] - own[touched]
+            # rounding: an item only this user had goes back to exactly 0
+            left[left <= 1e-9 * row[touched]] = 0.0
+            row = row.copy()
+            row[touched] = left
+        yield q, row
 
 
 def bucket_metrics(
@@ -381,10 +423,12 @@ def coldstart_report(
 
     def trending(p: str, half_life: Optional[float]) -> np.ndarray:
         if half_life is None:
-            return trending_top_lists(cases[p], static_scores(counts, len(parts[p])))
+            return trending_top_lists(cases[p], static_scores(counts, parts[p], split.train))
         et, ei = event_pool(times or [], sequences)
         qt = target_times(p, parts[p], times or [])
-        return trending_top_lists(cases[p], decayed_popularity(et, ei, qt, num_items, half_life))
+        rows = decayed_popularity(et, ei, qt, num_items, half_life)
+        rows = without_own_events(rows, parts[p], qt, sequences, times or [], half_life)
+        return trending_top_lists(cases[p], rows)
 
     chosen: Optional[str] = None
     half_life_scores: Dict[str, float] = {}

@@ -161,3 +161,26 @@ def test_stable_topk_breaks_ties_by_lower_index() -> None:
     assert torch.equal(i, ref_i[:, :7]) and torch.equal(v, ref_v[:, :7])
     distinct = torch.randn(50, 40, generator=gen)
     assert torch.equal(stable_topk(distinct, 5)[1], torch.sort(distinct, 1, True).indices[:, :5])
+
+
+def test_trending_leaves_out_the_users_own_events() -> None:
+    from seqrec_model.coldstart import static_scores, without_own_events
+
+    hour = 3600.0
+    # user 0: items 1, 2 at 0h, 1h, target at 2h; user 1: item 2 at 0.5h, target at 3h
+    sequences = [np.asarray([1, 2, 3]), np.asarray([2, 4])]
+    times = [np.asarray([0.0, hour, 2 * hour]), np.asarray([0.5 * hour, 3 * hour])]
+    es = EvalSet(np.asarray([0, 1]), [np.asarray([1, 2]), np.asarray([2])], np.asarray([3, 4]))
+    qt = np.asarray([2 * hour, 3 * hour])
+    et = np.concatenate(times)
+    ei = np.concatenate(sequences)
+    rows = dict(without_own_events(decayed_popularity(et, ei, qt, 4, hour), es, qt, sequences,
+                                   times, hour))  # fmt: skip
+    # user 0 at 2h: only user 1's item 2 at 0.5h
+    np.testing.assert_allclose(rows[0], [0, 0, 2.0**-1.5, 0, 0])
+    # user 1 at 3h: user 0's items 1 (0h), 2 (1h), 3 (2h); not its own item 2
+    np.testing.assert_allclose(rows[1], [0, 2.0**-3, 2.0**-2, 2.0**-1, 0])
+    counts = np.asarray([0, 5, 4, 1, 0])
+    static = dict(static_scores(counts, es, [np.asarray([1, 1]), np.asarray([2])]))
+    np.testing.assert_allclose(static[0], [0, 3, 4, 1, 0])
+    np.testing.assert_allclose(static[1], [0, 5, 3, 1, 0])
