@@ -11,7 +11,9 @@ Protocol (``seqrec_model coldstart``):
   ``6-10`` (every n in 6..10, likewise) and ``11+`` (the full history of users with >= 11 items,
   the model reading its last max_len items).
 * Every list is a top-10 over all items (full ranking) with the items of the history AS GIVEN
-  (the truncated one) excluded, as the job excludes the steps it knows; ties by lower item index.
+  (the truncated one) excluded, as the job excludes the steps it knows, except the target, which
+  always stays a candidate (the convention of ``evaluate``'s seen-excluded variant, so the
+  ``11+`` row is ``evaluate``'s test figure); ties by lower item index.
   HR@10 and NDCG@10 of the target in that list.
 * Trending: with timestamps (events, retailrocket), the time-decayed popularity at the target's
   time T over every event of the OTHER users strictly before T: score(i) = sum 2^((t_e - T) / h)
@@ -95,16 +97,27 @@ def truncated_cases(evalset: EvalSet) -> Cases:
     return Cases(r, hist, labels, evalset.targets[r] if len(r) else np.zeros(0, np.int64))
 
 
-def top_excluding(scores: torch.Tensor, histories: Sequence[np.ndarray], k: int) -> np.ndarray:
+def top_excluding(
+    scores: torch.Tensor,
+    histories: Sequence[np.ndarray],
+    k: int,
+    keep: Optional[np.ndarray] = None,
+) -> np.ndarray:
     """Top-``k`` indices per row of ``scores`` [B, N+1] with column 0 and each row's history
-    excluded; ties by lower index (a stable descending sort). Where fewer than ``k`` items are
-    left, the list ends with 0 (no item)."""
+    excluded, except ``keep[row]`` (the target: it always stays a candidate, as in
+    :mod:`seqrec_model.evaluate`); ties by lower index (a stable descending sort). Where fewer
+    than ``k`` items are left, the list ends with 0 (no item)."""
     scores = scores.clone().double()
+    original = scores.clone() if keep is not None else None
     scores[:, 0] = -math.inf
     longest = max((len(h) for h in histories), default=0)
     if longest:
         padded = torch.from_numpy(left_pad(list(histories), longest))
         scores.scatter_(1, padded, -math.inf)  # padding 0 is already -inf
+    if keep is not None and original is not None:
+        rows = torch.arange(scores.shape[0])
+        kept = torch.from_numpy(np.asarray(keep, dtype=np.int64))
+        scores[rows, kept] = original[rows, kept]
     k = min(k, scores.shape[1] - 1)
     values, indices = stable_topk(scores, k)
     top = indices.clone()
@@ -294,7 +307,7 @@ def model_top_lists(
         for s in range(0, len(order), batch_size):
             idx = order[s : s + batch_size]
             hist = [cases.histories[i] for i in idx]
-            top = top_excluding(score_fn(hist), hist, depth)
+            top = top_excluding(score_fn(hist), hist, depth, cases.targets[idx])
             out[idx, : top.shape[1]] = top
     return out
 
@@ -316,7 +329,7 @@ def trending_top_lists(
             continue
         base = torch.from_numpy(scores).unsqueeze(0)
         hist = [cases.histories[c] for c in members]
-        top = top_excluding(base.expand(len(members), -1), hist, depth)
+        top = top_excluding(base.expand(len(members), -1), hist, depth, cases.targets[members])
         out[members, : top.shape[1]] = top
     return out
 

@@ -184,3 +184,25 @@ def test_trending_leaves_out_the_users_own_events() -> None:
     static = dict(static_scores(counts, es, [np.asarray([1, 1]), np.asarray([2])]))
     np.testing.assert_allclose(static[0], [0, 3, 4, 1, 0])
     np.testing.assert_allclose(static[1], [0, 5, 3, 1, 0])
+
+
+def test_a_seen_target_stays_a_candidate_and_11_plus_equals_evaluate() -> None:
+    scores = torch.tensor([[0.0, 5.0, 4.0, 3.0]])
+    assert top_excluding(scores, [np.asarray([1, 2])], 3).tolist() == [[3, 0, 0]]
+    assert top_excluding(scores, [np.asarray([1, 2])], 3, np.asarray([1])).tolist() == [[1, 3, 0]]
+    # repeats in the history (the target seen before): the full-history bucket is evaluate's
+    from seqrec_model.coldstart import model_top_lists
+    from seqrec_model.evaluate import evaluate_model
+
+    rng = np.random.default_rng(2)
+    sequences = [rng.integers(1, 9, size=int(rng.integers(12, 20))) for _ in range(40)]
+    split = leave_one_out(sequences)
+    torch.manual_seed(1)
+    model = SASRec(8, ModelConfig(max_len=8, hidden=8, blocks=1, heads=1, dropout=0.0)).eval()
+    cases = truncated_cases(split.test)
+    top = model_top_lists(model_scorer(model), cases, 8, batch_size=5)
+    got = bucket_metrics(cases, top)["11+"]
+    expected = evaluate_model(model, split.test)["seen_excluded"]
+    assert got["cases"] == 40
+    assert got["HR@10"] == pytest.approx(expected["HR@10"])
+    assert got["NDCG@10"] == pytest.approx(expected["NDCG@10"])
