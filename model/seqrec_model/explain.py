@@ -10,7 +10,10 @@ model reads it: its last ``max_len`` items):
   the fed sequence (nothing slides in from older history);
 * compared with the drop for one uniformly random OTHER position (seeded). As an honest reference,
   the same comparison for the heuristic "because = the most recent item" (against a random
-  position other than the last).
+  position other than the last);
+* a diagnostic variant: ``because`` among the positions other than the first (the oldest fed
+  item often draws much attention, an "attention sink"), against a random position other than it
+  and the first (users with a fed history of at least three items).
 
 Users with a fed history of one item are skipped (nothing else to remove).
 """
@@ -85,13 +88,16 @@ def explain_users(
             user_rng = np.random.default_rng([seed, j])  # per user: independent of batching
             rand_b = random_other(user_rng, n, because)
             rand_l = random_other(user_rng, n, n - 1)
-            positions = (because, rand_b, n - 1, rand_l)
+            # the sink-free variant: max attention over positions 1..n-1
+            because_ns = 1 + because_position(att[1:]) if n >= 3 else -1
+            rand_ns = 1 + random_other(user_rng, n - 1, because_ns - 1) if n >= 3 else -1
+            positions = (because, rand_b, n - 1, rand_l, because_ns, rand_ns)
             for p in positions:
-                variants.append(without(seq, p))
+                variants.append(without(seq, max(p, 0)))
             meta.append((j, n, top, positions, float(scores[row, top]), float(att[because])))
         removed = _scores(model, variants)
         for m, (j, n, top, positions, base, weight) in enumerate(meta):
-            drops = [base - float(removed[4 * m + k, top]) for k in range(4)]
+            drops = [base - float(removed[6 * m + k, top]) for k in range(6)]
             records.append(
                 {
                     "user": int(evalset.users[j]),
@@ -105,6 +111,9 @@ def explain_users(
                     "drop_random": drops[1],
                     "drop_most_recent": drops[2],
                     "drop_random_vs_recent": drops[3],
+                    "because_not_first_position": positions[4],
+                    "drop_because_not_first": drops[4] if n >= 3 else None,
+                    "drop_random_not_first": drops[5] if n >= 3 else None,
                 }
             )
     return {"summary": summarize(records, skipped=len(order) - len(eligible)), "users": records}
@@ -112,6 +121,7 @@ def explain_users(
 
 def summarize(records: Sequence[Dict[str, object]], skipped: int = 0) -> Dict[str, object]:
     n = len(records)
+    sink_free = [r for r in records if r.get("drop_because_not_first") is not None]
 
     def share(cond: List[bool]) -> float:
         return float(np.mean(cond)) if n else 0.0
@@ -139,6 +149,20 @@ def summarize(records: Sequence[Dict[str, object]], skipped: int = 0) -> Dict[st
         "mean_drop_most_recent": mean("drop_most_recent"),
         "mean_drop_random_vs_recent": mean("drop_random_vs_recent"),
         "mean_because_weight": mean("because_weight"),
+        "share_because_is_first": share(
+            [int(r["because_position"]) == 0 for r in records]  # type: ignore
+        ),
+        "users_not_first": len(sink_free),
+        "share_because_not_first_drop_gt_random": float(
+            np.mean([float(r["drop_because_not_first"]) > float(r["drop_random_not_first"])
+                     for r in sink_free])  # type: ignore
+        ) if sink_free else 0.0,
+        "mean_drop_because_not_first": float(
+            np.mean([float(r["drop_because_not_first"]) for r in sink_free])  # type: ignore
+        ) if sink_free else 0.0,
+        "mean_drop_random_not_first": float(
+            np.mean([float(r["drop_random_not_first"]) for r in sink_free])  # type: ignore
+        ) if sink_free else 0.0,
     }
 
 
@@ -159,5 +183,12 @@ def format_summary(summary: Dict[str, object]) -> str:
             f"because is the most recent item for "
             f"{100 * float(s['share_because_is_most_recent']):.1f}% of users; "  # type: ignore
             f"mean weight of because {float(s['mean_because_weight']):.3f}",  # type: ignore
+            f"because is the first (oldest fed) position for "
+            f"{100 * float(s['share_because_is_first']):.1f}% of users",  # type: ignore
+            f"diagnostic, because among positions other than the first ({s['users_not_first']} "
+            f"users with >= 3 items): drop > random drop for "
+            f"{100 * float(s['share_because_not_first_drop_gt_random']):.1f}% "  # type: ignore
+            f"(mean drop {float(s['mean_drop_because_not_first']):.4f} vs "  # type: ignore
+            f"{float(s['mean_drop_random_not_first']):.4f})",  # type: ignore
         ]
     )

@@ -49,6 +49,16 @@ def test_explain_mechanics_on_a_tiny_random_model() -> None:
                 reduced = model.forward_last(torch.tensor([without(fed, pos).tolist()]))
             expected = float(scores[0, top]) - float(reduced[0, top])
             assert abs(r[key] - expected) < 1e-5, key
+        if len(fed) >= 3:
+            nf = r["because_not_first_position"]
+            assert nf == 1 + because_position(att[0, 1:].numpy())
+            with torch.no_grad():
+                reduced = model.forward_last(torch.tensor([without(fed, nf).tolist()]))
+            expected = float(scores[0, top]) - float(reduced[0, top])
+            assert abs(r["drop_because_not_first"] - expected) < 1e-5
+            assert r["drop_random_not_first"] is not None
+        else:
+            assert r["drop_because_not_first"] is None
     s = summary
     assert 0.0 <= s["share_because_drop_gt_random"] <= 1.0
     assert s["share_because_drop_gt_random"] == np.mean(
@@ -59,7 +69,7 @@ def test_explain_mechanics_on_a_tiny_random_model() -> None:
     for a, b in zip(sorted(again["users"], key=lambda r: r["user"]),
                     sorted(records, key=lambda r: r["user"])):  # fmt: skip
         for key in a:
-            if key.startswith("drop") or key.endswith("weight"):
+            if (key.startswith("drop") or key.endswith("weight")) and a[key] is not None:
                 assert abs(a[key] - b[key]) < 1e-5  # padding changes float rounding only
             else:
                 assert a[key] == b[key], key
