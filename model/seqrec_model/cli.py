@@ -1,4 +1,4 @@
-"""Command line: ``python -m seqrec_model {train,evaluate,export,export-random} ...``."""
+"""Command line: ``python -m seqrec_model {train,evaluate,coldstart,explain,gap,export,...}``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,11 @@ from seqrec_model.config import LOSSES, LR_SCHEDULES, NEGATIVE_SAMPLERS, ModelCo
 from seqrec_model.config import parse_duration
 from seqrec_model.data import EVENT_TYPES, FORMATS, DataFormatError, InteractionData, leave_one_out
 from seqrec_model.data import item_counts, load, with_vocabulary
+from seqrec_model.beyond import beyond_accuracy, format_beyond, top_lists
+from seqrec_model.coldstart import coldstart_report, format_markdown
 from seqrec_model.evaluate import evaluate_model, evaluate_popularity, format_table, round_metrics
+from seqrec_model.evaluate import model_scorer, popularity_scorer
+from seqrec_model.explain import explain_users, format_summary
 from seqrec_model.export import export_artifact, export_random, write_topk_graph
 from seqrec_model.gap import format_report, gap_report
 from seqrec_model.presets import PRESET_NAMES, PRESETS, resolve
@@ -257,15 +261,95 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         results[part] = {"model": m, "popularity": p}
         rows[f"{part} SASRec"] = m
         rows[f"{part} most-popular"] = p
+        if not args.no_beyond:
+            model.eval()
+            lists = {
+                "model": top_lists(model_scorer(model), evalset, data.num_items, 10,
+                                   args.batch_size),
+                "popularity": top_lists(popularity_scorer(counts), evalset, data.num_items, 10,
+                                        args.batch_size),
+            }  # fmt: skip
+            results[part]["beyond_accuracy"] = {
+                name: beyond_accuracy(lst, split.train, data.num_items)
+                for name, lst in lists.items()
+            }
     print(
         f"checkpoint {args.checkpoint} (best epoch {ckpt.get('best_epoch')}); data {data.name}: "
         f"{data.num_users} users, {data.num_items} items"
     )
     print(format_table(rows))
+    beyond_rows = {
+        f"{part} {'SASRec' if name == 'model' else 'most-popular'} top-10": m
+        for part in args.split
+        for name, m in results[part].get("beyond_accuracy", {}).items()
+    }
+    if beyond_rows:
+        print("beyond accuracy (top-10, seen excluded; popularity = training interactions):")
+        print(format_beyond(beyond_rows))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(round_metrics(results), f, indent=2)
             f.write("\n")
+    return 0
+
+
+def _model_and_data(args: argparse.Namespace):
+    ckpt = load_checkpoint(args.checkpoint)
+    configure_threads(
+        args.threads or TrainConfig.from_dict(ckpt["train_config"]).resolved_threads()
+    )
+    model = model_from_checkpoint(ckpt).eval()
+    data = _data_from_checkpoint(args, ckpt)
+    return ckpt, model, data
+
+
+def _write_json(path: Optional[str], value: Any) -> None:
+    if path:
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(value, f, indent=2)
+            f.write("\n")
+
+
+def cmd_coldstart(args: argparse.Namespace) -> int:
+    _, model, data = _model_and_data(args)
+    split = leave_one_out(data.sequences)
+    print(
+        f"data {data.name}: {data.num_users} users, {data.num_items} items; "
+        f"timestamps: {'yes' if data.times is not None else 'no'}",
+        flush=True,
+    )
+    report = coldstart_report(
+        split,
+        data.num_items,
+        model_scorer(model),
+        data.times,
+        data.sequences,
+        args.batch_size,
+        log=lambda msg: print(msg, flush=True),
+    )
+    if report["half_life_validation_ndcg10"]:
+        scores = ", ".join(
+            f"{k} {v:.4f}" for k, v in report["half_life_validation_ndcg10"].items()  # type: ignore
+        )
+        print(f"trending half-life, validation NDCG@10 (all buckets): {scores}")
+    title = args.title or data.name
+    tables = "\n\n".join(format_markdown(report, title, part) for part in ("test", "validation"))
+    print(tables)
+    if args.markdown:
+        with open(args.markdown, "w", encoding="utf-8") as f:
+            f.write(format_markdown(report, title, "test") + "\n")
+    _write_json(args.json, round_metrics(report))
+    return 0
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    _, model, data = _model_and_data(args)
+    split = leave_one_out(data.sequences)
+    out = explain_users(model, split.test, args.users, args.seed, args.batch_size)
+    print(f"data {data.name}: {data.num_users} users, {data.num_items} items (test split)")
+    print(format_summary(out["summary"]))  # type: ignore[arg-type]
+    _write_json(args.json, {"summary": round_metrics(out["summary"])} | (  # type: ignore
+        {"users": out["users"]} if args.per_user else {}))  # fmt: skip
     return 0
 
 
@@ -377,6 +461,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--json", help="also write the metrics as JSON here")
     p.add_argument(
+        "--no-beyond",
+        action="store_true",
+        help="skip the beyond-accuracy metrics (coverage, Gini, novelty, avg popularity, ILD)",
+    )
+    p.add_argument(
         "--held-out",
         action="store_true",
         help="--data holds users the model never saw: map its items to the model's vocabulary "
@@ -394,6 +483,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--json", help="also write the report as JSON here")
     p.set_defaults(func=cmd_gap)
+
+    p = sub.add_parser(
+        "coldstart",
+        help="cold start by evidence: model vs trending vs RRF blend by (truncated) history length",
+    )
+    p.add_argument("--checkpoint", required=True)
+    _add_data_args(p, required=False)
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--title", help="table title (default: the dataset name)")
+    p.add_argument("--json", help="also write the report as JSON here")
+    p.add_argument("--markdown", help="also write the test table as Markdown here")
+    p.set_defaults(func=cmd_coldstart)
+
+    p = sub.add_parser(
+        "explain",
+        help="faithfulness of the attention explanation (because) on the test users",
+    )
+    p.add_argument("--checkpoint", required=True)
+    _add_data_args(p, required=False)
+    p.add_argument("--users", type=int, help="at most N test users (seeded sample; default all)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the sample and random positions")
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--json", help="also write the summary as JSON here")
+    p.add_argument("--per-user", action="store_true", help="--json: include every user's record")
+    p.set_defaults(func=cmd_explain)
 
     p = sub.add_parser("export", help="export a checkpoint to a serving artifact directory")
     p.add_argument("--checkpoint", required=True)

@@ -18,7 +18,7 @@ import numpy as np
 
 from seqrec_model.events import EVENT_TYPES, InvalidEvent, parse_event
 
-FORMATS = ("events", "ml-1m", "movielens-csv", "pairs")
+FORMATS = ("events", "ml-1m", "movielens-csv", "pairs", "retailrocket")
 
 
 class DataFormatError(ValueError):
@@ -44,6 +44,9 @@ class InteractionData:
     skipped_lines: int = 0
     duplicate_events: int = 0
     skipped_by_reason: Dict[str, int] = field(default_factory=dict)  # events: the job's reasons
+    # Timed formats: times[u][j] = time of sequences[u][j] in epoch seconds (float64); None for
+    # formats without timestamps (ml-1m, pairs).
+    times: Optional[List[np.ndarray]] = None
 
     @property
     def num_users(self) -> int:
@@ -77,6 +80,7 @@ class _Builder:
     users: List[str] = field(default_factory=list)
     items: List[str] = field(default_factory=list)
     times: List[float] = field(default_factory=list)
+    time_scale: float = 1.0  # multiplies the recorded times into epoch seconds
 
     def add(self, user: str, item: str, time: float = 0.0) -> None:
         self.users.append(user)
@@ -91,7 +95,10 @@ class _Builder:
         errors: Optional[_LineErrors] = None,
         duplicates: int = 0,
         collapse_repeats: bool = False,
+        unknown_time: Optional[set] = None,
     ) -> InteractionData:
+        """``unknown_time``: record numbers ordered by their time but whose ``times`` entry is
+        NaN (RetailRocket's held-out purchases)."""
         order: Iterable[int] = range(len(self.users))
         if timed:
             # sorted() is stable: equal timestamps keep their file order.
@@ -99,6 +106,7 @@ class _Builder:
         user_index: Dict[str, int] = {}
         item_index: Dict[str, int] = {}
         per_user: List[List[int]] = []
+        per_user_t: List[List[float]] = []
         for i in order:
             item = self.items[i]
             idx = item_index.get(item)
@@ -111,10 +119,13 @@ class _Builder:
                 u = len(per_user)
                 user_index[user] = u
                 per_user.append([])
+                per_user_t.append([])
             if collapse_repeats and per_user[u] and per_user[u][-1] == idx:
                 # view, click, cart of one item: one step, exactly as the job's UserState counts it
                 continue
             per_user[u].append(idx)
+            unknown = unknown_time is not None and i in unknown_time
+            per_user_t[u].append(float("nan") if unknown else self.times[i] * self.time_scale)
         return InteractionData(
             name=name,
             format=fmt,
@@ -124,6 +135,7 @@ class _Builder:
             skipped_lines=errors.count if errors else 0,
             duplicate_events=duplicates,
             skipped_by_reason=dict(errors.by_reason) if errors else {},
+            times=[np.asarray(t, dtype=np.float64) for t in per_user_t] if timed else None,
         )
 
 
@@ -206,7 +218,7 @@ def read_events(
             raise ValueError(f"unknown event type(s) {bad}; expected a subset of {EVENT_TYPES}")
     wanted = set(event_types) if event_types is not None else None
     errors = _LineErrors(path, skip_malformed)
-    builder = _Builder()
+    builder = _Builder(time_scale=1e-3)  # ts is epoch milliseconds
     seen_ids: set = set()
     duplicates = 0
     for number, line in _record_lines(path):
@@ -321,6 +333,90 @@ def read_pairs(
     return builder.build(name or default_name(path), "pairs", False, errors)
 
 
+RETAILROCKET_BEHAVIORS = ("view", "cart", "buy")
+RETAILROCKET_HELD_OUT = "test_buy.csv"
+
+
+def read_retailrocket(
+    path: str, name: Optional[str] = None, skip_malformed: bool = False
+) -> InteractionData:
+    """RetailRocket multi-behaviour split: ``train.csv`` = ``user_id,item_id,behavior,timestamp``
+    (behavior view/cart/buy, unix seconds) with a header.
+
+    Every behaviour is an interaction; a user's events are put in time order (stable on ties).
+    Consecutive events of a user on the same item (view, cart, buy of one product) are one step,
+    as in the streaming job (and the ``events`` reader). If ``test_buy.csv`` (``user_id,item_id``,
+    one held-out purchase per user) lies next to ``path``, each listed user's purchase is appended
+    as the last step of their sequence, so the leave-one-out split makes it the test target and
+    the last training event the validation target: the data's own protocol. Its time is unknown:
+    it is ordered after the user's training events and its entry in ``times`` is NaN.
+    """
+    errors = _LineErrors(path, skip_malformed)
+    builder = _Builder()
+    with open(path, "r", encoding="utf-8", newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader, None)
+        required = ("user_id", "item_id", "behavior", "timestamp")
+        if header is None or any(col not in header for col in required):
+            raise DataFormatError(path, 1, f"expected a header with columns {', '.join(required)}")
+        cols = [header.index(c) for c in required]
+        width = len(header)
+        for row in reader:
+            number = reader.line_num
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue
+            try:
+                if len(row) != width:
+                    raise ValueError(f"expected {width} columns, got {len(row)}")
+                user, item, behavior, ts_s = (row[c].strip() for c in cols)
+                if not user or not item:
+                    raise ValueError("empty user_id or item_id")
+                if behavior not in RETAILROCKET_BEHAVIORS:
+                    raise ValueError(
+                        f"behavior {behavior!r} is not one of {', '.join(RETAILROCKET_BEHAVIORS)}"
+                    )
+                try:
+                    ts = int(ts_s)
+                except ValueError:
+                    raise ValueError(f"timestamp {ts_s!r} is not an integer") from None
+            except ValueError as e:
+                errors.handle(DataFormatError(path, number, str(e)))
+                continue
+            builder.add(user, item, float(ts))
+    held_out = os.path.join(os.path.dirname(os.path.abspath(path)), RETAILROCKET_HELD_OUT)
+    held: set = set()
+    if os.path.isfile(held_out):
+        last: Dict[str, float] = {}
+        for user, t in zip(builder.users, builder.times):
+            last[user] = max(t, last.get(user, t))
+        with open(held_out, "r", encoding="utf-8", newline="") as f:
+            reader = csv.reader(f)
+            header = next(reader, None)
+            if header is None or any(col not in header for col in ("user_id", "item_id")):
+                raise DataFormatError(
+                    held_out, 1, "expected a header with columns user_id, item_id"
+                )
+            cu, ci = header.index("user_id"), header.index("item_id")
+            for row in reader:
+                if not row:
+                    continue
+                user, item = row[cu].strip(), row[ci].strip()
+                if user in last:  # a purchase of a user without history has no input
+                    # appended after all of the user's training events (stable sort, equal
+                    # time), then marked as of unknown time
+                    builder.add(user, item, last[user])
+                    held.add(len(builder.times) - 1)
+    errors.report()
+    return builder.build(
+        name or default_name(path),
+        "retailrocket",
+        True,
+        errors,
+        collapse_repeats=True,
+        unknown_time=held,
+    )
+
+
 def load(
     fmt: str,
     path: str,
@@ -340,6 +436,8 @@ def load(
         data = read_movielens_csv(path, name, skip_malformed, min_rating)
     elif fmt == "pairs":
         data = read_pairs(path, name, skip_malformed)
+    elif fmt == "retailrocket":
+        data = read_retailrocket(path, name, skip_malformed)
     else:
         raise ValueError(f"unknown format {fmt!r}; expected one of {FORMATS}")
     if data.num_items == 0:
@@ -421,9 +519,13 @@ def with_vocabulary(data: InteractionData, item_ids: Sequence[str]) -> Interacti
     index = {item: i + 1 for i, item in enumerate(item_ids)}
     own = data.item_ids
     sequences = []
-    for seq in data.sequences:
+    times: Optional[List[np.ndarray]] = [] if data.times is not None else None
+    for u, seq in enumerate(data.sequences):
+        keep = [own[x - 1] in index for x in seq.tolist()]
         kept = [index[own[x - 1]] for x in seq.tolist() if own[x - 1] in index]
         sequences.append(np.asarray(kept, dtype=np.int64))
+        if times is not None and data.times is not None:
+            times.append(np.asarray(data.times[u], dtype=np.float64)[np.asarray(keep, dtype=bool)])
     return InteractionData(
         name=data.name,
         format=data.format,
@@ -433,4 +535,5 @@ def with_vocabulary(data: InteractionData, item_ids: Sequence[str]) -> Interacti
         skipped_lines=data.skipped_lines,
         duplicate_events=data.duplicate_events,
         skipped_by_reason=dict(data.skipped_by_reason),
+        times=times,
     )

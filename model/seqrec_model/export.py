@@ -3,8 +3,11 @@
 Files written to the artifact directory:
 
 * ``model.onnx``: ``forward_last`` graph, input ``item_seq`` int64 [batch, seq_len] (both axes
-  dynamic, seq_len in 1..max_len, left-padded with 0, right-aligned positions), output ``scores``
-  float32 [batch, num_items + 1] (column i = score of item index i; column 0 = padding, ignore);
+  dynamic, seq_len in 1..max_len, left-padded with 0, right-aligned positions), outputs ``scores``
+  float32 [batch, num_items + 1] (column i = score of item index i; column 0 = padding, ignore)
+  and ``attention`` float32 [batch, seq_len] (the last block's softmax attention of the last
+  query position over the input positions, mean over heads; padding positions ~0): the signal
+  behind "because you interacted with ..." explanations;
 * ``items.txt``: line i (1-based) is the external item id of item index i;
 * ``metadata.json``: shapes, conventions, training data, metrics and configuration;
 * ``reference.jsonl``: PyTorch top-k results for fixed sequences, for cross-runtime checks.
@@ -39,10 +42,15 @@ FORMAT_VERSION = 1
 OPSET = 17
 INPUT_NAME = "item_seq"
 OUTPUT_NAME = "scores"
+ATTENTION_NAME = "attention"
+ATTENTION_TOLERANCE = 1e-5  # absolute, ONNX (NumPy interpreter) vs PyTorch; weights are in [0, 1]
 REFERENCE_LINES = 96
 REFERENCE_K = 10
 ARTIFACT_FILES = ("model.onnx", "items.txt", "metadata.json", "reference.jsonl")
 GRAPHS = {"last_position": LastPositionScorer, "full": FullForwardScorer}
+# The graph outputs of each graph kind: only the served graph explains (the naive baseline and
+# the top-K benchmark graph keep their single purpose).
+GRAPH_OUTPUTS = {"last_position": (OUTPUT_NAME, ATTENTION_NAME), "full": (OUTPUT_NAME,)}
 
 
 class ExportError(RuntimeError):
@@ -51,13 +59,16 @@ class ExportError(RuntimeError):
 
 def _trace(wrapper: torch.nn.Module, max_len: int, outputs: Sequence[str]) -> bytes:
     """ONNX (opset 17) of ``wrapper`` (in eval mode) on ``item_seq``, batch and sequence axes
-    dynamic, each output's first axis the batch."""
+    dynamic, each output's first axis the batch (and the ``attention`` output's second axis the
+    input's ``seq_len``)."""
     # Trace with a length different from max_len and a batch > 1 so neither is specialised.
     length = max(1, min(max_len - 1, 3))
     dummy = torch.ones(2, length, dtype=torch.long)
     buf = io.BytesIO()
     dynamic = {INPUT_NAME: {0: "batch", 1: "seq_len"}}
     dynamic.update({name: {0: "batch"} for name in outputs})
+    if ATTENTION_NAME in dynamic:
+        dynamic[ATTENTION_NAME] = {0: "batch", 1: "seq_len"}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
@@ -81,7 +92,7 @@ def onnx_bytes(model: SASRec, graph: str = "last_position") -> bytes:
     was_training = model.training
     # The exporter restores the wrapper's train/eval mode (recursively) when it is done, so the
     # wrapper must be in eval mode too, or the model would come back in training mode.
-    blob = _trace(GRAPHS[graph](model).eval(), model.max_len, [OUTPUT_NAME])
+    blob = _trace(GRAPHS[graph](model).eval(), model.max_len, list(GRAPH_OUTPUTS[graph]))
     model.train(was_training)
     return blob
 
@@ -170,13 +181,39 @@ def topk(
 
     Ties are broken by lower item index. Also returns the full score row.
     """
+    indices, values, row, _ = topk_with_attention(model, sequence, k)
+    return indices, values, row
+
+
+@torch.no_grad()
+def topk_with_attention(
+    model: SASRec, sequence: Sequence[int], k: int
+) -> tuple[List[int], List[float], np.ndarray, np.ndarray]:
+    """:func:`topk` and the attention row (one weight per position of ``sequence`` as fed, i.e.
+    its last ``max_len`` items)."""
     model.eval()
-    scores = model.forward_last(torch.tensor([list(sequence)], dtype=torch.long))[0]
+    scores, attention = model.forward_last_with_attention(
+        torch.tensor([list(sequence)], dtype=torch.long)
+    )
+    scores = scores[0]
     row = scores.numpy().copy()
     ranked = scores.clone()
     ranked[0] = float("-inf")
     order = torch.sort(ranked, descending=True, stable=True).indices[:k]
-    return [int(i) for i in order], [float(scores[i]) for i in order], row
+    return (
+        [int(i) for i in order],
+        [float(scores[i]) for i in order],
+        row,
+        attention[0].numpy().copy(),
+    )
+
+
+def because_position(attention: Sequence[float] | np.ndarray) -> int:
+    """Index of the largest attention weight; ties go to the latest position."""
+    a = np.asarray(attention)
+    if a.size == 0:
+        raise ValueError("empty attention row")
+    return int(a.size - 1 - int(np.argmax(a[::-1])))
 
 
 def reference_sequences(
@@ -207,11 +244,22 @@ def reference_sequences(
     return out
 
 
-def _check_graph(model_proto: onnx.ModelProto, num_items: int) -> None:
+def _check_graph(
+    model_proto: onnx.ModelProto, num_items: int, graph: str = "last_position"
+) -> None:
     onnx.checker.check_model(model_proto)
     io_ = graph_io(model_proto)
     (inp,) = io_["inputs"]
-    (out,) = io_["outputs"]
+    names = [o["name"] for o in io_["outputs"]]
+    if names != list(GRAPH_OUTPUTS[graph]):
+        raise ExportError(f"graph outputs {names}, expected {list(GRAPH_OUTPUTS[graph])}")
+    out = io_["outputs"][0]
+    if len(io_["outputs"]) > 1:
+        att = io_["outputs"][1]
+        if att["dtype"] != "float32" or att["shape"] != inp["shape"]:
+            raise ExportError(
+                f"attention output must be float32 {inp['shape']} (the input's axes), got {att}"
+            )
     if inp["name"] != INPUT_NAME or inp["dtype"] != "int64":
         raise ExportError(f"unexpected graph input {inp}")
     if not all(isinstance(d, str) and d for d in inp["shape"]) or len(inp["shape"]) != 2:
@@ -230,24 +278,49 @@ def verify_onnx(
     model: SASRec,
     sequences: Sequence[Sequence[int]],
     rows: Sequence[np.ndarray],
+    attentions: Optional[Sequence[np.ndarray]] = None,
 ) -> float:
-    """Run the exported graph (NumPy interpreter) and compare with PyTorch. Returns max error.
+    """Run the exported graph (NumPy interpreter) and compare with PyTorch. Returns the max
+    error of the scores.
 
     Checks every sequence unpadded (batch 1) and all sequences together left-padded to max_len.
+    With ``attentions`` (PyTorch's attention row per sequence), the graph's ``attention`` output
+    is checked too (absolute tolerance :data:`ATTENTION_TOLERANCE`): unpadded, equal to the row;
+    left-padded, the row on the sequence's positions and ~0 on the padding.
     """
     scale = max(1.0, max(float(np.abs(r[1:]).max()) for r in rows))
     tol = 1e-4 * scale
     worst = 0.0
-    for seq, row in zip(sequences, rows):
-        (got,) = onnx_numpy.run(model_proto, {INPUT_NAME: np.asarray([seq], dtype=np.int64)})
-        worst = max(worst, float(np.abs(got[0] - row).max()))
+    worst_att = 0.0
+    for i, (seq, row) in enumerate(zip(sequences, rows)):
+        outs = onnx_numpy.run(model_proto, {INPUT_NAME: np.asarray([seq], dtype=np.int64)})
+        worst = max(worst, float(np.abs(outs[0][0] - row).max()))
+        if attentions is not None:
+            got_att = outs[1]
+            if got_att.shape != (1, len(seq)) or got_att.dtype != np.float32:
+                raise ExportError(f"attention output {got_att.dtype} {got_att.shape}")
+            worst_att = max(worst_att, float(np.abs(got_att[0] - attentions[i]).max()))
     padded = left_pad([np.asarray(s) for s in sequences], model.max_len)
-    (got,) = onnx_numpy.run(model_proto, {INPUT_NAME: padded})
+    outs = onnx_numpy.run(model_proto, {INPUT_NAME: padded})
+    got = outs[0]
     if got.shape != (len(sequences), model.num_items + 1) or got.dtype != np.float32:
         raise ExportError(f"graph produced {got.dtype} {got.shape}")
     worst = max(worst, float(np.abs(got - np.stack(rows)).max()))
     if not np.isfinite(worst) or worst > tol:
         raise ExportError(f"ONNX graph disagrees with PyTorch: max abs error {worst:g} > {tol:g}")
+    if attentions is not None:
+        got_att = outs[1]
+        if got_att.shape != padded.shape:
+            raise ExportError(f"attention output {got_att.shape} for input {padded.shape}")
+        for i, seq in enumerate(sequences):
+            expected = np.zeros(model.max_len, dtype=np.float64)
+            expected[model.max_len - len(seq) :] = attentions[i]
+            worst_att = max(worst_att, float(np.abs(got_att[i] - expected).max()))
+        if not np.isfinite(worst_att) or worst_att > ATTENTION_TOLERANCE:
+            raise ExportError(
+                f"ONNX attention disagrees with PyTorch: max abs error {worst_att:g} > "
+                f"{ATTENTION_TOLERANCE:g}"
+            )
     return worst
 
 
@@ -277,20 +350,33 @@ def export_artifact(
     model_proto = onnx.load_from_string(onnx_bytes(model, graph))
     share_item_embedding(model_proto, "model.item_emb.weight")
     blob = model_proto.SerializeToString()
-    _check_graph(model_proto, model.num_items)
+    _check_graph(model_proto, model.num_items, graph)
 
     seed = train_config.seed
     sequences = reference_sequences(
         reference_histories or [], model.num_items, cfg.max_len, REFERENCE_LINES, seed
     )
+    explains = ATTENTION_NAME in GRAPH_OUTPUTS[graph]
     lines = []
     rows = []
+    attentions = []
     for seq in sequences:
-        indices, scores, row = topk(model, seq, REFERENCE_K)
+        # reference sequences are never longer than max_len: fed as they are
+        indices, scores, row, attention = topk_with_attention(model, seq, REFERENCE_K)
         rows.append(row)
-        lines.append({"sequence": seq, "k": REFERENCE_K, "indices": indices, "scores": scores})
+        attentions.append(attention)
+        line: Dict[str, Any] = {
+            "sequence": seq,
+            "k": REFERENCE_K,
+            "indices": indices,
+            "scores": scores,
+        }
+        if explains:
+            line["attention"] = [float(a) for a in attention]
+            line["because_position"] = because_position(attention)
+        lines.append(line)
     if verify:
-        verify_onnx(model_proto, model, sequences, rows)
+        verify_onnx(model_proto, model, sequences, rows, attentions if explains else None)
 
     io_ = graph_io(model_proto)
     metadata: Dict[str, Any] = {
@@ -305,7 +391,12 @@ def export_artifact(
         "inputs": [{"name": INPUT_NAME, "dtype": "int64", "shape": ["batch", "seq_len"]}],
         "outputs": [
             {"name": OUTPUT_NAME, "dtype": "float32", "shape": ["batch", model.num_items + 1]}
-        ],
+        ]
+        + (
+            [{"name": ATTENTION_NAME, "dtype": "float32", "shape": ["batch", "seq_len"]}]
+            if explains
+            else []
+        ),
         "padding": {
             "index": 0,
             "side": "left",
@@ -326,7 +417,7 @@ def export_artifact(
     # The declared I/O must be what the graph really has.
     if [i["name"] for i in io_["inputs"]] != [INPUT_NAME] or [
         o["name"] for o in io_["outputs"]
-    ] != [OUTPUT_NAME]:
+    ] != [o["name"] for o in metadata["outputs"]]:
         raise ExportError(f"graph I/O {io_} does not match metadata")
 
     with open(os.path.join(out_dir, "model.onnx"), "wb") as f:

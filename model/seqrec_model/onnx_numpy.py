@@ -120,6 +120,15 @@ def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a / b).astype(np.result_type(a, b))
 
 
+def _reduce_mean(node: onnx.NodeProto, x: List[np.ndarray]) -> List[np.ndarray]:
+    # opset 17: axes is an attribute (an input only from opset 18)
+    attrs = _attrs(node)
+    axes = attrs.get("axes")
+    keep = bool(attrs.get("keepdims", 1))
+    axis = tuple(int(a) for a in axes) if axes is not None else None  # type: ignore[union-attr]
+    return [np.mean(x[0], axis=axis, keepdims=keep).astype(x[0].dtype)]
+
+
 OPS: Mapping[str, Op] = {
     "Add": _binary(np.add),
     "Sub": _binary(np.subtract),
@@ -152,6 +161,7 @@ OPS: Mapping[str, Op] = {
     "Squeeze": _squeeze,
     "Slice": _slice,
     "Softmax": _softmax,
+    "ReduceMean": _reduce_mean,
     "LayerNormalization": _layer_norm,
     "Constant": _constant,
     "ConstantOfShape": _constant_of_shape,

@@ -68,15 +68,23 @@ class MultiHeadAttention(nn.Module):
 
     def forward(self, query: Tensor, keys: Tensor, allowed: Tensor) -> Tensor:
         """``query`` [B, Tq, d], ``keys`` [B, Tk, d], ``allowed`` bool [B, Tq or 1, Tk]."""
+        return self.forward_with_weights(query, keys, allowed)[0]
+
+    def forward_with_weights(
+        self, query: Tensor, keys: Tensor, allowed: Tensor
+    ) -> Tuple[Tensor, Tensor]:
+        """:meth:`forward` and the softmax attention weights (before dropout), averaged over
+        heads: [B, Tq, Tk]. Masked keys get weight ~0 (exactly 0 unless a row is all masked)."""
         q = self._split(self.query(query))
         k = self._split(self.key(keys))
         v = self._split(self.value(keys))
         scores = torch.matmul(q, k.transpose(-2, -1)) * self.scale
         scores = scores.masked_fill(~allowed.unsqueeze(1), MASK_VALUE)
-        weights = self.dropout(torch.softmax(scores, dim=-1))
+        probs = torch.softmax(scores, dim=-1)
+        weights = self.dropout(probs)
         context = torch.matmul(weights, v).transpose(1, 2)
         context = context.reshape(context.shape[0], context.shape[1], self.hidden)
-        return self.out(context)
+        return self.out(context), probs.mean(dim=1)
 
 
 class PointWiseFeedForward(nn.Module):
@@ -109,10 +117,18 @@ class Block(nn.Module):
 
     def forward_last(self, x: Tensor, key_allowed: Tensor, keep_last: Tensor) -> Tensor:
         """Only the last query position; keys/values are all positions. Returns [B, 1, d]."""
+        return self.forward_last_with_attention(x, key_allowed, keep_last)[0]
+
+    def forward_last_with_attention(
+        self, x: Tensor, key_allowed: Tensor, keep_last: Tensor
+    ) -> Tuple[Tensor, Tensor]:
+        """:meth:`forward_last` and the last query's attention weights over the positions,
+        averaged over heads: ([B, 1, d], [B, T])."""
         h = self.attn_norm(x)
-        y = x[:, -1:, :] + self.dropout(self.attn(h[:, -1:, :], h, key_allowed.unsqueeze(1)))
+        a, weights = self.attn.forward_with_weights(h[:, -1:, :], h, key_allowed.unsqueeze(1))
+        y = x[:, -1:, :] + self.dropout(a)
         y = y + self.dropout(self.ffn(self.ffn_norm(y)))
-        return y * keep_last
+        return y * keep_last, weights[:, 0, :]
 
 
 class SASRec(nn.Module):
@@ -178,6 +194,13 @@ class SASRec(nn.Module):
 
     def forward_last(self, seq: Tensor) -> Tensor:
         """Scores for the last position only: [B, num_items + 1] (column 0 = padding)."""
+        return self.forward_last_with_attention(seq)[0]
+
+    def forward_last_with_attention(self, seq: Tensor) -> Tuple[Tensor, Tensor]:
+        """:meth:`forward_last` and the explanation signal: the LAST block's softmax attention
+        weights of the last query position over the input positions, averaged over heads
+        ([B, T], T = the input's length capped at max_len; padding positions ~0). The scores
+        are computed exactly as by :meth:`forward_last` (the same operations)."""
         x, keep, keep_f = self._embed(seq)
         length = x.shape[1]
         steps = torch.arange(length, device=seq.device)
@@ -185,19 +208,20 @@ class SASRec(nn.Module):
         allowed = causal.unsqueeze(0) & keep.unsqueeze(1)
         for block in self.blocks[:-1]:
             x = block(x, allowed, keep_f)
-        last = self.blocks[-1].forward_last(x, keep, keep_f[:, -1:, :])
-        return self.score(self.final_norm(last[:, 0, :]))
+        last, attention = self.blocks[-1].forward_last_with_attention(x, keep, keep_f[:, -1:, :])
+        return self.score(self.final_norm(last[:, 0, :])), attention
 
 
 class LastPositionScorer(nn.Module):
-    """Wraps ``SASRec.forward_last`` for ONNX export: ``item_seq`` -> ``scores``."""
+    """Wraps ``SASRec.forward_last_with_attention`` for ONNX export: ``item_seq`` -> ``scores``,
+    ``attention`` (the last block's last-query attention over the positions, mean over heads)."""
 
     def __init__(self, model: SASRec) -> None:
         super().__init__()
         self.model = model
 
-    def forward(self, item_seq: Tensor) -> Tensor:
-        return self.model.forward_last(item_seq)
+    def forward(self, item_seq: Tensor) -> Tuple[Tensor, Tensor]:
+        return self.model.forward_last_with_attention(item_seq)
 
 
 class TopKScorer(nn.Module):

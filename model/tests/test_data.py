@@ -17,6 +17,7 @@ from seqrec_model.data import (
     read_ml1m_sequences,
     read_movielens_csv,
     read_pairs,
+    read_retailrocket,
     with_vocabulary,
 )
 
@@ -253,3 +254,51 @@ def test_with_vocabulary_reindexes_and_drops_unknown_items(tmp_path: Path) -> No
     assert seqs(mapped) == {"u1": ["b", "a"], "u2": ["a", "c"]}
     assert [s.tolist() for s in mapped.sequences] == [[2, 1], [1, 3]]
 
+
+
+# ---------------------------------------------------------------- retailrocket
+
+
+def test_retailrocket_time_order_collapse_and_held_out_purchase(tmp_path: Path) -> None:
+    (tmp_path / "train.csv").write_text(
+        "user_id,item_id,behavior,timestamp\n"
+        "0,5,view,100\n"
+        "1,7,view,50\n"
+        "0,6,cart,90\n"  # earlier than the line above: time order, not file order
+        "0,5,cart,101\n"  # same item right after its view: one step
+        "0,5,buy,102\n"
+        "0,8,view,200\n"
+        "1,5,buy,60\n"
+    )
+    (tmp_path / "test_buy.csv").write_text("user_id,item_id\n0,9\n1,6\n2,5\n")
+    data = read_retailrocket(str(tmp_path / "train.csv"))
+    assert data.format == "retailrocket"
+    assert data.name == tmp_path.name  # "train" is a generic file name
+    # the held-out purchase is the last step; user 2 has no history and is left out
+    assert seqs(data) == {"0": ["6", "5", "8", "9"], "1": ["7", "5", "6"]}
+    assert data.times is not None
+    # the held-out purchase's time is unknown: NaN
+    np.testing.assert_equal(data.times[data.user_ids.index("0")], [90.0, 100.0, 200.0, np.nan])
+    np.testing.assert_equal(data.times[data.user_ids.index("1")], [50.0, 60.0, np.nan])
+    split = leave_one_out(data.sequences)
+    targets = {
+        data.user_ids[u]: data.item_ids[t - 1] for u, t in zip(split.test.users, split.test.targets)
+    }
+    assert targets == {"0": "9", "1": "6"}
+    assert load("retailrocket", str(tmp_path / "train.csv")).item_ids == data.item_ids
+
+
+def test_retailrocket_without_held_out_file_and_bad_behavior(tmp_path: Path) -> None:
+    path = tmp_path / "events.csv"
+    path.write_text("user_id,item_id,behavior,timestamp\n0,1,view,5\n0,2,like,6\n")
+    with pytest.raises(DataFormatError, match="events.csv:3: behavior 'like'"):
+        read_retailrocket(str(path))
+    data = read_retailrocket(str(path), skip_malformed=True)
+    assert seqs(data) == {"0": ["1"]}
+    assert data.skipped_lines == 1
+
+
+def test_untimed_formats_have_no_times(tmp_path: Path) -> None:
+    path = tmp_path / "pairs.txt"
+    path.write_text("a x\na y\n")
+    assert read_pairs(str(path)).times is None

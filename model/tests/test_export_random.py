@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+import pytest
+import torch
 
 from seqrec_model import onnx_numpy
 from seqrec_model.cli import main
@@ -43,8 +45,11 @@ def test_writes_a_contract_artifact_of_the_requested_shape(tmp_path: Path) -> No
     model = onnx.load(str(art / "model.onnx"))
     for r in lines[:8]:
         x = np.asarray([[0] * (12 - len(r["sequence"])) + r["sequence"]], dtype=np.int64)
-        (scores,) = onnx_numpy.run(model, {"item_seq": x})
+        scores, attention = onnx_numpy.run(model, {"item_seq": x})
         np.testing.assert_allclose(scores[0, r["indices"]], r["scores"], rtol=1e-4, atol=1e-4)
+        n = len(r["sequence"])
+        np.testing.assert_allclose(attention[0, 12 - n :], r["attention"], atol=1e-5)
+        np.testing.assert_allclose(attention[0, : 12 - n], 0.0, atol=1e-6)
 
 
 def test_same_seed_same_artifact_other_seed_other_weights(tmp_path: Path) -> None:
@@ -76,8 +81,8 @@ def test_full_graph_gives_the_same_scores_with_more_work(tmp_path: Path) -> None
     ]
     a, b = onnx.load(str(served / "model.onnx")), onnx.load(str(full / "model.onnx"))
     x = np.asarray([[0, 0, 0, 4, 9, 17, 3, 3, 21, 8, 1, 29]], dtype=np.int64)
-    (sa,) = onnx_numpy.run(a, {"item_seq": x})
-    (sb,) = onnx_numpy.run(b, {"item_seq": x})
+    sa, _attention = onnx_numpy.run(a, {"item_seq": x})
+    (sb,) = onnx_numpy.run(b, {"item_seq": x})  # the naive graph has no attention output
     np.testing.assert_allclose(sa, sb, rtol=1e-4, atol=1e-5)
     # the served graph slices the last position out of the last block's input (3 more Slices);
     # the full graph slices only the final hidden states
@@ -103,3 +108,31 @@ def test_topk_graph_for_the_benchmark(tmp_path: Path) -> None:
     # scored with the shared item embedding, as the served graph: no transposed copy
     dims = [list(i.dims) for i in graph.initializer]
     assert [31, 16] in dims and [16, 31] not in dims
+
+
+def test_because_position_ties_go_to_the_latest() -> None:
+    from seqrec_model.export import because_position
+
+    assert because_position([0.1, 0.5, 0.4]) == 1
+    assert because_position([0.4, 0.2, 0.4]) == 2
+    assert because_position([1.0]) == 0
+    with pytest.raises(ValueError):
+        because_position([])
+
+
+def test_verify_rejects_a_wrong_attention(tmp_path: Path) -> None:
+    from seqrec_model.config import ModelConfig
+    from seqrec_model.export import ExportError, onnx_bytes, topk_with_attention, verify_onnx
+    from seqrec_model.sasrec import SASRec
+
+    torch.manual_seed(0)
+    model = SASRec(30, ModelConfig(max_len=6, hidden=8, blocks=2, heads=2, dropout=0.0)).eval()
+    proto = onnx.load_from_string(onnx_bytes(model))
+    seqs = [[3], [4, 5, 6], [1, 2, 3, 4, 5, 6]]
+    outs = [topk_with_attention(model, s, 5) for s in seqs]
+    rows = [o[2] for o in outs]
+    atts = [o[3] for o in outs]
+    verify_onnx(proto, model, seqs, rows, atts)
+    wrong = [a[::-1].copy() for a in atts]
+    with pytest.raises(ExportError, match="attention"):
+        verify_onnx(proto, model, seqs, rows, wrong)

@@ -74,7 +74,10 @@ def test_artifact_files_and_metadata(run: Dict[str, Path], events_file: Path) ->
     assert (meta["hidden_size"], meta["num_blocks"], meta["num_heads"]) == (16, 2, 2)
     assert meta["dropout"] == 0.1
     assert meta["inputs"] == [{"name": "item_seq", "dtype": "int64", "shape": ["batch", "seq_len"]}]
-    assert meta["outputs"] == [{"name": "scores", "dtype": "float32", "shape": ["batch", n + 1]}]
+    assert meta["outputs"] == [
+        {"name": "scores", "dtype": "float32", "shape": ["batch", n + 1]},
+        {"name": "attention", "dtype": "float32", "shape": ["batch", "seq_len"]},
+    ]
     assert meta["padding"] == {
         "index": 0,
         "side": "left",
@@ -126,6 +129,11 @@ def test_reference_jsonl(run: Dict[str, Path]) -> None:
         assert all(1 <= i <= meta["num_items"] for i in r["sequence"] + r["indices"])
         assert len(set(r["indices"])) == 10
         assert r["scores"] == sorted(r["scores"], reverse=True)
+        attention = r["attention"]
+        assert len(attention) == len(r["sequence"])
+        assert abs(sum(attention) - 1.0) < 1e-5 and min(attention) >= 0.0
+        top = max(attention)
+        assert r["because_position"] == max(i for i, a in enumerate(attention) if a == top)
 
 
 def test_exported_graph_reproduces_reference_at_any_padding(run: Dict[str, Path]) -> None:
@@ -137,8 +145,11 @@ def test_exported_graph_reproduces_reference_at_any_padding(run: Dict[str, Path]
         seq = r["sequence"]
         for pad in (0, MAX_LEN - len(seq)):  # unpadded, and padded to max_len
             x = np.asarray([[0] * pad + seq], dtype=np.int64)
-            (scores,) = onnx_numpy.run(model, {"item_seq": x})
+            scores, attention = onnx_numpy.run(model, {"item_seq": x})
             assert scores.shape == (1, num_items + 1) and scores.dtype == np.float32
+            assert attention.shape == x.shape and attention.dtype == np.float32
+            np.testing.assert_allclose(attention[0, pad:], r["attention"], atol=1e-5)
+            np.testing.assert_allclose(attention[0, :pad], 0.0, atol=1e-6)
             np.testing.assert_allclose(scores[0, r["indices"]], r["scores"], rtol=1e-4, atol=1e-4)
             top = np.argsort(-scores[0, 1:], kind="stable")[:3] + 1
             assert top.tolist() == r["indices"][:3]
@@ -157,6 +168,15 @@ def test_evaluate_and_export_subcommands(
     trained = json.loads((run["run"] / "metrics.json").read_text())
     assert evaluated["test"]["model"]["seen_excluded"] == trained["test"]["seen_excluded"]
     assert evaluated["test"]["popularity"]["all"] == trained["popularity"]["all"]
+    beyond = evaluated["test"]["beyond_accuracy"]
+    assert set(beyond) == {"model", "popularity"}
+    assert "beyond accuracy" in printed and "ILD" in printed
+    for m in beyond.values():
+        assert 0 < m["coverage"] <= 1 and 0 <= m["gini"] <= 1 and 0 <= m["ild"] <= 1
+        assert m["novelty"] > 0 and m["avg_popularity"] > 0
+    # the most-popular lists are (nearly) the same for everyone: low coverage, high Gini
+    assert beyond["popularity"]["coverage"] < beyond["model"]["coverage"]
+    assert beyond["popularity"]["gini"] > beyond["model"]["gini"]
 
     art = tmp_path / "re-export"
     assert main(["export", "--checkpoint", ckpt, "--out", str(art), "--name", "synthetic"]) == 0
@@ -230,3 +250,25 @@ def test_pairs_with_sampled_softmax(tmp_path: Path) -> None:
         assert code == 0
         metrics = json.loads((tmp_path / sampling / "metrics.json").read_text())
         assert metrics["epochs_trained"] == 2 and metrics["test"]["all"]["users"] == 60
+
+
+def test_coldstart_and_explain_subcommands(
+    run: Dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    ckpt = str(run["run"] / "checkpoint.pt")
+    out_json, out_md = tmp_path / "cold.json", tmp_path / "cold.md"
+    assert main(["coldstart", "--checkpoint", ckpt, "--threads", "1", "--json", str(out_json),
+                 "--markdown", str(out_md), "--title", "synthetic"]) == 0  # fmt: skip
+    printed = capsys.readouterr().out
+    assert "time-decayed popularity" in printed  # events carry timestamps
+    report = json.loads(out_json.read_text())
+    assert report["half_life"] in ("1h", "6h", "1d", "7d", "inf")
+    assert set(report["test"]) == {"1", "2", "3-5", "6-10", "11+"}
+    assert out_md.read_text().startswith("**synthetic** (test;")
+    explain_json = tmp_path / "explain.json"
+    assert main(["explain", "--checkpoint", ckpt, "--threads", "1", "--users", "50",
+                 "--json", str(explain_json)]) == 0  # fmt: skip
+    summary = json.loads(explain_json.read_text())["summary"]
+    assert 0 < summary["users"] <= 50
+    assert 0 <= summary["share_because_drop_gt_random"] <= 1
+    assert "most recent" in capsys.readouterr().out

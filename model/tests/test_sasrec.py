@@ -97,3 +97,43 @@ def test_sampled_softmax_loss(kind: str) -> None:
     assert torch.isfinite(loss) and loss.item() > 0
     loss.backward()
     assert torch.isfinite(model.item_emb.weight.grad).all()
+
+
+@pytest.mark.parametrize("blocks, heads", [(1, 1), (2, 2), (3, 4)])
+def test_attention_output_is_last_blocks_last_query_mean_over_heads(
+    blocks: int, heads: int
+) -> None:
+    model = make(blocks, heads)
+    seq = torch.randint(1, 31, (3, 12))
+    seq[0, :5] = 0
+    seq[1, :11] = 0
+    scores, attention = model.forward_last_with_attention(seq)
+    assert torch.equal(scores, model.forward_last(seq))  # the same computation, bit for bit
+    assert attention.shape == (3, 12)
+    torch.testing.assert_close(attention.sum(dim=1), torch.ones(3))
+    assert float(attention[0, :5].abs().max()) < 1e-6
+    assert float(attention[1, :11].abs().max()) < 1e-6
+    # by hand: the last block's attention with the last query over every position
+    x, keep, keep_f = model._embed(seq)
+    steps = torch.arange(12)
+    allowed = (steps.unsqueeze(0) <= steps.unsqueeze(1)).unsqueeze(0) & keep.unsqueeze(1)
+    for block in model.blocks[:-1]:
+        x = block(x, allowed, keep_f)
+    last = model.blocks[-1]
+    h = last.attn_norm(x)
+    att = last.attn
+    q = att._split(att.query(h[:, -1:, :]))
+    k = att._split(att.key(h))
+    logits = torch.matmul(q, k.transpose(-2, -1)) * att.scale
+    logits = logits.masked_fill(~keep[:, None, None, :], -1e9)
+    expected = torch.softmax(logits, dim=-1).mean(dim=1)[:, 0, :]
+    torch.testing.assert_close(attention, expected)
+
+
+def test_attention_is_padding_invariant() -> None:
+    model = make()
+    seq = torch.tensor([[7, 3, 19, 4, 4]])
+    _, reference = model.forward_last_with_attention(seq)
+    padded = torch.cat([torch.zeros(1, 7, dtype=torch.long), seq], dim=1)
+    _, attention = model.forward_last_with_attention(padded)
+    torch.testing.assert_close(attention[:, 7:], reference, rtol=1e-5, atol=1e-6)
