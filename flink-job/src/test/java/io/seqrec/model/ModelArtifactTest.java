@@ -126,6 +126,26 @@ class ModelArtifactTest {
     }
 
     @Test
+    void aModelWithoutTheAttentionOutputServesWithoutExplanations() throws IOException {
+        Path dir = copyOfDefault();
+        editMetadata(
+                dir,
+                m -> {
+                    com.fasterxml.jackson.databind.node.ArrayNode outputs = m.withArray("outputs");
+                    while (outputs.size() > 1) {
+                        outputs.remove(outputs.size() - 1);
+                    }
+                });
+        ModelArtifact a = ModelArtifact.load(dir);
+        assertThat(a.hasAttention()).isFalse();
+        try (OnnxSequenceModel m = ModelVerifier.load(a, InferenceOptions.cpu(1))) {
+            SequenceScorer.Output out = m.run(new long[] {1, 2, 3}, 1, 3, true);
+            assertThat(out.attention()).isNull();
+            assertThat(out.scores()).hasSize(a.numItems() + 1);
+        }
+    }
+
+    @Test
     void refusesASecondOutputOtherThanAttention() throws IOException {
         Path dir = copyOfDefault();
         editMetadata(

@@ -367,6 +367,61 @@ class RecommendOperatorTest {
                 .startsWith(item(105), item(104), item(103), item(102), item(101));
     }
 
+    private static RecommendOptions withoutExplanations(RecommendOptions o) {
+        return new RecommendOptions(
+                o.modelDir(),
+                o.modelRegistry(),
+                o.modelPollIntervalMs(),
+                o.topK(),
+                o.excludeSeen(),
+                o.batchSize(),
+                o.batchTimeoutMs(),
+                o.inferenceThreads(),
+                o.device(),
+                o.allowedLatenessMs(),
+                o.stateTtlMs(),
+                o.maxHistory(),
+                o.dedupeWindow(),
+                o.trending(),
+                o.freshSlots(),
+                o.blendMaxHistory(),
+                o.blendWeight(),
+                false,
+                o.qualityWindowMs(),
+                o.padding());
+    }
+
+    @Test
+    void modelListsSayWhichHistoryItemTheyAreBecauseOf() throws Exception {
+        open(options(4, 1000, true), null);
+        for (int u = 0; u < 4; u++) {
+            for (int i = 0; i < 6; i++) {
+                push(event("u" + u, item(1 + 37 * u + 5 * i), 10L * i, "e" + u + "-" + i));
+            }
+        }
+        List<Recommendation> out = output();
+        assertThat(out).hasSize(24);
+        for (Recommendation r : out) {
+            int step = Integer.parseInt(r.eventId().substring(r.eventId().indexOf('-') + 1));
+            int u = Integer.parseInt(r.eventId().substring(1, r.eventId().indexOf('-')));
+            List<String> history = new java.util.ArrayList<>();
+            for (int i = 0; i <= step; i++) {
+                history.add(item(1 + 37 * u + 5 * i));
+            }
+            assertThat(r.because()).as(r.eventId()).isIn(history);
+        }
+        // The first list of a user is because of the one item there is.
+        assertThat(out.get(0).because()).isEqualTo(item(1));
+    }
+
+    @Test
+    void withExplanationsOffListsCarryNone() throws Exception {
+        open(withoutExplanations(options(1, 1000, true)), null);
+        push(event("u1", item(1), 0, "e1"));
+        push(event("u1", item(2), 10, "e2"));
+        assertThat(output()).extracting(Recommendation::because).containsOnlyNulls();
+    }
+
     @Test
     void unknownItemStillGetsARecommendation() throws Exception {
         open(options(1, 1000, true), null);
