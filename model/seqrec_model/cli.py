@@ -207,6 +207,11 @@ def resolve_configs(
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    previous = None
+    if args.init_from:
+        from seqrec_model import warmstart
+
+        previous = warmstart.prepare(args.init_from, args)  # fixes the model shape in args
     data = _load_data(args)
     preset, why, model_cfg, train_cfg = resolve_configs(args, data)
     used = {k: v for k, v in PRESETS[preset].items() if getattr(args, k, None) is None}
@@ -223,6 +228,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         out_dir=out_dir,
         data_source=_data_source(args),
         extra_metrics={"preset": preset, "preset_reason": why},
+        initialize=warmstart.initializer(previous, data.item_ids) if previous else None,
     )
     print(f"checkpoint: {os.path.join(out_dir, 'checkpoint.pt')}")
     if args.export_dir:
@@ -360,6 +366,13 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--out", help="run directory for checkpoint/history/metrics (runs/<name>)")
     g.add_argument("--export-dir", help="also export the serving artifact here")
     g.add_argument("--model-name", help="model_version prefix (default sasrec-<dataset name>)")
+    p.add_argument(
+        "--init-from",
+        metavar="PATH",
+        help="warm start from a previous model: an artifact directory (with weights.pt), a run"
+        " directory or its checkpoint.pt; known items keep their embeddings (matched by item id),"
+        " new items start fresh, every other weight and the model shape come from it",
+    )
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="evaluate a checkpoint (full ranking, both variants)")
