@@ -437,9 +437,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--init-from",
         metavar="PATH",
-        help="warm start from a previous model: an artifact directory (with weights.pt), a run"
-        " directory or its checkpoint.pt; known items keep their embeddings (matched by item id),"
-        " new items start fresh, every other weight and the model shape come from it",
+        help="warm start from a previous model: an artifact directory (weights.pt, else read"
+        " from model.onnx), a run directory or its checkpoint.pt; known items keep their"
+        " embeddings (matched by item id), new items start fresh, every other weight and the"
+        " model shape come from it",
     )
     p.set_defaults(func=cmd_train)
 

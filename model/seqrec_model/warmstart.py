@@ -3,11 +3,14 @@
 The previous model is a training checkpoint (``checkpoint.pt``, or the run directory holding it)
 or an exported serving artifact directory. An artifact carries its PyTorch weights in
 ``weights.pt`` (written by the export next to ``model.onnx``; the job never reads it): the
-``state_dict`` itself, so the weights come back bit for bit, checked against the artifact's
-``model_version`` (the SHA-256 of the weights). Reading them back out of ``model.onnx`` instead
-would depend on the exporter's graph rewriting: ``torch.onnx`` constant-folds every Linear weight
-into an anonymous transposed initializer (``onnx::MatMul_307``), which only the graph's wiring
-could map back to a parameter.
+``state_dict`` itself, so the weights come back bit for bit whatever the exporter did to the
+graph. An artifact without it (exported before it existed, or fetched from a model registry,
+which keeps only the files the job reads) still works: the weights are read back from
+``model.onnx``'s initializers. Most keep their parameter names, but ``torch.onnx`` constant-folds
+every Linear weight into an anonymous transposed initializer (``onnx::MatMul_307``), found through
+the graph's wiring (the MatMul feeding the Add of the layer's named bias). Either way the weights
+are checked against the artifact's ``model_version`` (the SHA-256 of the weights), so a wrong
+mapping or a mismatched file is refused rather than used.
 
 What is carried over: the new vocabulary is the new data's (indices are assigned afresh), so item
 embedding rows are copied by external item id; items new to the data keep the fresh
@@ -59,7 +62,7 @@ class PreviousModel:
     """A model to warm-start from."""
 
     source: str  # the path given
-    kind: str  # "checkpoint" or "artifact"
+    kind: str  # "checkpoint", "artifact" (weights.pt) or "artifact-onnx" (read from model.onnx)
     model_config: ModelConfig
     item_ids: List[str]
     state_dict: Dict[str, torch.Tensor]
@@ -105,40 +108,88 @@ def _from_artifact(directory: str) -> PreviousModel:
     with open(meta_path, "r", encoding="utf-8") as f:
         meta = json.load(f)
     version = meta.get("model_version")
-    if not os.path.isfile(weights_path):
-        raise WarmStartError(
-            f"{directory}: the artifact {version} has no {WEIGHTS_FILE} (exported before warm "
-            f"starts existed, or fetched from a model registry, which keeps only the files the "
-            f"job reads): re-export it from its checkpoint, or pass the checkpoint.pt of its "
-            f"training run to --init-from"
-        )
-    payload = torch.load(weights_path, map_location="cpu")
-    if not isinstance(payload, dict) or payload.get("format_version") != WEIGHTS_FORMAT:
-        raise WarmStartError(f"{weights_path}: not a seqrec_model weights file")
-    config = ModelConfig.from_dict(payload["model_config"])
     with open(os.path.join(directory, "items.txt"), "r", encoding="utf-8") as f:
         item_ids = [line.rstrip("\n") for line in f]
-    if len(item_ids) != payload["num_items"] or len(item_ids) != meta.get("num_items"):
-        raise WarmStartError(
-            f"{directory}: items.txt has {len(item_ids)} items, {WEIGHTS_FILE} "
-            f"{payload['num_items']}, metadata.json {meta.get('num_items')}"
+    if os.path.isfile(weights_path):
+        payload = torch.load(weights_path, map_location="cpu")
+        if not isinstance(payload, dict) or payload.get("format_version") != WEIGHTS_FORMAT:
+            raise WarmStartError(f"{weights_path}: not a seqrec_model weights file")
+        config = ModelConfig.from_dict(payload["model_config"])
+        state = payload["state_dict"]
+        num_items, origin = payload["num_items"], weights_path
+    else:
+        config = ModelConfig(
+            max_len=meta["max_len"],
+            hidden=meta["hidden_size"],
+            blocks=meta["num_blocks"],
+            heads=meta["num_heads"],
+            dropout=meta["dropout"],
         )
-    state = payload["state_dict"]
+        origin = os.path.join(directory, "model.onnx")
+        num_items = meta.get("num_items")
+        state = state_from_onnx(origin, SASRec(len(item_ids), config))
+    if len(item_ids) != num_items or len(item_ids) != meta.get("num_items"):
+        raise WarmStartError(
+            f"{directory}: items.txt has {len(item_ids)} items, {os.path.basename(origin)} "
+            f"{num_items}, metadata.json {meta.get('num_items')}"
+        )
     digest = _hash12(config, item_ids, state)
     if version is None or not str(version).endswith(f"-{digest}"):
         raise WarmStartError(
-            f"{weights_path}: the weights (hash {digest}) are not those of the artifact's "
+            f"{origin}: the weights (hash {digest}) are not those of the artifact's "
             f"model_version {version}"
         )
     return PreviousModel(
         source=directory,
-        kind="artifact",
+        kind="artifact" if origin == weights_path else "artifact-onnx",
         model_config=config,
         item_ids=item_ids,
         state_dict=state,
         model_version=str(version),
         weights_hash=digest,
     )
+
+
+def state_from_onnx(path: str, template: SASRec) -> Dict[str, torch.Tensor]:
+    """The state dict of ``template``'s shape read from an exported ``model.onnx``: parameters by
+    their initializer name (``model.<name>``), Linear weights as the transpose of the MatMul
+    initializer whose output the Add of the layer's bias consumes."""
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(path).graph
+    inits = {i.name: i for i in graph.initializer}
+    producer = {out: node for node in graph.node for out in node.output}
+    linear_weight: Dict[str, str] = {}
+    for node in graph.node:
+        if node.op_type != "Add":
+            continue
+        for bias in node.input:
+            if not bias.endswith(".bias") or bias not in inits:
+                continue
+            for other in node.input:
+                matmul = producer.get(other)
+                if matmul is not None and matmul.op_type == "MatMul" and matmul.input[1] in inits:
+                    linear_weight[bias[: -len(".bias")] + ".weight"] = matmul.input[1]
+    state: Dict[str, torch.Tensor] = {}
+    linears = {
+        f"{name}.weight" for name, m in template.named_modules() if isinstance(m, torch.nn.Linear)
+    }
+    for key, value in template.state_dict().items():
+        name = f"model.{key}"
+        if key in linears and name in linear_weight:
+            array = numpy_helper.to_array(inits[linear_weight[name]]).T
+        elif name in inits:
+            array = numpy_helper.to_array(inits[name])
+        else:
+            raise WarmStartError(f"{path}: parameter {key} not found in the graph")
+        if tuple(array.shape) != tuple(value.shape):
+            raise WarmStartError(
+                f"{path}: {key} has shape {array.shape} in the graph, {tuple(value.shape)} in "
+                f"the model of metadata.json's shape"
+            )
+        state[key] = torch.from_numpy(array.copy()).to(value.dtype)
+    return state
 
 
 def load_previous(path: str) -> PreviousModel:

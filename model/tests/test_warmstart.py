@@ -144,14 +144,36 @@ def test_artifact_run_dir_and_checkpoint_load_the_same_weights(v1: Dict[str, Pat
         assert torch.equal(v, run.state_dict[k]), k
 
 
-def test_artifact_without_or_with_foreign_weights_is_refused(
+def test_artifact_without_weights_pt_reads_model_onnx_exactly(
     v1: Dict[str, Path], tmp_path: Path
 ) -> None:
+    """As fetched from a model registry (only the files the job reads): the weights come from
+    the ONNX initializers, bit for bit (the model_version hash is checked)."""
     bare = tmp_path / "bare"
     shutil.copytree(v1["artifact"], bare)
     (bare / "weights.pt").unlink()
-    with pytest.raises(WarmStartError, match="no weights.pt"):
+    from_onnx = load_previous(str(bare))
+    from_pt = load_previous(str(v1["artifact"]))
+    assert from_onnx.kind == "artifact-onnx"
+    assert from_onnx.model_config == from_pt.model_config
+    assert from_onnx.weights_hash == from_pt.weights_hash
+    for k, v in from_pt.state_dict.items():
+        assert torch.equal(from_onnx.state_dict[k], v), k
+    # a graph whose weights are not the model_version's is refused
+    import onnx
+    from onnx import numpy_helper
+
+    proto = onnx.load(str(bare / "model.onnx"))
+    for init in proto.graph.initializer:
+        if init.name.startswith("onnx::MatMul"):
+            init.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(init) * 2, init.name))
+            break
+    onnx.save(proto, str(bare / "model.onnx"))
+    with pytest.raises(WarmStartError, match="not those of the artifact"):
         load_previous(str(bare))
+
+
+def test_artifact_with_foreign_weights_is_refused(v1: Dict[str, Path], tmp_path: Path) -> None:
     foreign = tmp_path / "foreign"
     shutil.copytree(v1["artifact"], foreign)
     payload = torch.load(foreign / "weights.pt")
