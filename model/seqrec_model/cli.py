@@ -211,6 +211,11 @@ def resolve_configs(
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    previous = None
+    if args.init_from:
+        from seqrec_model import warmstart
+
+        previous = warmstart.prepare(args.init_from, args)  # fixes the model shape in args
     data = _load_data(args)
     preset, why, model_cfg, train_cfg = resolve_configs(args, data)
     used = {k: v for k, v in PRESETS[preset].items() if getattr(args, k, None) is None}
@@ -227,6 +232,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         out_dir=out_dir,
         data_source=_data_source(args),
         extra_metrics={"preset": preset, "preset_reason": why},
+        initialize=warmstart.initializer(previous, data.item_ids) if previous else None,
     )
     print(f"checkpoint: {os.path.join(out_dir, 'checkpoint.pt')}")
     if args.export_dir:
@@ -429,6 +435,74 @@ def cmd_export_random(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_timesplit_cut(args: argparse.Namespace) -> int:
+    from seqrec_model.timesplit import cut
+
+    split = cut(args.format, args.data, args.fractions, args.out)
+    for name, t, n in zip(split["files"], split["thresholds"], split["events_before"]):
+        print(f"{os.path.join(args.out, name)}: {n} of {split['events']} events before {t:.0f}")
+    return 0
+
+
+def cmd_timesplit_evaluate(args: argparse.Namespace) -> int:
+    from seqrec_model import timesplit
+
+    models = {}
+    for spec in args.model:
+        name, sep, path = spec.partition("=")
+        if not sep or not name or not path:
+            raise SystemExit(f"--model {spec!r}: expected NAME=PATH")
+        models[name] = path
+    configure_threads(args.threads or TrainConfig().resolved_threads())
+    full = _load_data(args)
+    before = _load_data(argparse.Namespace(**{**vars(args), "data": args.before}))
+    report = timesplit.evaluate(full, before, models, args.batch_size, log=sys.stdout)
+    print(timesplit.format_report(report))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(report, f, indent=2)
+            f.write("\n")
+    return 0
+
+
+def _add_timesplit_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "timesplit",
+        help="retraining over time: cut a timed file at event-time quantiles; score models on"
+        " the events after a cut",
+    )
+    ts = p.add_subparsers(dest="timesplit_command", required=True)
+    c = ts.add_parser("cut", help="write the events before each threshold (and split.json)")
+    c.add_argument("--format", choices=("events", "movielens-csv"), required=True)
+    c.add_argument("--data", required=True, help="input file")
+    c.add_argument(
+        "--fractions",
+        type=float,
+        nargs="+",
+        default=[0.7, 0.85],
+        help="thresholds as quantiles of the event times (default 0.7 0.85 = T1 T2)",
+    )
+    c.add_argument("--out", required=True, help="directory for before-T<i>.* and split.json")
+    c.set_defaults(func=cmd_timesplit_cut)
+    e = ts.add_parser(
+        "evaluate",
+        help="score models on the steps of --data after those of --before (full ranking)",
+    )
+    _add_data_args(e, required=True)
+    e.add_argument("--before", required=True, help="the data before the cut (from timesplit cut)")
+    e.add_argument(
+        "--model",
+        action="append",
+        required=True,
+        metavar="NAME=PATH",
+        help="a model to score: checkpoint.pt, run directory or artifact directory (repeatable)",
+    )
+    e.add_argument("--batch-size", type=int, default=256)
+    e.add_argument("--threads", type=int, default=0)
+    e.add_argument("--json", help="also write the report as JSON here")
+    e.set_defaults(func=cmd_timesplit_evaluate)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m seqrec_model", description="Train, evaluate and export seqrec's SASRec."
@@ -444,6 +518,14 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--out", help="run directory for checkpoint/history/metrics (runs/<name>)")
     g.add_argument("--export-dir", help="also export the serving artifact here")
     g.add_argument("--model-name", help="model_version prefix (default sasrec-<dataset name>)")
+    p.add_argument(
+        "--init-from",
+        metavar="PATH",
+        help="warm start from a previous model: an artifact directory (weights.pt, else read"
+        " from model.onnx), a run directory or its checkpoint.pt; known items keep their"
+        " embeddings (matched by item id), new items start fresh, every other weight and the"
+        " model shape come from it",
+    )
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("evaluate", help="evaluate a checkpoint (full ranking, both variants)")
@@ -535,6 +617,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_graph_arg(p)
     _add_topk_graph_arg(p)
     p.set_defaults(func=cmd_export_random)
+
+    _add_timesplit_parser(sub)
     return parser
 
 

@@ -37,6 +37,7 @@ from seqrec_model.config import ModelConfig, TrainConfig
 from seqrec_model.data import left_pad
 from seqrec_model.sasrec import FullForwardScorer, LastPositionScorer, SASRec, TopKScorer
 from seqrec_model.train import weights_hash
+from seqrec_model.warmstart import WEIGHTS_FILE, save_weights
 
 FORMAT_VERSION = 1
 OPSET = 17
@@ -409,6 +410,8 @@ def export_artifact(
             key: training_data[key] for key in ("name", "format", "users", "items", "interactions")
         },
         "metrics": dict(metrics),
+        # not part of the serving contract: the job reads only ARTIFACT_FILES
+        "optional_files": {WEIGHTS_FILE: "PyTorch weights for warm starts (train --init-from)"},
         "seed": seed,
         "torch_version": torch.__version__,
         "train_config": train_config.to_dict(),
@@ -430,7 +433,12 @@ def export_artifact(
     with open(os.path.join(out_dir, "reference.jsonl"), "w", encoding="utf-8", newline="\n") as f:
         for line in lines:
             f.write(json.dumps(line) + "\n")
+    save_weights(model, out_dir)  # OPTIONAL_FILES: for warm starts, ignored by the job
     return metadata
+
+
+# Written by every export next to ARTIFACT_FILES; the job does not read them.
+OPTIONAL_FILES = (WEIGHTS_FILE,)
 
 
 def export_random(

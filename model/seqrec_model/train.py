@@ -317,13 +317,16 @@ def train(
     log: TextIO = sys.stdout,
     clock: Callable[[], float] = time.perf_counter,
     extra_metrics: Optional[Dict[str, Any]] = None,
+    initialize: Optional[Callable[[SASRec], Optional[Dict[str, Any]]]] = None,
 ) -> TrainResult:
     """Train SASRec on ``data`` with leave-one-out validation and early stopping.
 
     Returns the model with the weights of the best validation epoch (headline NDCG@10), and
     test/validation/popularity metrics at that epoch. If ``out_dir`` is given, writes
     ``checkpoint.pt`` (best weights so far, updated on every improvement), ``history.jsonl``
-    (one line per epoch) and, at the end, ``metrics.json``.
+    (one line per epoch) and, at the end, ``metrics.json``. ``initialize(model)``, if given,
+    changes the freshly built model's weights before training (a warm start); a dict it returns
+    is added to the metrics.
     """
 
     def say(msg: str) -> None:
@@ -343,6 +346,7 @@ def train(
         say("warning: no user has >= 3 interactions: no validation/test; training all epochs")
 
     model = SASRec(data.num_items, model_config)
+    init_info = initialize(model) if initialize is not None else None
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=cfg.lr, betas=(0.9, 0.98), weight_decay=cfg.weight_decay
     )
@@ -530,6 +534,7 @@ def train(
         "time_budget_seconds": cfg.time_budget,
         "final_lr": float(f"{schedule.at(max(0, step - 1)):.6g}"),
         **(extra_metrics or {}),
+        **(init_info or {}),
     }
     if out_dir:
         save_checkpoint(

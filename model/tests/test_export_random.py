@@ -28,7 +28,7 @@ def export(out: Path, seed: int) -> int:
 def test_writes_a_contract_artifact_of_the_requested_shape(tmp_path: Path) -> None:
     art = tmp_path / "a"
     assert export(art, seed=5) == 0
-    assert sorted(p.name for p in art.iterdir()) == sorted(ARTIFACT_FILES)
+    assert sorted(p.name for p in art.iterdir()) == sorted(ARTIFACT_FILES + ("weights.pt",))
     meta = json.loads((art / "metadata.json").read_text())
     assert (meta["max_len"], meta["hidden_size"], meta["num_blocks"], meta["num_items"]) == (
         12,

@@ -59,7 +59,7 @@ def test_training_learns_and_beats_popularity(run: Dict[str, Path]) -> None:
 
 def test_artifact_files_and_metadata(run: Dict[str, Path], events_file: Path) -> None:
     art = run["artifact"]
-    assert sorted(p.name for p in art.iterdir()) == sorted(ARTIFACT_FILES)
+    assert sorted(p.name for p in art.iterdir()) == sorted(ARTIFACT_FILES + ("weights.pt",))
     meta = json.loads((art / "metadata.json").read_text())
     items = (art / "items.txt").read_text().split("\n")
     assert items[-1] == ""  # trailing newline
