@@ -80,6 +80,15 @@ public final class LocalJob {
         return client.getJobStatus().get().isTerminalState();
     }
 
+    /** Whether the job ended, or its per-job cluster already shut down and cannot say. */
+    private boolean endedOrGone() {
+        try {
+            return ended();
+        } catch (Exception e) {
+            return true;
+        }
+    }
+
     /**
      * Cancels the job just after a checkpoint has completed, so that none is in flight: a cancel
      * aborts a running checkpoint ("Checkpoint Coordinator is suspending"), which Flink reports as
@@ -127,10 +136,17 @@ public final class LocalJob {
         }
     }
 
-    /** Cancels the job and removes its scratch files. */
+    /**
+     * Cancels the job and removes its scratch files once the job has ended: an acknowledged cancel
+     * still leaves the tasks closing their state backends, which write into the scratch directory.
+     */
     public void cancel() throws Exception {
         try {
             client.cancel().get();
+            long deadline = System.currentTimeMillis() + START_TIMEOUT.toMillis();
+            while (!endedOrGone() && System.currentTimeMillis() < deadline) {
+                Thread.sleep(50);
+            }
         } finally {
             scratch.close();
         }
