@@ -473,7 +473,7 @@ def _add_timesplit_parser(sub: Any) -> None:
     )
     ts = p.add_subparsers(dest="timesplit_command", required=True)
     c = ts.add_parser("cut", help="write the events before each threshold (and split.json)")
-    c.add_argument("--format", choices=("events", "movielens-csv"), required=True)
+    c.add_argument("--format", choices=("events", "movielens-csv", "retailrocket"), required=True)
     c.add_argument("--data", required=True, help="input file")
     c.add_argument(
         "--fractions",

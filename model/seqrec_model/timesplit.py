@@ -7,13 +7,17 @@ warm-started from v1); every model is scored on the events after T2.
 * ``cut`` writes the events before each threshold as files of the input's own format (lines kept
   as they are, in file order), so that ``train`` reads them as it reads any data, plus
   ``split.json`` with the thresholds.
+  RetailRocket's ``train.csv`` is cut like a MovieLens CSV; its held-out purchases
+  (``test_buy.csv``) have no time, so no cut file carries them (none lies beside the cut files).
 * ``evaluate`` reads the whole file and the file before T2 with the same reader: each user's
   sequence before T2 is a prefix of the whole sequence (the readers order by time, stably), and
   every later step with at least one earlier step of the user is a target, predicted from the
   user's whole history up to it (the model reads its last ``max_len`` items it knows; items the
   model does not know are left out of its input, as the streaming job does). Full ranking, seen
   items excluded (headline) and all items. A target whose item a model does not know counts as
-  a miss for that model. The most-popular baseline counts the items before T2.
+  a miss for that model. A step of unknown time (RetailRocket's held-out purchase, read from
+  ``test_buy.csv`` beside the whole file) cannot be placed after the cut and is not a target.
+  The most-popular baseline counts the items before T2.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from seqrec_model.evaluate import (
 )
 from seqrec_model.events import InvalidEvent, parse_event
 
-CUT_FORMATS = ("events", "movielens-csv")
+CUT_FORMATS = ("events", "movielens-csv", "retailrocket")
 SPLIT_FILE = "split.json"
 
 
@@ -54,7 +58,8 @@ def _events_records(path: str) -> Iterator[Tuple[bytes, Optional[float]]]:
 
 
 def _csv_records(path: str) -> Tuple[bytes, List[Tuple[bytes, Optional[float]]]]:
-    """MovieLens CSV: (header line, [(line, timestamp in s or None if unreadable)])."""
+    """MovieLens or RetailRocket CSV: (header line, [(line, timestamp in s or None if
+    unreadable)])."""
     with open(path, "rb") as f:
         lines = f.read().splitlines(keepends=True)
     if not lines:
@@ -138,7 +143,8 @@ def cut(fmt: str, path: str, fractions: Sequence[float], out_dir: str) -> Dict[s
 
 def after_targets(full: InteractionData, before: InteractionData) -> EvalSet:
     """Every step of ``full`` beyond the user's steps in ``before`` (``full``'s index space),
-    with at least one earlier step, as a target with the user's whole history up to it."""
+    with at least one earlier step and a known time, as a target with the user's whole history
+    up to it."""
     prefix: Dict[str, List[str]] = {}
     for uid, seq in zip(before.user_ids, before.sequences):
         prefix[uid] = [before.item_ids[i - 1] for i in seq.tolist()]
@@ -155,7 +161,10 @@ def after_targets(full: InteractionData, before: InteractionData) -> EvalSet:
                 f"user {uid}: the history before the cut is not a prefix of the whole history "
                 f"(different files, or different reader options?)"
             )
+        timed = full.times[u] if full.times is not None else None
         for j in range(max(p, 1), len(seq)):
+            if timed is not None and np.isnan(timed[j]):
+                continue
             users.append(u)
             inputs.append(seq[:j])
             targets.append(int(seq[j]))

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import synthetic_events, write_jsonl
 from seqrec_model.cli import main
-from seqrec_model.data import EvalSet, read_events, read_movielens_csv
+from seqrec_model.data import EvalSet, read_events, read_movielens_csv, read_retailrocket
 from seqrec_model.timesplit import after_targets, cut, scale_to_all, thresholds, to_vocabulary
 
 CSV = """userId,movieId,rating,timestamp
@@ -78,6 +78,25 @@ def test_targets_after_the_cut(tmp_path: Path) -> None:
     (tmp_path / "other.csv").write_text("userId,movieId,rating,timestamp\n9,10,4.0,100\n")
     with pytest.raises(ValueError, match="not in the whole data"):
         after_targets(full, read_movielens_csv(str(tmp_path / "other.csv")))
+
+
+def test_retailrocket_cut_leaves_the_held_out_purchases_out(tmp_path: Path) -> None:
+    (tmp_path / "train.csv").write_text(
+        "user_id,item_id,behavior,timestamp\n"
+        "1,a,view,100\n1,a,cart,101\n1,b,view,200\n2,c,view,150\n2,d,buy,400\n1,e,view,500\n"
+    )
+    (tmp_path / "test_buy.csv").write_text("user_id,item_id\n1,f\n2,g\n")
+    split = cut("retailrocket", str(tmp_path / "train.csv"), [0.5], str(tmp_path / "cut"))
+    assert split["thresholds"] == [200.0] and split["events_before"] == [3]
+    assert not (tmp_path / "cut" / "test_buy.csv").exists()
+    before = read_retailrocket(str(tmp_path / "cut" / "before-T1.csv"))
+    assert before.times is not None and not any(np.isnan(t).any() for t in before.times)
+    full = read_retailrocket(str(tmp_path / "train.csv"))  # appends f and g, of unknown time
+    ev = after_targets(full, before)
+    ids = full.item_ids
+    got = [([ids[i - 1] for i in h], ids[t - 1]) for h, t in zip(ev.inputs, ev.targets)]
+    # view and cart of a are one step; the held-out purchases f, g are no targets
+    assert sorted(got) == sorted([(["a"], "b"), (["a", "b"], "e"), (["c"], "d")])
 
 
 def test_unknown_items_leave_the_input_unknown_targets_are_misses() -> None:
