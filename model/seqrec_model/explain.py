@@ -11,6 +11,8 @@ model reads it: its last ``max_len`` items):
 * compared with the drop for one uniformly random OTHER position (seeded). As an honest reference,
   the same comparison for the heuristic "because = the most recent item" (against a random
   position other than the last);
+* the served ``because``: the fed position whose item is most similar to r (cosine of the item
+  embeddings, :func:`seqrec_model.export.similar_position`), against a random other position;
 * a diagnostic variant: ``because`` among the positions other than the first (the oldest fed
   item often draws much attention, an "attention sink"), against a random position other than it
   and the first (users with a fed history of at least three items).
@@ -26,7 +28,7 @@ import numpy as np
 import torch
 
 from seqrec_model.data import EvalSet, left_pad
-from seqrec_model.export import because_position
+from seqrec_model.export import because_position, item_vectors, similar_position
 from seqrec_model.sasrec import SASRec
 
 
@@ -65,6 +67,7 @@ def explain_users(
     fed = {int(j): np.asarray(evalset.inputs[j][-model.max_len :], dtype=np.int64) for j in order}
     eligible = [int(j) for j in order if len(fed[int(j)]) >= 2]
     eligible.sort(key=lambda j: len(fed[j]))  # little padding per batch
+    vectors = item_vectors(model)
     records: List[Dict[str, object]] = []
     for s in range(0, len(eligible), batch_size):
         idx = eligible[s : s + batch_size]
@@ -91,13 +94,15 @@ def explain_users(
             # the sink-free variant: max attention over positions 1..n-1
             because_ns = 1 + because_position(att[1:]) if n >= 3 else -1
             rand_ns = 1 + random_other(user_rng, n - 1, because_ns - 1) if n >= 3 else -1
-            positions = (because, rand_b, n - 1, rand_l, because_ns, rand_ns)
+            similar = similar_position(vectors, seq, top)
+            rand_s = random_other(user_rng, n, similar)
+            positions = (because, rand_b, n - 1, rand_l, because_ns, rand_ns, similar, rand_s)
             for p in positions:
                 variants.append(without(seq, max(p, 0)))
             meta.append((j, n, top, positions, float(scores[row, top]), float(att[because])))
         removed = _scores(model, variants)
         for m, (j, n, top, positions, base, weight) in enumerate(meta):
-            drops = [base - float(removed[6 * m + k, top]) for k in range(6)]
+            drops = [base - float(removed[8 * m + k, top]) for k in range(8)]
             records.append(
                 {
                     "user": int(evalset.users[j]),
@@ -114,6 +119,10 @@ def explain_users(
                     "because_not_first_position": positions[4],
                     "drop_because_not_first": drops[4] if n >= 3 else None,
                     "drop_random_not_first": drops[5] if n >= 3 else None,
+                    "similar_position": positions[6],
+                    "random_other_than_similar": positions[7],
+                    "drop_similar": drops[6],
+                    "drop_random_vs_similar": drops[7],
                 }
             )
     return {"summary": summarize(records, skipped=len(order) - len(eligible)), "users": records}
@@ -140,6 +149,17 @@ def summarize(records: Sequence[Dict[str, object]], skipped: int = 0) -> Dict[st
                 float(r["drop_most_recent"]) > float(r["drop_random_vs_recent"])  # type: ignore
                 for r in records
             ]
+        ),
+        "share_similar_drop_gt_random": share(
+            [
+                float(r["drop_similar"]) > float(r["drop_random_vs_similar"])  # type: ignore
+                for r in records
+            ]
+        ),
+        "mean_drop_similar": mean("drop_similar"),
+        "mean_drop_random_vs_similar": mean("drop_random_vs_similar"),
+        "share_similar_is_most_recent": share(
+            [int(r["similar_position"]) == int(r["length"]) - 1 for r in records]  # type: ignore
         ),
         "share_because_is_most_recent": share(
             [int(r["because_position"]) == int(r["length"]) - 1 for r in records]  # type: ignore
@@ -172,7 +192,12 @@ def format_summary(summary: Dict[str, object]) -> str:
         [
             f"test users explained: {s['users']} (skipped, history of one item: "
             f"{s['skipped_history_of_one']})",
-            f"because (max attention) drop > random-position drop: "
+            f"served because (the most similar item) drop > random-position drop: "
+            f"{100 * float(s['share_similar_drop_gt_random']):.1f}% of users "  # type: ignore
+            f"(mean drop {float(s['mean_drop_similar']):.4f} vs "  # type: ignore
+            f"{float(s['mean_drop_random_vs_similar']):.4f}); it is the most recent item for "
+            f"{100 * float(s['share_similar_is_most_recent']):.1f}%",  # type: ignore
+            f"attention because (max attention) drop > random-position drop: "
             f"{100 * float(s['share_because_drop_gt_random']):.1f}% of users "  # type: ignore
             f"(mean drop {float(s['mean_drop_because']):.4f} vs "  # type: ignore
             f"{float(s['mean_drop_random']):.4f})",  # type: ignore

@@ -10,6 +10,9 @@ Files written to the artifact directory:
   behind "because you interacted with ..." explanations;
 * ``items.txt``: line i (1-based) is the external item id of item index i;
 * ``metadata.json``: shapes, conventions, training data, metrics and configuration;
+* ``item_vectors.f32``: the item embeddings scaled to unit length, float32 little-endian,
+  row-major [num_items, hidden] (row i-1 = item index i): behind the served ``because``, the
+  history item most similar to the recommended one (:func:`similar_position`);
 * ``reference.jsonl``: PyTorch top-k results for fixed sequences, for cross-runtime checks.
 
 ``graph="full"`` writes the same artifact with the textbook graph instead (every position through
@@ -47,7 +50,8 @@ ATTENTION_NAME = "attention"
 ATTENTION_TOLERANCE = 1e-5  # absolute, ONNX (NumPy interpreter) vs PyTorch; weights are in [0, 1]
 REFERENCE_LINES = 96
 REFERENCE_K = 10
-ARTIFACT_FILES = ("model.onnx", "items.txt", "metadata.json", "reference.jsonl")
+ITEM_VECTORS_FILE = "item_vectors.f32"
+ARTIFACT_FILES = ("model.onnx", "items.txt", "metadata.json", "reference.jsonl", ITEM_VECTORS_FILE)
 GRAPHS = {"last_position": LastPositionScorer, "full": FullForwardScorer}
 # The graph outputs of each graph kind: only the served graph explains (the naive baseline and
 # the top-K benchmark graph keep their single purpose).
@@ -217,6 +221,24 @@ def because_position(attention: Sequence[float] | np.ndarray) -> int:
     return int(a.size - 1 - int(np.argmax(a[::-1])))
 
 
+def item_vectors(model: SASRec) -> np.ndarray:
+    """The item embeddings (the rows scoring uses, padding row left out) scaled to unit length:
+    float32 [num_items, hidden], row i-1 = item index i; a zero row stays zero."""
+    emb = model.item_emb.weight.detach()[1:].double()
+    unit = emb / emb.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    return unit.float().numpy()
+
+
+def similar_position(vectors: np.ndarray, sequence: Sequence[int], target: int) -> int:
+    """The position of ``sequence`` (item indices) whose item is most similar to item ``target``
+    (cosine of the unit ``vectors``, summed in float64); ties go to the latest position."""
+    if len(sequence) == 0:
+        raise ValueError("empty sequence")
+    rows = vectors[np.asarray(sequence, dtype=np.int64) - 1].astype(np.float64)
+    sims = rows @ vectors[target - 1].astype(np.float64)
+    return int(len(sims) - 1 - int(np.argmax(sims[::-1])))
+
+
 def reference_sequences(
     histories: Sequence[np.ndarray],
     num_items: int,
@@ -358,6 +380,7 @@ def export_artifact(
         reference_histories or [], model.num_items, cfg.max_len, REFERENCE_LINES, seed
     )
     explains = ATTENTION_NAME in GRAPH_OUTPUTS[graph]
+    vectors = item_vectors(model)
     lines = []
     rows = []
     attentions = []
@@ -375,6 +398,8 @@ def export_artifact(
         if explains:
             line["attention"] = [float(a) for a in attention]
             line["because_position"] = because_position(attention)
+        # the served because: the history item most similar to the top-1 (seen items included)
+        line["because_similar_position"] = similar_position(vectors, seq, indices[0])
         lines.append(line)
     if verify:
         verify_onnx(model_proto, model, sequences, rows, attentions if explains else None)
@@ -398,6 +423,13 @@ def export_artifact(
             if explains
             else []
         ),
+        "item_vectors": {
+            "file": ITEM_VECTORS_FILE,
+            "dtype": "float32",
+            "byte_order": "little",
+            "shape": [model.num_items, cfg.hidden],
+            "normalized": True,
+        },
         "padding": {
             "index": 0,
             "side": "left",
@@ -433,6 +465,8 @@ def export_artifact(
     with open(os.path.join(out_dir, "reference.jsonl"), "w", encoding="utf-8", newline="\n") as f:
         for line in lines:
             f.write(json.dumps(line) + "\n")
+    with open(os.path.join(out_dir, ITEM_VECTORS_FILE), "wb") as f:
+        f.write(vectors.astype("<f4").tobytes())
     save_weights(model, out_dir)  # OPTIONAL_FILES: for warm starts, ignored by the job
     return metadata
 

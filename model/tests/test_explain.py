@@ -6,7 +6,7 @@ import torch
 from seqrec_model.config import ModelConfig
 from seqrec_model.data import EvalSet
 from seqrec_model.explain import explain_users, format_summary, random_other, without
-from seqrec_model.export import because_position
+from seqrec_model.export import because_position, similar_position
 from seqrec_model.sasrec import SASRec
 
 
@@ -17,6 +17,13 @@ def test_without_and_random_other() -> None:
     draws = [random_other(rng, 4, 2) for _ in range(400)]
     assert set(draws) == {0, 1, 3}
     assert all(random_other(rng, 2, 0) == 1 for _ in range(20))
+
+
+def test_similar_position_is_the_most_similar_item_latest_on_ties() -> None:
+    vectors = np.asarray([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8], [1.0, 0.0]], dtype=np.float32)
+    assert similar_position(vectors, [2, 3], 1) == 1  # item 3 (0.6) beats item 2 (0.0)
+    assert similar_position(vectors, [1, 3, 4], 1) == 2  # items 1 and 4 tie: the latest
+    assert similar_position(vectors, [2], 4) == 0
 
 
 def test_explain_mechanics_on_a_tiny_random_model() -> None:
@@ -42,8 +49,17 @@ def test_explain_mechanics_on_a_tiny_random_model() -> None:
         assert r["because_position"] == because_position(att[0].numpy())
         assert r["random_position"] != r["because_position"]
         assert r["random_other_than_last"] != len(fed) - 1
+        # the served because: the fed item whose embedding is most like the top-1's
+        emb = model.item_emb.weight.detach().double()
+        cos = (emb[fed] @ emb[top]) / (emb[fed].norm(dim=1) * emb[top].norm())
+        best = float(cos.max())
+        assert abs(float(cos[r["similar_position"]]) - best) < 1e-6
+        assert r["similar_position"] == max(i for i, c in enumerate(cos) if c >= best - 1e-6)
+        assert r["random_other_than_similar"] != r["similar_position"]
         for key, pos in (("drop_because", r["because_position"]),
                          ("drop_random", r["random_position"]),
+                         ("drop_similar", r["similar_position"]),
+                         ("drop_random_vs_similar", r["random_other_than_similar"]),
                          ("drop_most_recent", len(fed) - 1)):  # fmt: skip
             with torch.no_grad():
                 reduced = model.forward_last(torch.tensor([without(fed, pos).tolist()]))
@@ -63,6 +79,9 @@ def test_explain_mechanics_on_a_tiny_random_model() -> None:
     assert 0.0 <= s["share_because_drop_gt_random"] <= 1.0
     assert s["share_because_drop_gt_random"] == np.mean(
         [r["drop_because"] > r["drop_random"] for r in records]
+    )
+    assert s["share_similar_drop_gt_random"] == np.mean(
+        [r["drop_similar"] > r["drop_random_vs_similar"] for r in records]
     )
     # the same seed, another batching: the same records
     again = explain_users(model, es, seed=5, batch_size=64)

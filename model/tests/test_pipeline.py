@@ -136,6 +136,26 @@ def test_reference_jsonl(run: Dict[str, Path]) -> None:
         assert r["because_position"] == max(i for i, a in enumerate(attention) if a == top)
 
 
+def test_item_vectors_and_the_similar_because(run: Dict[str, Path]) -> None:
+    art = run["artifact"]
+    meta = json.loads((art / "metadata.json").read_text())
+    n, hidden = meta["num_items"], meta["hidden_size"]
+    assert meta["item_vectors"] == {"file": "item_vectors.f32", "dtype": "float32",
+                                    "byte_order": "little", "shape": [n, hidden],
+                                    "normalized": True}  # fmt: skip
+    vectors = np.frombuffer((art / "item_vectors.f32").read_bytes(), dtype="<f4")
+    vectors = vectors.reshape(n, hidden)
+    emb = load_checkpoint(str(run["run"] / "checkpoint.pt"))["state_dict"]["item_emb.weight"]
+    expected = emb[1:].double() / emb[1:].double().norm(dim=1, keepdim=True)
+    assert np.allclose(vectors, expected.numpy(), atol=1e-6)
+    for r in read_reference(art / "reference.jsonl"):
+        cos = vectors[np.asarray(r["sequence"]) - 1].astype(np.float64) @ vectors[
+            r["indices"][0] - 1
+        ].astype(np.float64)
+        best = cos.max()
+        assert r["because_similar_position"] == max(i for i, c in enumerate(cos) if c == best)
+
+
 def test_exported_graph_reproduces_reference_at_any_padding(run: Dict[str, Path]) -> None:
     art = run["artifact"]
     model = onnx.load(str(art / "model.onnx"))

@@ -222,8 +222,9 @@ public final class JobOptions {
                     "explanations",
                     "true",
                     "BOOL",
-                    "Name, in each model list's because field, the history item the model attended"
-                            + " to most (models exported with an attention output).",
+                    "Name, in each model or blend list's because field, the history item most"
+                            + " similar to the list's first item (models exported with item"
+                            + " vectors; older ones: the item the model attended to most).",
                     bool());
     public static final Option<Duration> QUALITY_WINDOW =
             new Option<>(

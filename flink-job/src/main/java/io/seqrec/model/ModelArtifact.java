@@ -24,7 +24,12 @@ import java.util.List;
  *       serve without explanations;
  *   <li>{@code items.txt}: exactly {@code num_items} lines, line i = external id of index i, unique
  *       (and so are their item keys, {@link StableHash} of the id);
- *   <li>{@code model.onnx}: present and non-empty (its graph is checked when it is loaded).
+ *   <li>{@code model.onnx}: present and non-empty (its graph is checked when it is loaded);
+ *   <li>optionally {@value #ITEM_VECTORS_FILE}, declared in {@code metadata.json} as {@code
+ *       "item_vectors": {"file": "item_vectors.f32", "dtype": "float32", "byte_order": "little",
+ *       "shape": [num_items, hidden], "normalized": true}} and of exactly that size: the item
+ *       embeddings scaled to unit length ({@link ItemVectors}), which name the history item behind
+ *       a list. Without them, explanations come from the attention output, if any.
  * </ul>
  *
  * Anything else is refused with a {@link ModelContractException} naming the file and the problem.
@@ -41,6 +46,9 @@ public final class ModelArtifact implements Serializable {
     public static final String ITEMS_FILE = "items.txt";
     public static final String MODEL_FILE = "model.onnx";
 
+    /** The optional file of unit-length item embeddings ({@link ItemVectors}). */
+    public static final String ITEM_VECTORS_FILE = "item_vectors.f32";
+
     /** The name of the optional second output. */
     public static final String ATTENTION_OUTPUT = "attention";
 
@@ -51,6 +59,7 @@ public final class ModelArtifact implements Serializable {
     private final String inputName;
     private final String outputName;
     private final boolean hasAttention;
+    private final int itemVectorsDim;
     private final String[] itemIds;
     private final long[] itemKeys;
     private final LongIntMap indexByKey;
@@ -63,6 +72,7 @@ public final class ModelArtifact implements Serializable {
             String inputName,
             String outputName,
             boolean hasAttention,
+            int itemVectorsDim,
             Items items) {
         this.dir = dir;
         this.modelVersion = modelVersion;
@@ -71,6 +81,7 @@ public final class ModelArtifact implements Serializable {
         this.inputName = inputName;
         this.outputName = outputName;
         this.hasAttention = hasAttention;
+        this.itemVectorsDim = itemVectorsDim;
         this.itemIds = items.ids();
         this.itemKeys = items.keys();
         this.indexByKey = items.indexByKey();
@@ -163,6 +174,11 @@ public final class ModelArtifact implements Serializable {
                             + outShape);
         }
 
+        int itemVectorsDim =
+                meta.has("item_vectors")
+                        ? checkItemVectors(
+                                meta.get("item_vectors"), numItems, absolute, metadataFile)
+                        : 0;
         Items items = readItems(itemsFile, numItems, metadataFile);
         try {
             if (!Files.isRegularFile(modelFile) || Files.size(modelFile) == 0) {
@@ -179,7 +195,49 @@ public final class ModelArtifact implements Serializable {
                 inputName,
                 outputName,
                 hasAttention,
+                itemVectorsDim,
                 items);
+    }
+
+    /** Checks the declaration of the item vectors and their file's size; returns their width. */
+    private static int checkItemVectors(
+            JsonNode vectors, int numItems, Path dir, Path metadataFile) {
+        JsonNode shape = vectors.path("shape");
+        int dim = shape.size() == 2 ? shape.get(1).asInt(-1) : -1;
+        if (!ITEM_VECTORS_FILE.equals(vectors.path("file").asText())
+                || !"float32".equals(vectors.path("dtype").asText())
+                || !"little".equals(vectors.path("byte_order").asText())
+                || !vectors.path("normalized").asBoolean(false)
+                || shape.get(0) == null
+                || shape.get(0).asInt(-1) != numItems
+                || dim < 1) {
+            throw new ModelContractException(
+                    metadataFile
+                            + ": item_vectors must be {\"file\": \""
+                            + ITEM_VECTORS_FILE
+                            + "\", \"dtype\": \"float32\", \"byte_order\": \"little\", \"shape\": ["
+                            + numItems
+                            + ", hidden], \"normalized\": true}, got "
+                            + vectors);
+        }
+        Path file = dir.resolve(ITEM_VECTORS_FILE);
+        try {
+            long expected = 4L * numItems * dim;
+            if (!Files.isRegularFile(file) || Files.size(file) != expected) {
+                throw new ModelContractException(
+                        file
+                                + ": missing or not "
+                                + expected
+                                + " bytes ("
+                                + numItems
+                                + " items of "
+                                + dim
+                                + " float32), as metadata.json declares");
+            }
+        } catch (IOException e) {
+            throw new ModelContractException(file + ": unreadable: " + e.getMessage(), e);
+        }
+        return dim;
     }
 
     private static void checkAttention(JsonNode attention, Path metadataFile) {
@@ -319,6 +377,16 @@ public final class ModelArtifact implements Serializable {
     /** Whether the graph has the {@value #ATTENTION_OUTPUT} output. */
     public boolean hasAttention() {
         return hasAttention;
+    }
+
+    /** Whether the artifact has item vectors ({@value #ITEM_VECTORS_FILE}). */
+    public boolean hasItemVectors() {
+        return itemVectorsDim > 0;
+    }
+
+    /** The width of the item vectors; 0 without them. */
+    public int itemVectorsDim() {
+        return itemVectorsDim;
     }
 
     /** External id of item index {@code index} (1..num_items). */

@@ -57,6 +57,9 @@ public final class ModelVerifier {
      */
     public static void verify(SequenceScorer model, ModelArtifact artifact) {
         List<Reference> references = readReferences(artifact);
+        if (artifact.hasItemVectors()) {
+            checkExplanations(references, artifact);
+        }
         int width = artifact.numItems() + 1;
         boolean attention = artifact.hasAttention();
         for (Reference ref : references) {
@@ -85,7 +88,46 @@ public final class ModelVerifier {
      * that output.
      */
     private record Reference(
-            int line, long[] sequence, int[] indices, double[] scores, double[] attention) {}
+            int line,
+            long[] sequence,
+            int[] indices,
+            double[] scores,
+            double[] attention,
+            int becauseSimilar) {}
+
+    /** Largest accepted difference of two cosine similarities taken for a tie. */
+    static final double SIMILARITY_TOLERANCE = 1e-6;
+
+    /**
+     * Checks that the item vectors name the same history item as PyTorch did for each reference
+     * line's top-1 ({@code because_similar_position}); an item as similar within {@link
+     * #SIMILARITY_TOLERANCE} (a tie the other runtime's rounding may break either way) passes.
+     */
+    private static void checkExplanations(List<Reference> references, ModelArtifact artifact) {
+        ItemVectors vectors = ItemVectors.load(artifact);
+        for (Reference ref : references) {
+            int target = ref.indices[0];
+            int got = vectors.mostSimilarPosition(ref.sequence, target);
+            int expected = ref.becauseSimilar;
+            double gotSimilarity = vectors.similarity((int) ref.sequence[got], target);
+            double expectedSimilarity = vectors.similarity((int) ref.sequence[expected], target);
+            if (!(Math.abs(gotSimilarity - expectedSimilarity) <= SIMILARITY_TOLERANCE)) {
+                throw new ModelContractException(
+                        artifact.dir().resolve(REFERENCE_FILE)
+                                + ":"
+                                + ref.line
+                                + ": the item vectors name position "
+                                + got
+                                + " (similarity "
+                                + gotSimilarity
+                                + ") as the most similar to the top-1, PyTorch named "
+                                + expected
+                                + " (similarity "
+                                + expectedSimilarity
+                                + ")");
+            }
+        }
+    }
 
     private static void checkAttention(
             Reference ref, float[] attention, int from, ModelArtifact artifact, String how) {
@@ -225,7 +267,20 @@ public final class ModelVerifier {
                 attention[i] = weights.get(i).asDouble();
             }
         }
-        return new Reference(line, sequence, indices, scores, attention);
+        int becauseSimilar = -1;
+        if (artifact.hasItemVectors()) {
+            JsonNode position = node.path("because_similar_position");
+            if (!position.isIntegralNumber()
+                    || position.asInt() < 0
+                    || position.asInt() >= sequence.length) {
+                throw new ModelContractException(
+                        where
+                                + "the artifact has item vectors, so each line needs"
+                                + " 'because_similar_position': a position of the sequence");
+            }
+            becauseSimilar = position.asInt();
+        }
+        return new Reference(line, sequence, indices, scores, attention, becauseSimilar);
     }
 
     /** A list of item indices, each 1..num_items. */

@@ -749,8 +749,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
             freshItemsOut.inc(fresh.size());
             st = st.recommended(keys);
             states.put(p.userId, st);
-            int strongest = p.model.scorer.strongestPosition(p.scoreRow, p.row.length);
-            String because = strongest < 0 ? null : artifact.itemId(p.row[strongest]);
+            String because = because(p, keys);
             emit(
                     p,
                     st,
@@ -882,6 +881,28 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         } finally {
             super.close();
         }
+    }
+
+    /**
+     * The history item behind a model or blend list: the one most similar to the first listed item
+     * the model knows (item vectors), else the one the model attended to most (attention output);
+     * null without explanations.
+     */
+    private static String because(Pending p, long[] listed) {
+        ModelArtifact artifact = p.model.artifact;
+        int position = -1;
+        if (p.model.vectors != null) {
+            for (long key : listed) {
+                int index = artifact.indexOf(key);
+                if (index != 0) {
+                    position = p.model.vectors.mostSimilarPosition(p.row, 0, p.row.length, index);
+                    break;
+                }
+            }
+        } else {
+            position = p.model.scorer.strongestPosition(p.scoreRow, p.row.length);
+        }
+        return position < 0 ? null : artifact.itemId(p.row[position]);
     }
 
     private static void deleteRecursively(Path dir) throws IOException {

@@ -41,6 +41,7 @@ import org.slf4j.LoggerFactory;
  * <pre>
  * URI/pointer.json                 which version serves whom ({@link RegistryPointer})
  * URI/versions/VERSION/metadata.json, items.txt, model.onnx, reference.jsonl
+ *                                  (and item_vectors.f32, weights.pt if the artifact has them)
  * URI/versions/VERSION/_COMPLETE   written last: each file's size and SHA-256
  * URI/live/subtask-N.json          a serving subtask's live figures by version ({@link LiveReport})
  * </pre>
@@ -79,10 +80,12 @@ public final class ModelRegistry {
                     ModelVerifier.REFERENCE_FILE);
 
     /**
-     * Files a version holds if its artifact has them: the PyTorch weights that {@code seqrec_model
-     * train --init-from} warm-starts a retraining from. The job does not read them.
+     * Files a version holds if its artifact has them: the item vectors that explain lists (read by
+     * the job when the metadata declares them) and the PyTorch weights that {@code seqrec_model
+     * train --init-from} warm-starts a retraining from (not read by the job).
      */
-    static final List<String> OPTIONAL_FILES = List.of("weights.pt");
+    static final List<String> OPTIONAL_FILES =
+            List.of(ModelArtifact.ITEM_VECTORS_FILE, "weights.pt");
 
     /** A version name is one path segment of a URI: no separators, no leading dot. */
     private static final Pattern VERSION_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");

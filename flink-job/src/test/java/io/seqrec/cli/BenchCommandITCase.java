@@ -116,7 +116,8 @@ class BenchCommandITCase {
     void naiveModelMustBeTheServedModelsWeights(@TempDir Path dir) throws Exception {
         Path other = dir.resolve("other");
         Files.createDirectories(other);
-        for (String name : List.of("model.onnx", "items.txt", "reference.jsonl")) {
+        for (String name :
+                List.of("model.onnx", "items.txt", "reference.jsonl", "item_vectors.f32")) {
             Files.copy(TestPaths.defaultModel().resolve(name), other.resolve(name));
         }
         String metadata =

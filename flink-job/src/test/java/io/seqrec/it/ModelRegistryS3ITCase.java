@@ -46,7 +46,12 @@ class ModelRegistryS3ITCase {
         assertThat(registry.pointer()).isEqualTo(new RegistryPointer(1, "v1", null, 0, null));
         assertThat(objects("lifecycle/versions/v1"))
                 .containsExactlyInAnyOrder(
-                        "metadata.json", "items.txt", "model.onnx", "reference.jsonl", "_COMPLETE");
+                        "metadata.json",
+                        "items.txt",
+                        "model.onnx",
+                        "reference.jsonl",
+                        "item_vectors.f32",
+                        "_COMPLETE");
         assertThatThrownBy(() -> registry.publish(TestPaths.defaultModel(), "v1"))
                 .isInstanceOf(RegistryException.class)
                 .hasMessageContaining("version v1 exists already");
@@ -86,7 +91,13 @@ class ModelRegistryS3ITCase {
         assertThat(fetched.modelVersion())
                 .isEqualTo(ModelArtifact.load(TestPaths.defaultModel()).modelVersion());
         for (String file :
-                new String[] {"metadata.json", "items.txt", "model.onnx", "reference.jsonl"}) {
+                new String[] {
+                    "metadata.json",
+                    "items.txt",
+                    "model.onnx",
+                    "reference.jsonl",
+                    "item_vectors.f32"
+                }) {
             assertThat(Files.mismatch(local.resolve(file), TestPaths.defaultModel().resolve(file)))
                     .as(file)
                     .isEqualTo(-1L);

@@ -143,7 +143,8 @@ class ModelSwapITCase {
         Path source = registry.resolve("versions").resolve(from);
         Path dir = registry.resolve("versions").resolve(version);
         Files.createDirectories(dir);
-        for (String f : List.of("metadata.json", "items.txt", "reference.jsonl")) {
+        for (String f :
+                List.of("metadata.json", "items.txt", "reference.jsonl", "item_vectors.f32")) {
             Files.copy(source.resolve(f), dir.resolve(f));
         }
         byte[] garbage = "this is not an ONNX model".getBytes(StandardCharsets.UTF_8);

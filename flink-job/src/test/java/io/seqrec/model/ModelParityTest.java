@@ -1,6 +1,7 @@
 package io.seqrec.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -19,7 +20,8 @@ import org.junit.jupiter.api.Test;
  * applies before a model serves) — with the sequences trimmed to their own length (as the job
  * batches them) and padded to max_len alike. The attention output, which names the history item a
  * list is {@code because} of, is held to PyTorch's weights the same way, and the job's choice of
- * that item to the reference's {@code because_position}.
+ * that item to the reference's {@code because_position}; the item vectors, which name it when the
+ * artifact has them, to the reference's {@code because_similar_position}.
  */
 class ModelParityTest {
     private static final double TOLERANCE = ModelVerifier.TOLERANCE;
@@ -122,6 +124,22 @@ class ModelParityTest {
                     .isEqualTo(ref.get("because_position").asInt());
         }
         assertThat(decided).isGreaterThan(rows.length / 2);
+    }
+
+    @Test
+    void theItemVectorsNameTheReferencesMostSimilarPosition() {
+        assertThat(artifact.hasItemVectors()).isTrue();
+        ItemVectors vectors = ItemVectors.load(artifact);
+        for (JsonNode ref : references) {
+            long[] seq = sequence(ref);
+            int top = ref.get("indices").get(0).asInt();
+            int expected = ref.get("because_similar_position").asInt();
+            int got = vectors.mostSimilarPosition(seq, top);
+            // equal, or an item exactly as similar (the same item twice in the sequence)
+            assertThat(vectors.similarity((int) seq[got], top))
+                    .as("because position of %s", ref.get("sequence"))
+                    .isCloseTo(vectors.similarity((int) seq[expected], top), within(1e-9));
+        }
     }
 
     /** Whether the two largest weights are within twice the tolerance of each other. */

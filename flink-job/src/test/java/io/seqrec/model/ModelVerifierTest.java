@@ -3,11 +3,14 @@ package io.seqrec.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.seqrec.TestPaths;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -83,5 +86,35 @@ class ModelVerifierTest {
                         "reference.jsonl:2: sequence: "
                                 + (before.numItems() + 1)
                                 + " is not an item index");
+    }
+
+    @Test
+    void refusesItemVectorsThatNameAnotherBecauseThanPyTorch() throws IOException {
+        Path dir = TestPaths.copyOfDefaultModel(tmp.resolve("model"));
+        List<String> lines = Files.readAllLines(dir.resolve(ModelVerifier.REFERENCE_FILE));
+        ObjectMapper json = new ObjectMapper();
+        int line = 0;
+        int other = -1;
+        for (int i = 0; i < lines.size() && other < 0; i++) {
+            JsonNode ref = json.readTree(lines.get(i));
+            JsonNode seq = ref.get("sequence");
+            int named = ref.get("because_similar_position").asInt();
+            for (int p = 0; p < seq.size(); p++) {
+                if (seq.get(p).asInt() != seq.get(named).asInt()) {
+                    line = i + 1;
+                    other = p;
+                    break;
+                }
+            }
+        }
+        int position = other;
+        TestArtifacts.editReference(
+                dir, line, ref -> ref.put("because_similar_position", position));
+        ModelArtifact artifact = ModelArtifact.load(dir);
+        assertThatThrownBy(() -> ModelVerifier.load(artifact, InferenceOptions.cpu(1)))
+                .isInstanceOf(ModelContractException.class)
+                .hasMessageContaining(
+                        "reference.jsonl:" + line + ": the item vectors name position")
+                .hasMessageContaining("PyTorch named " + position);
     }
 }

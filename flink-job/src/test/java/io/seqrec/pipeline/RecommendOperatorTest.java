@@ -13,6 +13,7 @@ import io.seqrec.event.Recommendation;
 import io.seqrec.event.StableHash;
 import io.seqrec.model.BatchScorer;
 import io.seqrec.model.InferenceOptions;
+import io.seqrec.model.ItemVectors;
 import io.seqrec.model.ModelArtifact;
 import io.seqrec.model.OnnxSequenceModel;
 import io.seqrec.model.SequenceScorer;
@@ -393,6 +394,7 @@ class RecommendOperatorTest {
 
     @Test
     void modelListsSayWhichHistoryItemTheyAreBecauseOf() throws Exception {
+        ItemVectors vectors = ItemVectors.load(model);
         open(options(4, 1000, true), null);
         for (int u = 0; u < 4; u++) {
             for (int i = 0; i < 6; i++) {
@@ -409,6 +411,12 @@ class RecommendOperatorTest {
                 history.add(item(1 + 37 * u + 5 * i));
             }
             assertThat(r.because()).as(r.eventId()).isIn(history);
+            // the history item whose vector is closest to the first listed item's
+            int[] row = history.stream().mapToInt(id -> model.indexOf(StableHash.of(id))).toArray();
+            int first = model.indexOf(StableHash.of(r.itemIds()[0]));
+            assertThat(r.because())
+                    .as(r.eventId())
+                    .isEqualTo(history.get(vectors.mostSimilarPosition(row, 0, row.length, first)));
         }
         // The first list of a user is because of the one item there is.
         assertThat(out.get(0).because()).isEqualTo(item(1));

@@ -48,8 +48,10 @@ class ModelRegistryTest {
                                     "model.onnx",
                                     "reference.jsonl",
                                     "_COMPLETE"));
-            if (Files.exists(TestPaths.defaultModel().resolve("weights.pt"))) {
-                expected.add("weights.pt");
+            for (String optional : List.of("item_vectors.f32", "weights.pt")) {
+                if (Files.exists(TestPaths.defaultModel().resolve(optional))) {
+                    expected.add(optional);
+                }
             }
             assertThat(files.map(p -> p.getFileName().toString()))
                     .containsExactlyInAnyOrderElementsOf(expected);
