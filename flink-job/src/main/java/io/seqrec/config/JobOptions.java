@@ -207,15 +207,16 @@ public final class JobOptions {
                     "0",
                     "N",
                     "Users with 1..N history steps the model knows get the model's ranking fused"
-                            + " with trending's (strategy blend); 0 = never.",
+                            + " with trending's (strategy blend); 0 = never (measured better only"
+                            + " on a sparse shop catalog, up to 5 items: docs/BENCHMARKS.md).",
                     intInRange(0, 10_000));
     public static final Option<Double> BLEND_WEIGHT =
             new Option<>(
                     "blend-weight",
-                    "1",
+                    "0.25",
                     "BETA",
                     "Weight of trending's ranks in the blend: 1/(60 + model rank) + BETA/(60 +"
-                            + " trending rank).",
+                            + " trending rank); 0.25 was the best on validation on every data set.",
                     doubleInRange(0, 1000));
     public static final Option<Boolean> EXPLANATIONS =
             new Option<>(
