@@ -10,7 +10,10 @@ c_i = the number of training interactions of item i and U_i = the set of trainin
 * average popularity: the mean over lists of the mean c_i of the list's items (RecBole
   AveragePopularity);
 * intra-list diversity: the mean over lists of 1 - the mean pairwise cosine similarity of the
-  list's items, cos(i, j) = |U_i & U_j| / sqrt(|U_i| |U_j|) (0 if either set is empty).
+  list's items, cos(i, j) = |U_i & U_j| / sqrt(|U_i| |U_j|) (0 if either set is empty);
+* intra-list diversity by the model's item vectors (``ild_vectors``, what the job reports live):
+  the same with cos(i, j) = the cosine of the two items' embeddings (the unit rows of the
+  artifact's ``item_vectors.f32``).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import torch
 from seqrec_model.coldstart import stable_topk
 from seqrec_model.data import EvalSet, left_pad
 
-METRICS = ("coverage", "gini", "novelty", "avg_popularity", "ild")
+METRICS = ("coverage", "gini", "novelty", "avg_popularity", "ild", "ild_vectors")
 
 
 def coverage(lists: np.ndarray, num_items: int) -> float:
@@ -92,13 +95,31 @@ def intra_list_diversity(lists: np.ndarray, train: Sequence[np.ndarray], num_ite
     return total / len(lists)
 
 
+def vector_diversity(lists: np.ndarray, vectors: np.ndarray) -> float:
+    """Mean over lists of 1 - the mean pairwise cosine of the listed items' unit ``vectors``
+    ([N, d], row i-1 = item index i), summed in float64 as the job does."""
+    lists = np.asarray(lists, dtype=np.int64)
+    if len(lists) == 0 or lists.shape[1] < 2:
+        return 0.0
+    k = lists.shape[1]
+    rows = vectors.astype(np.float64)[lists - 1]  # [U, k, d]
+    gram = np.einsum("ukd,uld->ukl", rows, rows)
+    upper = np.triu_indices(k, 1)
+    return float(np.mean(1.0 - gram[:, upper[0], upper[1]].mean(axis=1)))
+
+
 def beyond_accuracy(
-    lists: np.ndarray, train: Sequence[np.ndarray], num_items: int
+    lists: np.ndarray,
+    train: Sequence[np.ndarray],
+    num_items: int,
+    vectors: np.ndarray | None = None,
 ) -> Dict[str, float]:
+    """The metrics of the module docstring; ``ild_vectors`` only with ``vectors``."""
     from seqrec_model.data import item_counts
 
     counts = item_counts(train, num_items)
-    return {
+    extra = {} if vectors is None else {"ild_vectors": vector_diversity(lists, vectors)}
+    return extra | {
         "coverage": coverage(lists, num_items),
         "gini": gini_index(lists, num_items),
         "novelty": novelty(lists, counts),
@@ -126,11 +147,15 @@ def top_lists(score_fn, evalset: EvalSet, num_items: int, k: int = 10, batch_siz
 
 
 def format_beyond(rows: Dict[str, Dict[str, float]]) -> str:
-    head = f"{'':<28} {'coverage':>9} {'gini':>7} {'novelty':>8} {'avg pop':>9} {'ILD':>7}"
+    head = (
+        f"{'':<28} {'coverage':>9} {'gini':>7} {'novelty':>8} {'avg pop':>9} {'ILD':>7} "
+        f"{'ILD vec':>7}"
+    )
     lines = [head]
     for label, m in rows.items():
+        vec = f"{m['ild_vectors']:7.4f}" if "ild_vectors" in m else f"{'-':>7}"
         lines.append(
             f"{label:<28} {m['coverage']:9.4f} {m['gini']:7.4f} {m['novelty']:8.3f} "
-            f"{m['avg_popularity']:9.1f} {m['ild']:7.4f}"
+            f"{m['avg_popularity']:9.1f} {m['ild']:7.4f} {vec}"
         )
     return "\n".join(lines)

@@ -19,7 +19,7 @@ from seqrec_model.coldstart import coldstart_report, format_markdown
 from seqrec_model.evaluate import evaluate_model, evaluate_popularity, format_table, round_metrics
 from seqrec_model.evaluate import model_scorer, popularity_scorer
 from seqrec_model.explain import explain_users, format_summary
-from seqrec_model.export import export_artifact, export_random, write_topk_graph
+from seqrec_model.export import export_artifact, export_random, item_vectors, write_topk_graph
 from seqrec_model.gap import format_report, gap_report
 from seqrec_model.presets import PRESET_NAMES, PRESETS, resolve
 from seqrec_model.train import configure_threads, load_checkpoint, model_from_checkpoint, train
@@ -275,8 +275,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 "popularity": top_lists(popularity_scorer(counts), evalset, data.num_items, 10,
                                         args.batch_size),
             }  # fmt: skip
+            vectors = item_vectors(model)
             results[part]["beyond_accuracy"] = {
-                name: beyond_accuracy(lst, split.train, data.num_items)
+                name: beyond_accuracy(lst, split.train, data.num_items, vectors)
                 for name, lst in lists.items()
             }
     print(

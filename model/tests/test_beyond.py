@@ -15,6 +15,7 @@ from seqrec_model.beyond import (
     intra_list_diversity,
     novelty,
     top_lists,
+    vector_diversity,
 )
 from seqrec_model.data import EvalSet
 
@@ -55,6 +56,18 @@ def test_intra_list_diversity_by_hand() -> None:
         1 - (1 / math.sqrt(2) + 0.5 + 0) / 3
     )
     assert intra_list_diversity(np.asarray([[1, 4]]), TRAIN, 5) == pytest.approx(1.0)
+
+
+def test_vector_diversity_by_hand() -> None:
+    # the same three unit vectors as the Java side's ItemVectorsTest: (1,2) 0, (1,3) 0.6, (2,3) 0.8
+    vectors = np.asarray([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]], dtype=np.float32)
+    assert vector_diversity(np.asarray([[1, 2, 3]]), vectors) == pytest.approx(1 - 1.4 / 3)
+    assert vector_diversity(np.asarray([[1, 3], [2, 3]]), vectors) == pytest.approx(
+        ((1 - 0.6) + (1 - 0.8)) / 2
+    )
+    m = beyond_accuracy(np.asarray([[1, 3]]), TRAIN, 3, vectors)
+    assert m["ild_vectors"] == pytest.approx(0.4)
+    assert "0.4000" in format_beyond({"model": m})
 
 
 def test_beyond_accuracy_bundle_and_top_lists() -> None:

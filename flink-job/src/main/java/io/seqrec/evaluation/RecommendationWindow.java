@@ -11,8 +11,10 @@ import java.util.Map;
  * same subtask. {@link #figures} is the last complete window's, readable from any thread (the
  * metric reporter's).
  *
- * <p>Intra-list diversity is left out live: it needs every item's set of users, memory that grows
- * with the traffic; the demo's summary and {@code seqrec_model evaluate} report it.
+ * <p>Intra-list diversity is measured with the serving model's item vectors ({@link
+ * io.seqrec.model.ItemVectors#listDiversity}), the definition {@code seqrec_model evaluate} reports
+ * as {@code ild_vectors}: the co-occurrence version ({@code ild} offline and in the demo's summary)
+ * needs every item's set of users, memory that grows with the traffic.
  *
  * <p>Memory is one entry per distinct item listed or interacted with in the window. Not thread-safe
  * apart from {@link #figures}.
@@ -21,8 +23,13 @@ public final class RecommendationWindow {
 
     /** One window's figures; {@code lists} = 0 means nothing was recommended in it. */
     public record Figures(
-            double coverage, double gini, double novelty, double averagePopularity, long lists) {
-        public static final Figures NONE = new Figures(0, 0, 0, 0, 0);
+            double coverage,
+            double gini,
+            double novelty,
+            double averagePopularity,
+            double intraListDiversity,
+            long lists) {
+        public static final Figures NONE = new Figures(0, 0, 0, 0, 0, 0);
     }
 
     /** Per item in the window: times listed, Σ 1/len of the lists it was in, interactions. */
@@ -36,6 +43,8 @@ public final class RecommendationWindow {
     private Map<Long, Tally> items = new HashMap<>();
     private long lists;
     private long listedItems;
+    private double diversitySum;
+    private long diverseLists;
     private long interactions;
     private long windowStart = Long.MIN_VALUE;
     private volatile Figures figures = Figures.NONE;
@@ -55,8 +64,21 @@ public final class RecommendationWindow {
 
     /** A list emitted to a user. */
     public void recommended(long[] itemKeys) {
+        recommended(itemKeys, Double.NaN);
+    }
+
+    /**
+     * A list emitted to a user, with its intra-list diversity ({@link
+     * io.seqrec.model.ItemVectors#listDiversity}; NaN if it has none: fewer than two items with
+     * vectors).
+     */
+    public void recommended(long[] itemKeys, double diversity) {
         if (itemKeys.length == 0) {
             return;
+        }
+        if (!Double.isNaN(diversity)) {
+            diversitySum += diversity;
+            diverseLists++;
         }
         double share = 1.0 / itemKeys.length;
         for (long key : itemKeys) {
@@ -85,6 +107,8 @@ public final class RecommendationWindow {
         lists = 0;
         listedItems = 0;
         interactions = 0;
+        diversitySum = 0;
+        diverseLists = 0;
         windowStart = nowMs;
     }
 
@@ -117,6 +141,7 @@ public final class RecommendationWindow {
                 BeyondAccuracy.gini(recommendedCounts, catalogSize),
                 surprisal / listedItems,
                 popularity / lists,
+                diverseLists == 0 ? 0 : diversitySum / diverseLists,
                 lists);
     }
 }

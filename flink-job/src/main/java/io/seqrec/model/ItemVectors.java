@@ -81,7 +81,7 @@ public final class ItemVectors {
      * target}, the latest of equals; -1 if the range is empty or {@code target} is not an item.
      */
     public int mostSimilarPosition(int[] row, int from, int to, int target) {
-        if (target < 1 || target * dim >= rows.length) {
+        if (!isItem(target)) {
             return -1;
         }
         int best = -1;
@@ -94,6 +94,33 @@ public final class ItemVectors {
             }
         }
         return best;
+    }
+
+    /**
+     * Intra-list diversity of a list by these vectors: 1 − the mean pairwise cosine similarity of
+     * its items that have one ({@code indices[i]} in 1..num_items; 0 = an item the model does not
+     * know, left out); NaN with fewer than two such items. {@code seqrec_model evaluate} reports
+     * the same as {@code ild_vectors}.
+     */
+    public double listDiversity(int[] indices) {
+        double similarity = 0;
+        int pairs = 0;
+        for (int a = 0; a < indices.length; a++) {
+            if (!isItem(indices[a])) {
+                continue;
+            }
+            for (int b = a + 1; b < indices.length; b++) {
+                if (isItem(indices[b])) {
+                    similarity += similarity(indices[a], indices[b]);
+                    pairs++;
+                }
+            }
+        }
+        return pairs == 0 ? Double.NaN : 1 - similarity / pairs;
+    }
+
+    private boolean isItem(int index) {
+        return index >= 1 && (index + 1) * dim <= rows.length;
     }
 
     /** As {@link #mostSimilarPosition(int[], int, int, int)} over a sequence of long indices. */

@@ -149,7 +149,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     private transient Histogram inferenceMicros;
     private transient Histogram latencyMs;
 
-    /** Coverage, Gini, novelty and average popularity of this subtask's lists, by window. */
+    /** Coverage, Gini, novelty, average popularity and ILD of this subtask's lists, by window. */
     private transient RecommendationWindow quality;
 
     /** An event waiting for its batch. */
@@ -468,6 +468,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         group.gauge("recommendations_gini", () -> quality.figures().gini());
         group.gauge("recommendations_novelty", () -> quality.figures().novelty());
         group.gauge("recommendations_avg_popularity", () -> quality.figures().averagePopularity());
+        group.gauge("recommendations_ild", () -> quality.figures().intraListDiversity());
     }
 
     @Override
@@ -795,10 +796,22 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                         e.ts()));
         accepted.inc();
         recommendationsOut.inc();
-        quality.recommended(keys);
+        quality.recommended(keys, diversity(p.model, keys));
         if (e.producedTs() > 0) {
             latencyMs.update(now - e.producedTs());
         }
+    }
+
+    /** A list's intra-list diversity by the serving model's item vectors; NaN without them. */
+    private static double diversity(ServedModel model, long[] keys) {
+        if (model.vectors == null) {
+            return Double.NaN;
+        }
+        int[] indices = new int[keys.length];
+        for (int i = 0; i < keys.length; i++) {
+            indices[i] = model.artifact.indexOf(keys[i]);
+        }
+        return model.vectors.listDiversity(indices);
     }
 
     private static final TrendingLists.Ranked NO_FRESH_ITEMS =
@@ -891,6 +904,9 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     private static String because(Pending p, long[] listed) {
         ModelArtifact artifact = p.model.artifact;
         int position = -1;
+        if (!p.model.explains) {
+            return null;
+        }
         if (p.model.vectors != null) {
             for (long key : listed) {
                 int index = artifact.indexOf(key);

@@ -6,18 +6,21 @@ import io.seqrec.model.ModelArtifact;
 import io.seqrec.model.SequenceScorer;
 
 /**
- * One model as a subtask serves it: the artifact, the loaded model, its batch scorer and, with
- * explanations, what names the history item behind a list: the artifact's item vectors if it has
- * them (then the attention output is not fetched), else the attention output. Used by the task
- * thread only, once it has been handed over; closed by whoever stops serving it.
+ * One model as a subtask serves it: the artifact, the loaded model, its batch scorer and its item
+ * vectors, if the artifact has them. With explanations, the vectors name the history item behind a
+ * list (then the attention output is not fetched); without vectors, the attention output does. Used
+ * by the task thread only, once it has been handed over; closed by whoever stops serving it.
  */
 final class ServedModel implements AutoCloseable {
     final ModelArtifact artifact;
     final SequenceScorer model;
     final BatchScorer scorer;
 
-    /** The item vectors that explain lists; null without explanations or without vectors. */
+    /** The artifact's item vectors (lists' diversity, and because); null if it has none. */
     final ItemVectors vectors;
+
+    /** Whether lists say what they are because of (--explanations). */
+    final boolean explains;
 
     ServedModel(
             ModelArtifact artifact,
@@ -26,8 +29,8 @@ final class ServedModel implements AutoCloseable {
             boolean explanations) {
         this.artifact = artifact;
         this.model = model;
-        this.vectors =
-                explanations && artifact.hasItemVectors() ? ItemVectors.load(artifact) : null;
+        this.vectors = artifact.hasItemVectors() ? ItemVectors.load(artifact) : null;
+        this.explains = explanations;
         this.scorer = new BatchScorer(model, artifact, padding, explanations && vectors == null);
     }
 

@@ -70,9 +70,9 @@ class BeyondAccuracyTest {
             window.interaction(item);
         }
         window.interaction(9); // an interaction with an item outside the lists
-        window.recommended(new long[] {1, 2});
-        window.recommended(new long[] {2, 3});
-        window.recommended(new long[] {1});
+        window.recommended(new long[] {1, 2}, 0.4);
+        window.recommended(new long[] {2, 3}, 0.8);
+        window.recommended(new long[] {1}, Double.NaN); // one item: no diversity
         window.roll(999, 4);
         assertThat(window.figures()).isEqualTo(RecommendationWindow.Figures.NONE);
         window.roll(1000, 4);
@@ -85,6 +85,8 @@ class BeyondAccuracyTest {
                 .isCloseTo(BeyondAccuracy.novelty(LISTS, counts, 8, 4), within(1e-12));
         assertThat(f.averagePopularity())
                 .isCloseTo(BeyondAccuracy.averagePopularity(LISTS, counts), within(1e-12));
+        // the mean over the lists that have one
+        assertThat(f.intraListDiversity()).isCloseTo(0.6, within(1e-12));
         // The next window starts empty.
         window.roll(2000, 4);
         assertThat(window.figures()).isEqualTo(RecommendationWindow.Figures.NONE);

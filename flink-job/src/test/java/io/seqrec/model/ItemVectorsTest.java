@@ -46,16 +46,18 @@ class ItemVectorsTest {
         return dir;
     }
 
+    private ItemVectors vectors(float[]... rows) throws IOException {
+        return ItemVectors.load(ModelArtifact.load(tinyArtifact(rows)));
+    }
+
     @Test
     void namesTheMostSimilarHistoryItemTheLatestOfEquals() throws IOException {
         ItemVectors v =
-                ItemVectors.load(
-                        ModelArtifact.load(
-                                tinyArtifact(
-                                        new float[] {1, 0},
-                                        new float[] {0, 1},
-                                        new float[] {0.6f, 0.8f},
-                                        new float[] {1, 0})));
+                vectors(
+                        new float[] {1, 0},
+                        new float[] {0, 1},
+                        new float[] {0.6f, 0.8f},
+                        new float[] {1, 0});
         assertThat(v.similarity(1, 3)).isCloseTo(0.6, within(1e-7));
         assertThat(v.similarity(2, 3)).isCloseTo(0.8, within(1e-7));
         assertThat(v.similarity(1, 2)).isZero();
@@ -69,6 +71,17 @@ class ItemVectorsTest {
         assertThat(v.mostSimilarPosition(new int[] {1, 3}, 0, 0, 1)).isEqualTo(-1);
         assertThat(v.mostSimilarPosition(new int[] {1, 3}, 0, 2, 0)).isEqualTo(-1);
         assertThat(v.mostSimilarPosition(new int[] {1, 3}, 0, 2, 5)).isEqualTo(-1);
+    }
+
+    @Test
+    void listDiversityIsOneMinusTheMeanPairwiseCosineOfTheKnownItems() throws IOException {
+        ItemVectors v = vectors(new float[] {1, 0}, new float[] {0, 1}, new float[] {0.6f, 0.8f});
+        // pairs (1,2) 0, (1,3) 0.6, (2,3) 0.8: mean 1.4 / 3
+        assertThat(v.listDiversity(new int[] {1, 2, 3})).isCloseTo(1 - 1.4 / 3, within(1e-7));
+        // an unknown item (0) is left out: (1,3) only
+        assertThat(v.listDiversity(new int[] {1, 0, 3})).isCloseTo(0.4, within(1e-7));
+        assertThat(v.listDiversity(new int[] {2, 0})).isNaN();
+        assertThat(v.listDiversity(new int[0])).isNaN();
     }
 
     @Test
