@@ -22,15 +22,16 @@ class ModelReloadLeakTest {
     private static final int BATCH = 32;
 
     /**
-     * How much resident memory may grow from the warm-up to the last cycle: five times the size of
-     * the default model.onnx (753 kB, so 3.7 MB). A cycle that left one model's bytes behind would
-     * grow it by 45 sizes over the 45 measured cycles, and a session left open grows it by about
-     * six sizes per cycle (weights plus ONNX Runtime's arena: 4.8 MB measured when close() skipped
-     * the model). What remains with every handle closed is the JVM's own drift (compiled code,
-     * class metadata, malloc arenas): 0.3 to 1.7 MB over these cycles in five runs on a 2-core
-     * machine, alone and after other tests in the same JVM.
+     * How much resident memory may grow from the warm-up to the last cycle: fifteen times the size
+     * of the default model.onnx (753 kB, so 11 MB). A cycle that left one model's bytes behind
+     * would grow it by 45 sizes over the 45 measured cycles (three times the bound), and a session
+     * left open grows it by about six sizes per cycle (weights plus ONNX Runtime's arena: 4.8 MB
+     * measured when close() skipped the model). What remains with every handle closed is the JVM's
+     * own drift (compiled code, class metadata, malloc arenas): 0.3 to 1.7 MB over these cycles in
+     * five runs on a 2-core machine, alone and after other tests in the same JVM, and 4.5 MB in one
+     * clean-clone CI run (2026-12-02), which failed the earlier bound of five sizes.
      */
-    private static final long RSS_TOLERANCE_MODEL_SIZES = 5;
+    private static final long RSS_TOLERANCE_MODEL_SIZES = 15;
 
     /**
      * Descriptors the JVM may open for itself meanwhile (a jar of a class loaded late); a leak of
