@@ -5,8 +5,10 @@
 #   v2 trained on the events before T2 (85 %) from scratch, and warm-started from v1 with a time
 #   budget of 30 % of the from-scratch run's training time,
 #   all three scored on the events after T2 (full ranking, seen items excluded).
-# Usage: model/timesplit.sh ml-latest-small|retailrocket|synthetic-drift [WORK_DIR]
+# Usage: [SEED=42] [WARM_LR=2e-3] model/timesplit.sh ml-latest-small|retailrocket|synthetic-drift [WORK_DIR]
 #   (data from ../shared/data beside the repository; the synthetic stream is generated here)
+#   SEED seeds all three trainings; WARM_LR is the warm run's learning rate (the from-scratch runs
+#   use 1e-3).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DATA="$ROOT/../shared/data"
@@ -18,8 +20,8 @@ PY=/usr/bin/python3
 
 # The same network and training for every dataset and model: the shipped default's shape, early
 # stopping on validation.
-TRAIN=(--max-len 50 --hidden 64 --blocks 2 --heads 1 --dropout 0.2 --lr 1e-3 --batch-size 128
-  --epochs 200 --eval-every 1 --patience 5 --seed 42 --threads 2 --preset none)
+TRAIN=(--max-len 50 --hidden 64 --blocks 2 --heads 1 --dropout 0.2 --batch-size 128
+  --epochs 200 --eval-every 1 --patience 5 --seed "${SEED:-42}" --threads 2 --preset none)
 
 case "$DATASET" in
   ml-latest-small)
@@ -48,11 +50,12 @@ train() { # NAME DATA [extra options]
   echo "$name: $(tail -n 1 "$WORK/$name.log")"
 }
 
-train v1 "$WORK/cut/before-T1.$EXT"
-train v2-scratch "$WORK/cut/before-T2.$EXT"
+train v1 "$WORK/cut/before-T1.$EXT" --lr 1e-3
+train v2-scratch "$WORK/cut/before-T2.$EXT" --lr 1e-3
 BUDGET=$($PY -c 'import json,sys; print(round(0.3 * json.load(open(sys.argv[1]))["train_seconds"]))' \
   "$WORK/v2-scratch/metrics.json")
-train v2-warm "$WORK/cut/before-T2.$EXT" --init-from "$WORK/v1/checkpoint.pt" --time-budget "${BUDGET}s"
+train v2-warm "$WORK/cut/before-T2.$EXT" --init-from "$WORK/v1/checkpoint.pt" --time-budget "${BUDGET}s" \
+  --lr "${WARM_LR:-2e-3}"
 
 $PY -m seqrec_model timesplit evaluate --format "$FORMAT" --data "$WHOLE" \
   --before "$WORK/cut/before-T2.$EXT" --model v1="$WORK/v1" --model v2-scratch="$WORK/v2-scratch" \
