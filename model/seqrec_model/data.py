@@ -20,6 +20,18 @@ from seqrec_model.events import EVENT_TYPES, InvalidEvent, parse_event
 
 FORMATS = ("events", "ml-1m", "movielens-csv", "pairs", "retailrocket")
 
+#: Behavior codes of a step, as the model's ``behaviors`` input and the job's state carry them:
+#: the job's ``EventType`` ordinal + 1 (0 is padding). RetailRocket's ``buy`` is a purchase.
+BEHAVIOR_CODES: Dict[str, int] = {name: i + 1 for i, name in enumerate(EVENT_TYPES)}
+PADDING_BEHAVIOR = 0
+#: Repeat rules: what consecutive events of a user on one item become. ``first``: one step, with
+#: the first event's behavior (what the job did before behavior types); ``strongest``: one step,
+#: upgraded to the strongest behavior of the run (view < click < cart < purchase; a rating, the
+#: only behavior of rating data, ranks with a purchase); ``all``: every event is a step.
+REPEAT_RULES = ("first", "strongest", "all")
+#: Strength of each behavior code for the ``strongest`` rule (index = code).
+_STRENGTH = (0, 1, 2, 3, 4, 4)
+
 
 class DataFormatError(ValueError):
     """A malformed input line; the message starts with ``path:line:``. ``reason`` is the job's
@@ -47,6 +59,10 @@ class InteractionData:
     # Timed formats: times[u][j] = time of sequences[u][j] in epoch seconds (float64); None for
     # formats without timestamps (ml-1m, pairs).
     times: Optional[List[np.ndarray]] = None
+    # Typed formats (events, retailrocket): behaviors[u][j] = behavior code (BEHAVIOR_CODES) of
+    # sequences[u][j]; None for formats without behavior types.
+    behaviors: Optional[List[np.ndarray]] = None
+    repeats: str = "first"  # the repeat rule the steps were built with (REPEAT_RULES)
 
     @property
     def num_users(self) -> int:
@@ -80,12 +96,14 @@ class _Builder:
     users: List[str] = field(default_factory=list)
     items: List[str] = field(default_factory=list)
     times: List[float] = field(default_factory=list)
+    behaviors: List[int] = field(default_factory=list)
     time_scale: float = 1.0  # multiplies the recorded times into epoch seconds
 
-    def add(self, user: str, item: str, time: float = 0.0) -> None:
+    def add(self, user: str, item: str, time: float = 0.0, behavior: int = PADDING_BEHAVIOR) -> None:
         self.users.append(user)
         self.items.append(item)
         self.times.append(time)
+        self.behaviors.append(behavior)
 
     def build(
         self,
@@ -94,11 +112,17 @@ class _Builder:
         timed: bool,
         errors: Optional[_LineErrors] = None,
         duplicates: int = 0,
-        collapse_repeats: bool = False,
+        repeats: Optional[str] = None,
         unknown_time: Optional[set] = None,
+        typed: bool = False,
     ) -> InteractionData:
-        """``unknown_time``: record numbers ordered by their time but whose ``times`` entry is
-        NaN (RetailRocket's held-out purchases)."""
+        """``repeats``: the repeat rule (:data:`REPEAT_RULES`) for consecutive events of a user on
+        one item; None keeps every record (rating data: one record per user and item anyway).
+        ``typed``: the records carry behavior codes, kept per step. ``unknown_time``: record
+        numbers ordered by their time but whose ``times`` entry is NaN (RetailRocket's held-out
+        purchases)."""
+        if repeats is not None and repeats not in REPEAT_RULES:
+            raise ValueError(f"unknown repeat rule {repeats!r}; expected one of {REPEAT_RULES}")
         order: Iterable[int] = range(len(self.users))
         if timed:
             # sorted() is stable: equal timestamps keep their file order.
@@ -107,6 +131,7 @@ class _Builder:
         item_index: Dict[str, int] = {}
         per_user: List[List[int]] = []
         per_user_t: List[List[float]] = []
+        per_user_b: List[List[int]] = []
         for i in order:
             item = self.items[i]
             idx = item_index.get(item)
@@ -120,10 +145,15 @@ class _Builder:
                 user_index[user] = u
                 per_user.append([])
                 per_user_t.append([])
-            if collapse_repeats and per_user[u] and per_user[u][-1] == idx:
-                # view, click, cart of one item: one step, exactly as the job's UserState counts it
+                per_user_b.append([])
+            behavior = self.behaviors[i]
+            if repeats in ("first", "strongest") and per_user[u] and per_user[u][-1] == idx:
+                # view, click, cart of one item: one step, as the job's UserState counts it
+                if repeats == "strongest" and _STRENGTH[behavior] > _STRENGTH[per_user_b[u][-1]]:
+                    per_user_b[u][-1] = behavior
                 continue
             per_user[u].append(idx)
+            per_user_b[u].append(behavior)
             unknown = unknown_time is not None and i in unknown_time
             per_user_t[u].append(float("nan") if unknown else self.times[i] * self.time_scale)
         return InteractionData(
@@ -136,6 +166,8 @@ class _Builder:
             duplicate_events=duplicates,
             skipped_by_reason=dict(errors.by_reason) if errors else {},
             times=[np.asarray(t, dtype=np.float64) for t in per_user_t] if timed else None,
+            behaviors=[np.asarray(b, dtype=np.int64) for b in per_user_b] if typed else None,
+            repeats=repeats or "all",
         )
 
 
@@ -196,6 +228,7 @@ def read_events(
     name: Optional[str] = None,
     skip_malformed: bool = False,
     event_types: Optional[Sequence[str]] = None,
+    repeats: str = "first",
 ) -> InteractionData:
     """Project event JSON lines: ``{"user_id", "item_id", "event_type"?, "ts", "event_id"?}``.
 
@@ -208,9 +241,11 @@ def read_events(
     ``ts`` is epoch milliseconds; events are ordered by ``ts`` (ties keep file order): the job's
     lateness and future-skew rules depend on arrival and Kafka time, which a file does not have.
     An event repeating an ``event_id`` of the same user (at-least-once delivery) is dropped and
-    counted in ``duplicate_events``, as the job drops it. Consecutive events of a user on the same
-    item (the view, click, cart funnel) are one step of the sequence, as in the streaming job.
-    ``event_types`` restricts which event types count as interactions (default: all).
+    counted in ``duplicate_events``, as the job drops it. Each step keeps its behavior type
+    (``behaviors``); consecutive events of a user on the same item (the view, click, cart funnel)
+    become steps by the ``repeats`` rule (:data:`REPEAT_RULES`; ``first`` = one step, as the
+    streaming job counted them before behavior types). ``event_types`` restricts which event types
+    count as interactions (default: all).
     """
     if event_types is not None:
         bad = sorted(set(event_types) - set(EVENT_TYPES))
@@ -237,10 +272,10 @@ def read_events(
             seen_ids.add(key)
         if wanted is not None and event.event_type not in wanted:
             continue
-        builder.add(event.user_id, event.item_id, float(event.ts))
+        builder.add(event.user_id, event.item_id, float(event.ts), BEHAVIOR_CODES[event.event_type])
     errors.report()
     return builder.build(
-        name or default_name(path), "events", True, errors, duplicates, collapse_repeats=True
+        name or default_name(path), "events", True, errors, duplicates, repeats=repeats, typed=True
     )
 
 
@@ -334,18 +369,24 @@ def read_pairs(
 
 
 RETAILROCKET_BEHAVIORS = ("view", "cart", "buy")
+_RETAILROCKET_CODES = {
+    "view": BEHAVIOR_CODES["view"],
+    "cart": BEHAVIOR_CODES["cart"],
+    "buy": BEHAVIOR_CODES["purchase"],
+}
 RETAILROCKET_HELD_OUT = "test_buy.csv"
 
 
 def read_retailrocket(
-    path: str, name: Optional[str] = None, skip_malformed: bool = False
+    path: str, name: Optional[str] = None, skip_malformed: bool = False, repeats: str = "first"
 ) -> InteractionData:
     """RetailRocket multi-behaviour split: ``train.csv`` = ``user_id,item_id,behavior,timestamp``
     (behavior view/cart/buy, unix seconds) with a header.
 
-    Every behaviour is an interaction; a user's events are put in time order (stable on ties).
-    Consecutive events of a user on the same item (view, cart, buy of one product) are one step,
-    as in the streaming job (and the ``events`` reader). If ``test_buy.csv`` (``user_id,item_id``,
+    Every behaviour is an interaction and each step keeps it (``behaviors``; ``buy`` is a
+    purchase); a user's events are put in time order (stable on ties). Consecutive events of a user
+    on the same item (view, cart, buy of one product) become steps by the ``repeats`` rule, as in
+    the ``events`` reader. If ``test_buy.csv`` (``user_id,item_id``,
     one held-out purchase per user) lies next to ``path``, each listed user's purchase is appended
     as the last step of their sequence, so the leave-one-out split makes it the test target and
     the last training event the validation target: the data's own protocol. Its time is unknown:
@@ -382,7 +423,7 @@ def read_retailrocket(
             except ValueError as e:
                 errors.handle(DataFormatError(path, number, str(e)))
                 continue
-            builder.add(user, item, float(ts))
+            builder.add(user, item, float(ts), _RETAILROCKET_CODES[behavior])
     held_out = os.path.join(os.path.dirname(os.path.abspath(path)), RETAILROCKET_HELD_OUT)
     held: set = set()
     if os.path.isfile(held_out):
@@ -404,7 +445,7 @@ def read_retailrocket(
                 if user in last:  # a purchase of a user without history has no input
                     # appended after all of the user's training events (stable sort, equal
                     # time), then marked as of unknown time
-                    builder.add(user, item, last[user])
+                    builder.add(user, item, last[user], BEHAVIOR_CODES["purchase"])
                     held.add(len(builder.times) - 1)
     errors.report()
     return builder.build(
@@ -412,8 +453,9 @@ def read_retailrocket(
         "retailrocket",
         True,
         errors,
-        collapse_repeats=True,
+        repeats=repeats,
         unknown_time=held,
+        typed=True,
     )
 
 
@@ -424,12 +466,16 @@ def load(
     skip_malformed: bool = False,
     min_rating: Optional[float] = None,
     event_types: Optional[Sequence[str]] = None,
+    repeats: str = "first",
 ) -> InteractionData:
-    """Read ``path`` in format ``fmt`` (one of :data:`FORMATS`)."""
+    """Read ``path`` in format ``fmt`` (one of :data:`FORMATS`); ``repeats`` applies to the typed
+    formats (events, retailrocket)."""
+    if repeats not in REPEAT_RULES:
+        raise ValueError(f"unknown repeat rule {repeats!r}; expected one of {REPEAT_RULES}")
     if not os.path.isfile(path):
         raise FileNotFoundError(f"data file not found: {path}")
     if fmt == "events":
-        data = read_events(path, name, skip_malformed, event_types)
+        data = read_events(path, name, skip_malformed, event_types, repeats)
     elif fmt == "ml-1m":
         data = read_ml1m_sequences(path, name, skip_malformed)
     elif fmt == "movielens-csv":
@@ -437,7 +483,7 @@ def load(
     elif fmt == "pairs":
         data = read_pairs(path, name, skip_malformed)
     elif fmt == "retailrocket":
-        data = read_retailrocket(path, name, skip_malformed)
+        data = read_retailrocket(path, name, skip_malformed, repeats)
     else:
         raise ValueError(f"unknown format {fmt!r}; expected one of {FORMATS}")
     if data.num_items == 0:
@@ -520,12 +566,15 @@ def with_vocabulary(data: InteractionData, item_ids: Sequence[str]) -> Interacti
     own = data.item_ids
     sequences = []
     times: Optional[List[np.ndarray]] = [] if data.times is not None else None
+    behaviors: Optional[List[np.ndarray]] = [] if data.behaviors is not None else None
     for u, seq in enumerate(data.sequences):
-        keep = [own[x - 1] in index for x in seq.tolist()]
+        keep = np.asarray([own[x - 1] in index for x in seq.tolist()], dtype=bool)
         kept = [index[own[x - 1]] for x in seq.tolist() if own[x - 1] in index]
         sequences.append(np.asarray(kept, dtype=np.int64))
         if times is not None and data.times is not None:
-            times.append(np.asarray(data.times[u], dtype=np.float64)[np.asarray(keep, dtype=bool)])
+            times.append(np.asarray(data.times[u], dtype=np.float64)[keep])
+        if behaviors is not None and data.behaviors is not None:
+            behaviors.append(np.asarray(data.behaviors[u], dtype=np.int64)[keep])
     return InteractionData(
         name=data.name,
         format=data.format,
@@ -536,4 +585,6 @@ def with_vocabulary(data: InteractionData, item_ids: Sequence[str]) -> Interacti
         duplicate_events=data.duplicate_events,
         skipped_by_reason=dict(data.skipped_by_reason),
         times=times,
+        behaviors=behaviors,
+        repeats=data.repeats,
     )

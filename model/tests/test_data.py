@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from seqrec_model.data import (
+    BEHAVIOR_CODES,
     DataFormatError,
     default_name,
     item_counts,
@@ -96,6 +97,48 @@ def test_events_funnel_on_one_item_is_one_step(tmp_path: Path) -> None:
     ]
     path.write_text("\n".join(lines) + "\n")
     assert seqs(read_events(str(path))) == {"a": ["x", "y", "x", "z"]}
+
+
+def behaviors_of(data, user: str) -> list:
+    assert data.behaviors is not None
+    return data.behaviors[data.user_ids.index(user)].tolist()
+
+
+def test_events_keep_behavior_codes_by_repeat_rule(tmp_path: Path) -> None:
+    path = tmp_path / "funnel.jsonl"
+    lines = [
+        ev("a", "x", 1),
+        ev("a", "x", 2, "click"),
+        ev("a", "x", 3, "cart"),
+        ev("a", "x", 4),  # a view after the cart: not stronger, the step stays a cart
+        ev("a", "y", 5, "purchase"),
+        ev("a", "x", 6, "rate"),
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    # codes: the job's EventType ordinal + 1 (view 1, click 2, cart 3, purchase 4, rate 5)
+    assert BEHAVIOR_CODES == {"view": 1, "click": 2, "cart": 3, "purchase": 4, "rate": 5}
+    first = read_events(str(path))
+    assert seqs(first) == {"a": ["x", "y", "x"]}
+    assert behaviors_of(first, "a") == [1, 4, 5]
+    assert first.repeats == "first"
+    strongest = load("events", str(path), repeats="strongest")
+    assert seqs(strongest) == {"a": ["x", "y", "x"]}
+    assert behaviors_of(strongest, "a") == [3, 4, 5]
+    every = read_events(str(path), repeats="all")
+    assert seqs(every) == {"a": ["x", "x", "x", "x", "y", "x"]}
+    assert behaviors_of(every, "a") == [1, 2, 3, 1, 4, 5]
+    assert every.times is not None and every.times[0].tolist() == [0.001 * t for t in range(1, 7)]
+    # the purchases only (a single-behavior baseline): one behavior left
+    bought = read_events(str(path), event_types=["purchase"])
+    assert seqs(bought) == {"a": ["y"]} and behaviors_of(bought, "a") == [4]
+    with pytest.raises(ValueError, match="repeat rule 'count'"):
+        load("events", str(path), repeats="count")
+
+
+def test_untyped_formats_have_no_behaviors(tmp_path: Path) -> None:
+    path = tmp_path / "pairs.txt"
+    path.write_text("u1 a\nu1 b\n")
+    assert read_pairs(str(path)).behaviors is None
 
 
 @pytest.mark.parametrize(
@@ -286,6 +329,17 @@ def test_retailrocket_time_order_collapse_and_held_out_purchase(tmp_path: Path) 
     }
     assert targets == {"0": "9", "1": "6"}
     assert load("retailrocket", str(tmp_path / "train.csv")).item_ids == data.item_ids
+    # behaviors: view 1, cart 3, buy = purchase 4; the held-out step is a purchase
+    assert behaviors_of(data, "0") == [3, 1, 1, 4]
+    assert behaviors_of(data, "1") == [1, 4, 4]
+    strongest = read_retailrocket(str(tmp_path / "train.csv"), repeats="strongest")
+    assert behaviors_of(strongest, "0") == [3, 4, 1, 4]
+    every = read_retailrocket(str(tmp_path / "train.csv"), repeats="all")
+    assert seqs(every)["0"] == ["6", "5", "5", "5", "8", "9"]
+    assert behaviors_of(every, "0") == [3, 1, 3, 4, 1, 4]
+    # a vocabulary that lacks an item drops its steps, times and behaviors alike
+    narrowed = with_vocabulary(every, ["6", "8", "9"])
+    assert seqs(narrowed)["0"] == ["6", "8", "9"] and behaviors_of(narrowed, "0") == [3, 1, 4]
 
 
 def test_retailrocket_without_held_out_file_and_bad_behavior(tmp_path: Path) -> None:
