@@ -10,9 +10,11 @@ from dataclasses import fields
 from typing import Any, Dict, Optional, Sequence
 
 from seqrec_model import __version__
-from seqrec_model.config import LOSSES, LR_SCHEDULES, NEGATIVE_SAMPLERS, ModelConfig, TrainConfig
+from seqrec_model.config import EVAL_TARGETS, LOSSES, LR_SCHEDULES, NEGATIVE_SAMPLERS
+from seqrec_model.config import ModelConfig, TrainConfig
 from seqrec_model.config import parse_duration
-from seqrec_model.data import EVENT_TYPES, FORMATS, DataFormatError, InteractionData, leave_one_out
+from seqrec_model.data import EVENT_TYPES, FORMATS, REPEAT_RULES, DataFormatError, InteractionData
+from seqrec_model.data import leave_one_out
 from seqrec_model.data import item_counts, load, with_vocabulary
 from seqrec_model.beyond import beyond_accuracy, format_beyond, top_lists
 from seqrec_model.coldstart import coldstart_report, format_markdown
@@ -36,6 +38,8 @@ def _model_config(args: argparse.Namespace) -> ModelConfig:
         blocks=args.blocks,
         heads=args.heads,
         dropout=args.dropout,
+        behaviors=bool(getattr(args, "behaviors", False)),
+        target_behavior=bool(getattr(args, "target_behavior", False)),
     )
 
 
@@ -71,7 +75,16 @@ def _add_data_args(p: argparse.ArgumentParser, required: bool) -> None:
     g.add_argument("--min-rating", type=float, help="movielens-csv: keep ratings >= this")
     g.add_argument(
         "--event-types",
-        help=f"events: comma-separated subset of {','.join(EVENT_TYPES)} (default: all)",
+        help=f"events, retailrocket (buy = purchase): comma-separated subset of "
+        f"{','.join(EVENT_TYPES)} (default: all)",
+    )
+    g.add_argument(
+        "--repeats",
+        choices=REPEAT_RULES,
+        default="first",
+        help="events, retailrocket: consecutive events of a user on one item are one step with the"
+        " first event's behavior (first, default), one step with the strongest behavior"
+        " (strongest: view < click < cart < purchase), or a step each (all)",
     )
 
 
@@ -88,6 +101,22 @@ def _add_model_args(p: argparse.ArgumentParser, preset: bool = False) -> None:
     g.add_argument("--blocks", type=int, default=d(_M.blocks), help=f"default {_M.blocks}")
     g.add_argument("--heads", type=int, default=d(_M.heads), help=f"default {_M.heads}")
     g.add_argument("--dropout", type=float, default=d(_M.dropout), help=f"default {_M.dropout}")
+    g.add_argument(
+        "--behaviors",
+        action="store_const",
+        const=True,
+        default=d(_M.behaviors),
+        help="type-aware: add a behavior-type embedding to each step (typed data; the artifact"
+        " gets a second input, behaviors)",
+    )
+    g.add_argument(
+        "--target-behavior",
+        action="store_const",
+        const=True,
+        default=d(_M.target_behavior),
+        help="condition on the behavior asked for (any next event, or e.g. the next purchase;"
+        " see --eval-target)",
+    )
 
 
 def _duration(text: str) -> float:
@@ -143,6 +172,11 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     add("--eval-batch-size", type=int)
     add("--threads", "0 = all available cores", type=int)
     add("--max-batches-per-epoch", "for smoke tests", type=int)
+    add(
+        "--eval-target",
+        "what a --target-behavior model is asked for in validation and test",
+        choices=EVAL_TARGETS,
+    )
 
 
 def _load_data(args: argparse.Namespace) -> InteractionData:
@@ -154,6 +188,7 @@ def _load_data(args: argparse.Namespace) -> InteractionData:
         skip_malformed=args.skip_malformed,
         min_rating=args.min_rating,
         event_types=event_types,
+        repeats=getattr(args, "repeats", "first"),
     )
 
 
@@ -166,6 +201,7 @@ def _data_source(args: argparse.Namespace) -> Dict[str, Any]:
             "skip_malformed": args.skip_malformed,
             "min_rating": args.min_rating,
             "event_types": args.event_types,
+            "repeats": getattr(args, "repeats", "first"),
         },
     }
 

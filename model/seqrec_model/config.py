@@ -7,10 +7,13 @@ import re
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Dict, Mapping, Optional, Type, TypeVar
 
+from seqrec_model.events import EVENT_TYPES
+
 LOSSES = ("ce", "sampled", "gbce")
 NEGATIVE_SAMPLERS = ("uniform", "popularity")
 LR_SCHEDULES = ("constant", "cosine", "plateau")
 STOP_REASONS = ("patience", "time_budget", "epoch_cap")
+EVAL_TARGETS = ("any",) + EVENT_TYPES
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([hms])")
 
@@ -54,6 +57,12 @@ class ModelConfig:
     blocks: int = 2
     heads: int = 1
     dropout: float = 0.2
+    # Appended in issue 16 (defaults keep the single-behavior model and its artifacts):
+    behaviors: bool = False  # a behavior-type embedding added to each step (second input)
+    # a target-behavior vector added to the final hidden state: one model answers "what next"
+    # (code 0, any behavior) and "what will they buy next" (code 4); trained on the next step's
+    # behavior, replaced by "any" with probability 1/2
+    target_behavior: bool = False
 
     def __post_init__(self) -> None:
         if self.max_len < 1:
@@ -99,6 +108,9 @@ class TrainConfig:
     plateau_factor: float = 0.5  # plateau: lr *= factor after plateau_patience evals w/o gain
     plateau_patience: int = 2
     gbce_t: float = 0.75  # gBCE calibration t (gSASRec); 0 = plain BCE with negatives
+    # Appended in issue 16: the behavior a target-behavior model is asked for in validation and
+    # test ("any", or an event type: "purchase" for RetailRocket's held-out purchases)
+    eval_target: str = "any"
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
@@ -134,6 +146,8 @@ class TrainConfig:
             raise ValueError("plateau_patience must be >= 1")
         if not 0.0 <= self.gbce_t <= 1.0:
             raise ValueError("gbce_t must be in [0, 1]")
+        if self.eval_target not in EVAL_TARGETS:
+            raise ValueError(f"eval_target must be one of {EVAL_TARGETS}, got {self.eval_target!r}")
 
     def resolved_threads(self) -> int:
         """Number of intra-op threads to use (0 means every core this process may run on)."""

@@ -223,6 +223,15 @@ def default_name(path: str) -> str:
     return parent if base in generic and parent else base
 
 
+def _wanted_codes(event_types: Optional[Sequence[str]]) -> Optional[set]:
+    if event_types is None:
+        return None
+    bad = sorted(set(event_types) - set(EVENT_TYPES))
+    if bad:
+        raise ValueError(f"unknown event type(s) {bad}; expected a subset of {EVENT_TYPES}")
+    return {BEHAVIOR_CODES[t] for t in event_types}
+
+
 def read_events(
     path: str,
     name: Optional[str] = None,
@@ -247,10 +256,7 @@ def read_events(
     streaming job counted them before behavior types). ``event_types`` restricts which event types
     count as interactions (default: all).
     """
-    if event_types is not None:
-        bad = sorted(set(event_types) - set(EVENT_TYPES))
-        if bad:
-            raise ValueError(f"unknown event type(s) {bad}; expected a subset of {EVENT_TYPES}")
+    _wanted_codes(event_types)  # validates
     wanted = set(event_types) if event_types is not None else None
     errors = _LineErrors(path, skip_malformed)
     builder = _Builder(time_scale=1e-3)  # ts is epoch milliseconds
@@ -378,7 +384,11 @@ RETAILROCKET_HELD_OUT = "test_buy.csv"
 
 
 def read_retailrocket(
-    path: str, name: Optional[str] = None, skip_malformed: bool = False, repeats: str = "first"
+    path: str,
+    name: Optional[str] = None,
+    skip_malformed: bool = False,
+    repeats: str = "first",
+    event_types: Optional[Sequence[str]] = None,
 ) -> InteractionData:
     """RetailRocket multi-behaviour split: ``train.csv`` = ``user_id,item_id,behavior,timestamp``
     (behavior view/cart/buy, unix seconds) with a header.
@@ -391,7 +401,11 @@ def read_retailrocket(
     as the last step of their sequence, so the leave-one-out split makes it the test target and
     the last training event the validation target: the data's own protocol. Its time is unknown:
     it is ordered after the user's training events and its entry in ``times`` is NaN.
+    ``event_types`` (event-type names: ``purchase`` for ``buy``) keeps only those behaviors of
+    ``train.csv`` (e.g. the purchases-only baseline); a held-out purchase is kept for every user
+    with a kept training event.
     """
+    wanted = _wanted_codes(event_types)
     errors = _LineErrors(path, skip_malformed)
     builder = _Builder()
     with open(path, "r", encoding="utf-8", newline="") as f:
@@ -423,7 +437,9 @@ def read_retailrocket(
             except ValueError as e:
                 errors.handle(DataFormatError(path, number, str(e)))
                 continue
-            builder.add(user, item, float(ts), _RETAILROCKET_CODES[behavior])
+            code = _RETAILROCKET_CODES[behavior]
+            if wanted is None or code in wanted:
+                builder.add(user, item, float(ts), code)
     held_out = os.path.join(os.path.dirname(os.path.abspath(path)), RETAILROCKET_HELD_OUT)
     held: set = set()
     if os.path.isfile(held_out):
@@ -483,7 +499,7 @@ def load(
     elif fmt == "pairs":
         data = read_pairs(path, name, skip_malformed)
     elif fmt == "retailrocket":
-        data = read_retailrocket(path, name, skip_malformed, repeats)
+        data = read_retailrocket(path, name, skip_malformed, repeats, event_types)
     else:
         raise ValueError(f"unknown format {fmt!r}; expected one of {FORMATS}")
     if data.num_items == 0:
@@ -493,11 +509,14 @@ def load(
 
 @dataclass(frozen=True)
 class EvalSet:
-    """Held-out targets: for user ``users[j]``, predict ``targets[j]`` after ``inputs[j]``."""
+    """Held-out targets: for user ``users[j]``, predict ``targets[j]`` after ``inputs[j]``.
+    Typed data also carries each input step's behavior and each target's behavior."""
 
     users: np.ndarray
     inputs: List[np.ndarray]
     targets: np.ndarray
+    input_behaviors: Optional[List[np.ndarray]] = None
+    target_behaviors: Optional[np.ndarray] = None
 
     def __len__(self) -> int:
         return len(self.targets)
@@ -510,20 +529,33 @@ class Split:
     train: List[np.ndarray]
     validation: EvalSet
     test: EvalSet
+    train_behaviors: Optional[List[np.ndarray]] = None
 
 
-def leave_one_out(sequences: Sequence[np.ndarray]) -> Split:
-    """Split every user with >= 3 items; users with fewer items are entirely training data."""
+def leave_one_out(
+    sequences: Sequence[np.ndarray], behaviors: Optional[Sequence[np.ndarray]] = None
+) -> Split:
+    """Split every user with >= 3 items; users with fewer items are entirely training data.
+    ``behaviors`` (typed data: one code array per sequence) are split alongside."""
     train: List[np.ndarray] = []
     users: List[int] = []
     v_in: List[np.ndarray] = []
     v_t: List[int] = []
     t_in: List[np.ndarray] = []
     t_t: List[int] = []
+    typed = behaviors is not None
+    train_b: List[np.ndarray] = []
+    v_in_b: List[np.ndarray] = []
+    v_t_b: List[int] = []
+    t_in_b: List[np.ndarray] = []
+    t_t_b: List[int] = []
     for u, seq in enumerate(sequences):
         seq = np.asarray(seq, dtype=np.int64)
+        beh = np.asarray(behaviors[u], dtype=np.int64) if typed else None  # type: ignore[index]
         if len(seq) < 3:
             train.append(seq)
+            if beh is not None:
+                train_b.append(beh)
             continue
         train.append(seq[:-2])
         users.append(u)
@@ -531,11 +563,30 @@ def leave_one_out(sequences: Sequence[np.ndarray]) -> Split:
         v_t.append(int(seq[-2]))
         t_in.append(seq[:-1])
         t_t.append(int(seq[-1]))
+        if beh is not None:
+            train_b.append(beh[:-2])
+            v_in_b.append(beh[:-2])
+            v_t_b.append(int(beh[-2]))
+            t_in_b.append(beh[:-1])
+            t_t_b.append(int(beh[-1]))
     uarr = np.asarray(users, dtype=np.int64)
     return Split(
         train=train,
-        validation=EvalSet(uarr, v_in, np.asarray(v_t, dtype=np.int64)),
-        test=EvalSet(uarr.copy(), t_in, np.asarray(t_t, dtype=np.int64)),
+        validation=EvalSet(
+            uarr,
+            v_in,
+            np.asarray(v_t, dtype=np.int64),
+            v_in_b if typed else None,
+            np.asarray(v_t_b, dtype=np.int64) if typed else None,
+        ),
+        test=EvalSet(
+            uarr.copy(),
+            t_in,
+            np.asarray(t_t, dtype=np.int64),
+            t_in_b if typed else None,
+            np.asarray(t_t_b, dtype=np.int64) if typed else None,
+        ),
+        train_behaviors=train_b if typed else None,
     )
 
 

@@ -119,7 +119,8 @@ def evaluate_scorer(
     seed: int = 0,
     seen: Optional[Sequence[np.ndarray]] = None,
 ) -> Dict[str, Dict[str, float]]:
-    """Evaluate ``score_fn(batch_histories) -> [B, num_items+1] scores`` on ``evalset``.
+    """Evaluate ``score_fn(batch_histories) -> [B, num_items+1] scores`` on ``evalset``; on a
+    typed evalset ``score_fn(batch_histories, batch_behaviors)``.
     ``seen`` (one array per user) replaces the histories as the items excluded from ranking."""
     ranks: Dict[str, List[Tensor]] = {v: [] for v in VARIANTS}
     if sampled_negatives:
@@ -128,7 +129,10 @@ def evaluate_scorer(
     for idx in _batches(evalset, batch_size):
         histories = [evalset.inputs[i] for i in idx]
         targets = torch.from_numpy(evalset.targets[idx])
-        scores = score_fn(histories)
+        if evalset.input_behaviors is None:
+            scores = score_fn(histories)
+        else:
+            scores = score_fn(histories, [evalset.input_behaviors[i] for i in idx])
         masked = histories if seen is None else [seen[i] for i in idx]
         exclude = seen_mask(masked, targets, num_items + 1)
         ranks["all"].append(ranks_from_scores(scores, targets))
@@ -143,13 +147,19 @@ def evaluate_scorer(
     }
 
 
-def model_scorer(model: SASRec):
-    """Score histories with ``model.forward_last`` (last ``max_len`` items, minimal padding)."""
+def model_scorer(model: SASRec, target_behavior: int = 0):
+    """Score histories with ``model.forward_last`` (last ``max_len`` items, minimal padding).
+    Behaviors, when given, feed a type-aware model; ``target_behavior`` (a behavior code, 0 =
+    any) is asked of a model conditioned on it."""
 
-    def score(histories: Sequence[np.ndarray]) -> Tensor:
+    def score(
+        histories: Sequence[np.ndarray], behaviors: Optional[Sequence[np.ndarray]] = None
+    ) -> Tensor:
         width = max(1, min(model.max_len, max(len(h) for h in histories)))
         seq = torch.from_numpy(left_pad(histories, width))
-        return model.forward_last(seq).float()
+        beh = torch.from_numpy(left_pad(behaviors, width)) if behaviors is not None else None
+        asked = torch.full((len(histories),), target_behavior, dtype=torch.long)
+        return model.forward_last(seq, beh, asked).float()
 
     return score
 
@@ -164,7 +174,7 @@ def popularity_scores(counts: np.ndarray) -> Tensor:
 def popularity_scorer(counts: np.ndarray):
     base = popularity_scores(counts)
 
-    def score(histories: Sequence[np.ndarray]) -> Tensor:
+    def score(histories: Sequence[np.ndarray], behaviors: object = None) -> Tensor:
         return base.unsqueeze(0).expand(len(histories), -1)
 
     return score
@@ -177,12 +187,13 @@ def evaluate_model(
     sampled_negatives: int = 0,
     seed: int = 0,
     seen: Optional[Sequence[np.ndarray]] = None,
+    target_behavior: int = 0,
 ) -> Dict[str, Dict[str, float]]:
     was_training = model.training
     model.eval()
     try:
         return evaluate_scorer(
-            model_scorer(model), evalset, model.num_items, batch_size, sampled_negatives, seed,
+            model_scorer(model, target_behavior), evalset, model.num_items, batch_size, sampled_negatives, seed,
             seen,
         )
     finally:

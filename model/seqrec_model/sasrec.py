@@ -9,13 +9,18 @@ Conventions shared with the serving side (see ``export.py``):
   sequence does not depend on how much leading padding it carries;
 * masking uses a large finite negative value, so an all-padding row yields finite scores;
 * scores are dot products of the last hidden state with the (shared) item embedding table;
-  column 0 of the scores is the padding item and must be ignored.
+  column 0 of the scores is the padding item and must be ignored;
+* a type-aware model (``config.behaviors``) takes a second input aligned with the items: each
+  step's behavior code (``data.BEHAVIOR_CODES``: view 1, click 2, cart 3, purchase 4, rate 5;
+  0 = padding or unknown, whose embedding is zero); its embedding is added to the step's item
+  and position embeddings. With ``config.target_behavior`` a learned vector of the behavior asked
+  for (0 = any next event) is added to the final hidden state before scoring.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 from torch import Tensor, nn
@@ -24,6 +29,8 @@ from seqrec_model.config import ModelConfig
 
 MASK_VALUE = -1e9
 LAYER_NORM_EPS = 1e-8
+#: Behavior codes 0 (padding / any) .. 5 (rate); see ``data.BEHAVIOR_CODES``.
+NUM_BEHAVIOR_CODES = 6
 
 
 class Dropout(nn.Module):
@@ -147,6 +154,14 @@ class SASRec(nn.Module):
         )
         self.final_norm = nn.LayerNorm(config.hidden, eps=LAYER_NORM_EPS)
         self.emb_scale = math.sqrt(config.hidden)
+        self.behavior_emb = (
+            nn.Embedding(NUM_BEHAVIOR_CODES, config.hidden, padding_idx=0)
+            if config.behaviors
+            else None
+        )
+        self.target_emb = (
+            nn.Embedding(NUM_BEHAVIOR_CODES, config.hidden) if config.target_behavior else None
+        )
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -161,47 +176,93 @@ class SASRec(nn.Module):
                 nn.init.zeros_(module.bias)
         with torch.no_grad():
             self.item_emb.weight[0].zero_()
+            if self.behavior_emb is not None:
+                self.behavior_emb.weight[0].zero_()
+            if self.target_emb is not None:
+                # untrained, asking for a behavior changes nothing
+                self.target_emb.weight.zero_()
 
-    def _embed(self, seq: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
-        """Right-aligned embeddings. Returns (x [B,T,d], keep bool [B,T], keep float [B,T,1])."""
+    def _embed(
+        self, seq: Tensor, behaviors: Optional[Tensor] = None
+    ) -> Tuple[Tensor, Tensor, Tensor]:
+        """Right-aligned embeddings. Returns (x [B,T,d], keep bool [B,T], keep float [B,T,1]).
+        ``behaviors`` [B, T] (same shape as ``seq``) is used by a type-aware model only; without
+        it every step's behavior is unknown (code 0)."""
         seq = seq[:, -self.max_len :]
         length = seq.shape[1]
         positions = torch.arange(length, device=seq.device) + (self.max_len - length)
         keep = seq != 0
         keep_f = keep.unsqueeze(-1).to(self.item_emb.weight.dtype)
         x = self.item_emb(seq) * self.emb_scale + self.pos_emb(positions).unsqueeze(0)
+        if self.behavior_emb is not None and behaviors is not None:
+            if behaviors.shape[0] != seq.shape[0] or behaviors.shape[1] < length:
+                raise ValueError(
+                    f"behaviors {tuple(behaviors.shape)} must align with the items "
+                    f"{tuple(seq.shape)}"
+                )
+            x = x + self.behavior_emb(behaviors[:, -length:])
         x = self.emb_dropout(x) * keep_f
         return x, keep, keep_f
 
-    def hidden_states(self, seq: Tensor) -> Tensor:
-        """Final hidden state at every position: [B, T, d] (T capped at max_len)."""
-        x, keep, keep_f = self._embed(seq)
+    def _condition(self, hidden: Tensor, target_behavior: Optional[Tensor]) -> Tensor:
+        """Add the asked-for behavior's vector (``target_behavior``: codes shaped like
+        ``hidden[..., 0]``; None = any) to final hidden states."""
+        if self.target_emb is None:
+            return hidden
+        if target_behavior is None:
+            target_behavior = torch.zeros(hidden.shape[:-1], dtype=torch.long)
+        return hidden + self.target_emb(target_behavior)
+
+    def hidden_states(
+        self,
+        seq: Tensor,
+        behaviors: Optional[Tensor] = None,
+        target_behaviors: Optional[Tensor] = None,
+    ) -> Tensor:
+        """Final hidden state at every position: [B, T, d] (T capped at max_len).
+        ``target_behaviors`` [B, T]: the behavior asked for at each position (training: the next
+        step's)."""
+        x, keep, keep_f = self._embed(seq, behaviors)
         length = x.shape[1]
         steps = torch.arange(length, device=seq.device)
         causal = steps.unsqueeze(0) <= steps.unsqueeze(1)  # [T, T]: key j allowed for query i
         allowed = causal.unsqueeze(0) & keep.unsqueeze(1)  # [B, T, T]
         for block in self.blocks:
             x = block(x, allowed, keep_f)
-        return self.final_norm(x)
+        hidden = self.final_norm(x)
+        if target_behaviors is not None:
+            target_behaviors = target_behaviors[:, -hidden.shape[1] :]
+        return self._condition(hidden, target_behaviors)
 
     def score(self, hidden: Tensor) -> Tensor:
         """Dot product with every item embedding: [..., d] -> [..., num_items + 1]."""
         return torch.matmul(hidden, self.item_emb.weight.t())
 
-    def forward(self, seq: Tensor) -> Tensor:
+    def forward(self, seq: Tensor, behaviors: Optional[Tensor] = None) -> Tensor:
         """Scores for every position: [B, T, num_items + 1]."""
-        return self.score(self.hidden_states(seq))
+        return self.score(self.hidden_states(seq, behaviors))
 
-    def forward_last(self, seq: Tensor) -> Tensor:
+    def forward_last(
+        self,
+        seq: Tensor,
+        behaviors: Optional[Tensor] = None,
+        target_behavior: Optional[Tensor] = None,
+    ) -> Tensor:
         """Scores for the last position only: [B, num_items + 1] (column 0 = padding)."""
-        return self.forward_last_with_attention(seq)[0]
+        return self.forward_last_with_attention(seq, behaviors, target_behavior)[0]
 
-    def forward_last_with_attention(self, seq: Tensor) -> Tuple[Tensor, Tensor]:
+    def forward_last_with_attention(
+        self,
+        seq: Tensor,
+        behaviors: Optional[Tensor] = None,
+        target_behavior: Optional[Tensor] = None,
+    ) -> Tuple[Tensor, Tensor]:
         """:meth:`forward_last` and the explanation signal: the LAST block's softmax attention
         weights of the last query position over the input positions, averaged over heads
         ([B, T], T = the input's length capped at max_len; padding positions ~0). The scores
-        are computed exactly as by :meth:`forward_last` (the same operations)."""
-        x, keep, keep_f = self._embed(seq)
+        are computed exactly as by :meth:`forward_last` (the same operations).
+        ``target_behavior`` [B]: the behavior asked for (None = any)."""
+        x, keep, keep_f = self._embed(seq, behaviors)
         length = x.shape[1]
         steps = torch.arange(length, device=seq.device)
         causal = steps.unsqueeze(0) <= steps.unsqueeze(1)
@@ -209,7 +270,8 @@ class SASRec(nn.Module):
         for block in self.blocks[:-1]:
             x = block(x, allowed, keep_f)
         last, attention = self.blocks[-1].forward_last_with_attention(x, keep, keep_f[:, -1:, :])
-        return self.score(self.final_norm(last[:, 0, :])), attention
+        hidden = self._condition(self.final_norm(last[:, 0, :]), target_behavior)
+        return self.score(hidden), attention
 
 
 class LastPositionScorer(nn.Module):

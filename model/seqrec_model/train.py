@@ -20,7 +20,14 @@ from torch import Tensor
 
 from seqrec_model import __version__
 from seqrec_model.config import ModelConfig, TrainConfig
-from seqrec_model.data import InteractionData, Split, item_counts, leave_one_out, left_pad
+from seqrec_model.data import (
+    BEHAVIOR_CODES,
+    InteractionData,
+    Split,
+    item_counts,
+    leave_one_out,
+    left_pad,
+)
 from seqrec_model.evaluate import (
     evaluate_model,
     evaluate_popularity,
@@ -76,11 +83,23 @@ def training_arrays(train: List[np.ndarray], max_len: int) -> tuple[np.ndarray, 
     return inputs, targets
 
 
-def _trim(inputs: np.ndarray, targets: np.ndarray) -> tuple[Tensor, Tensor]:
-    """Drop leading columns that are padding in every row (positions are right-aligned)."""
+def behavior_arrays(
+    train: List[np.ndarray], behaviors: List[np.ndarray], max_len: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The behaviors aligned with :func:`training_arrays`: each input step's behavior and each
+    target step's (the behavior of the next event, which a target-behavior model learns to be
+    asked for)."""
+    usable = [b for s, b in zip(train, behaviors) if len(s) >= 2]
+    return left_pad([b[:-1] for b in usable], max_len), left_pad([b[1:] for b in usable], max_len)
+
+
+def _trim(*arrays: np.ndarray) -> tuple[Tensor, ...]:
+    """Drop leading columns that are padding in every row of the targets (the second array;
+    positions are right-aligned) from every array."""
+    targets = arrays[1]
     nonzero = (targets != 0).any(axis=0)
     first = int(np.argmax(nonzero)) if nonzero.any() else targets.shape[1] - 1
-    return torch.from_numpy(inputs[:, first:]), torch.from_numpy(targets[:, first:])
+    return tuple(torch.from_numpy(a[:, first:]) for a in arrays)
 
 
 class NegativeSampler:
@@ -158,9 +177,13 @@ def batch_loss(
     inputs: Tensor,
     targets: Tensor,
     sampler: Optional[NegativeSampler],
+    behaviors: Optional[Tensor] = None,
+    target_behaviors: Optional[Tensor] = None,
 ) -> tuple[Tensor, int]:
-    """Mean loss over the non-padding positions of a batch, and the number of positions."""
-    hidden = model.hidden_states(inputs)
+    """Mean loss over the non-padding positions of a batch, and the number of positions.
+    ``behaviors``: the input steps' behaviors (type-aware model); ``target_behaviors``: the
+    behavior asked for at each position (target-behavior model)."""
+    hidden = model.hidden_states(inputs, behaviors, target_behaviors)
     mask = targets != 0
     h = hidden[mask]  # [P, d]
     y = targets[mask]  # [P]
@@ -337,9 +360,20 @@ def train(
     configure_threads(threads)
     set_seed(cfg.seed)
 
-    split = leave_one_out(data.sequences)
+    typed = model_config.behaviors or model_config.target_behavior
+    if typed and data.behaviors is None:
+        raise ValueError(
+            f"a behavior-aware model needs data with behavior types (formats events, "
+            f"retailrocket); {data.format} has none"
+        )
+    split = leave_one_out(data.sequences, data.behaviors if typed else None)
     counts = item_counts(split.train, data.num_items)
     inputs, targets = training_arrays(split.train, model_config.max_len)
+    in_beh = tgt_beh = None
+    if typed:
+        assert split.train_behaviors is not None
+        in_beh, tgt_beh = behavior_arrays(split.train, split.train_behaviors, model_config.max_len)
+    asked = BEHAVIOR_CODES[cfg.eval_target] if cfg.eval_target != "any" else 0
     if len(inputs) == 0:
         raise ValueError("no user has 2 or more training interactions; nothing to train on")
     if len(split.validation) == 0:
@@ -361,6 +395,7 @@ def train(
         if cfg.loss == "gbce":
             sampler.gbce_beta = gbce_beta(cfg.num_negatives, data.num_items, cfg.gbce_t)
     rng = np.random.default_rng(cfg.seed)
+    target_gen = torch.Generator().manual_seed(cfg.seed + 2)
 
     n_params = sum(p.numel() for p in model.parameters())
     say(
@@ -414,11 +449,23 @@ def train(
         total_positions = 0
         for b in range(num_batches):
             idx = order[b * cfg.batch_size : (b + 1) * cfg.batch_size]
-            x, y = _trim(inputs[idx], targets[idx])
             lr = schedule.at(step)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            loss, positions = batch_loss(model, x, y, sampler)
+            if in_beh is None or tgt_beh is None:
+                x, y = _trim(inputs[idx], targets[idx])
+                loss, positions = batch_loss(model, x, y, sampler)
+            else:
+                x, y, xb, yb = _trim(inputs[idx], targets[idx], in_beh[idx], tgt_beh[idx])
+                asked_b = None
+                if model_config.target_behavior:
+                    # half of the positions are asked for "any" next event (code 0), so one
+                    # model answers both questions
+                    any_mask = torch.rand(yb.shape, generator=target_gen) < 0.5
+                    asked_b = yb.masked_fill(any_mask, 0)
+                loss, positions = batch_loss(
+                    model, x, y, sampler, xb if model_config.behaviors else None, asked_b
+                )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -454,7 +501,9 @@ def train(
         stop = False
         if len(split.validation) and (epoch % cfg.eval_every == 0 or last):
             eval_start = clock()
-            val = evaluate_model(model, split.validation, cfg.eval_batch_size)
+            val = evaluate_model(
+                model, split.validation, cfg.eval_batch_size, target_behavior=asked
+            )
             eval_seconds = clock() - eval_start
             score = headline(val)
             record["validation"] = round_metrics(val)
@@ -519,7 +568,7 @@ def train(
 
     metrics: Dict[str, Any] = {}
     if len(split.test):
-        test = evaluate_model(model, split.test, cfg.eval_batch_size)
+        test = evaluate_model(model, split.test, cfg.eval_batch_size, target_behavior=asked)
         pop = evaluate_popularity(counts, split.test, cfg.eval_batch_size)
         metrics = {"test": test, "validation": best_val, "popularity": pop}
         say(f"best epoch {best_epoch} (validation NDCG@10 {best_score:.4f}); test metrics:")

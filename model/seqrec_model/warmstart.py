@@ -34,7 +34,7 @@ from seqrec_model.sasrec import SASRec
 
 WEIGHTS_FILE = "weights.pt"
 WEIGHTS_FORMAT = 1
-SHAPE_FIELDS = ("max_len", "hidden", "blocks", "heads")
+SHAPE_FIELDS = ("max_len", "hidden", "blocks", "heads", "behaviors", "target_behavior")
 ITEM_EMBEDDING = "item_emb.weight"
 
 

@@ -79,7 +79,15 @@ def test_other_shape_is_refused() -> None:
     with pytest.raises(WarmStartError, match="--hidden 32 .*has 16"):
         resolve_shape(prev, {"hidden": 32, "max_len": 12})
     shape = resolve_shape(prev, {"max_len": 12, "hidden": None})  # same value: fine
-    assert shape == {"max_len": 12, "hidden": 16, "blocks": 2, "heads": 2, "dropout": 0.1}
+    assert shape == {
+        "max_len": 12,
+        "hidden": 16,
+        "blocks": 2,
+        "heads": 2,
+        "behaviors": False,
+        "target_behavior": False,
+        "dropout": 0.1,
+    }
     assert resolve_shape(prev, {}, dropout=0.3)["dropout"] == 0.3
 
 
