@@ -18,6 +18,7 @@ from seqrec_model.data import read_events
 from seqrec_model.sasrec import SASRec
 from seqrec_model.train import train
 from seqrec_model.warmstart import (
+    WARM_START_LR,
     PreviousModel,
     WarmStartError,
     initializer,
@@ -231,6 +232,8 @@ def test_warm_train_end_to_end_exports_and_records_init_from(
     # the shape came from v1 (hidden 16, 2 heads, dropout 0.1), not the defaults
     assert (meta["hidden_size"], meta["num_heads"], meta["dropout"]) == (16, 2, 0.1)
     assert meta["num_items"] == 40
+    # a warm start's learning rate is WARM_START_LR unless --lr is given
+    assert json.loads((out / "metrics.json").read_text())["final_lr"] == WARM_START_LR
     v2 = load_previous(str(art))
     assert v2.model_version == meta["model_version"] != prev_meta["model_version"]
     # and v2 can in turn be the start of v3
@@ -241,3 +244,10 @@ def test_warm_train_end_to_end_exports_and_records_init_from(
     )
     assert code == 0
     assert np.isfinite(json.loads((tmp_path / "v3" / "metrics.json").read_text())["final_lr"])
+    code = main(
+        ["train", "--format", "events", "--data", str(v2_data), "--init-from", str(art)]
+        + ["--epochs", "1", "--threads", "1", "--max-batches-per-epoch", "1", "--lr", "5e-4"]
+        + ["--out", str(tmp_path / "v3-lr")]
+    )
+    assert code == 0
+    assert json.loads((tmp_path / "v3-lr" / "metrics.json").read_text())["final_lr"] == 5e-4
