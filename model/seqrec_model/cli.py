@@ -451,6 +451,22 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from seqrec_model import multibehavior
+
+    configure_threads(args.threads or TrainConfig().resolved_threads())
+    report = multibehavior.compare(
+        args.data,
+        multibehavior.parse_models(args.model),
+        args.batch_size,
+        args.sampled_negatives,
+        args.seed,
+    )
+    print(multibehavior.format_compare(report))
+    _write_json(args.json, report)
+    return 0
+
+
 def cmd_export_random(args: argparse.Namespace) -> int:
     config = _model_config(args)
     configure_threads(args.threads or TrainConfig().resolved_threads())
@@ -564,6 +580,27 @@ def build_parser() -> argparse.ArgumentParser:
         " model shape come from it",
     )
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser(
+        "compare",
+        help="models trained on different views of RetailRocket-layout data (purchases only,"
+        " type-blind, type-aware, repeat rules) on the same held-out purchases",
+    )
+    p.add_argument("--data", required=True, help="train.csv, with test_buy.csv beside it")
+    p.add_argument(
+        "--model", action="append", required=True, metavar="NAME=RUN", help="repeatable"
+    )
+    p.add_argument(
+        "--sampled-negatives",
+        type=int,
+        default=99,
+        help="negatives of the sampled variant (the papers' 99; 0 = none; not full ranking)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed for sampled negatives")
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--json", help="also write the report as JSON here")
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("evaluate", help="evaluate a checkpoint (full ranking, both variants)")
     p.add_argument("--checkpoint", required=True)

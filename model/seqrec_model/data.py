@@ -146,29 +146,53 @@ class _Builder:
                 per_user.append([])
                 per_user_t.append([])
                 per_user_b.append([])
-            behavior = self.behaviors[i]
-            if repeats in ("first", "strongest") and per_user[u] and per_user[u][-1] == idx:
-                # view, click, cart of one item: one step, as the job's UserState counts it
-                if repeats == "strongest" and _STRENGTH[behavior] > _STRENGTH[per_user_b[u][-1]]:
-                    per_user_b[u][-1] = behavior
-                continue
             per_user[u].append(idx)
-            per_user_b[u].append(behavior)
+            per_user_b[u].append(self.behaviors[i])
             unknown = unknown_time is not None and i in unknown_time
             per_user_t[u].append(float("nan") if unknown else self.times[i] * self.time_scale)
+        sequences = [np.asarray(s, dtype=np.int64) for s in per_user]
+        behaviors = [np.asarray(b, dtype=np.int64) for b in per_user_b]
+        times = [np.asarray(t, dtype=np.float64) for t in per_user_t]
+        if repeats is not None and repeats != "all":
+            for u in range(len(sequences)):
+                kept, behaviors[u] = apply_repeats(sequences[u], behaviors[u], repeats)
+                sequences[u], times[u] = sequences[u][kept], times[u][kept]
         return InteractionData(
             name=name,
             format=fmt,
             user_ids=list(user_index),
             item_ids=list(item_index),
-            sequences=[np.asarray(s, dtype=np.int64) for s in per_user],
+            sequences=sequences,
             skipped_lines=errors.count if errors else 0,
             duplicate_events=duplicates,
             skipped_by_reason=dict(errors.by_reason) if errors else {},
-            times=[np.asarray(t, dtype=np.float64) for t in per_user_t] if timed else None,
-            behaviors=[np.asarray(b, dtype=np.int64) for b in per_user_b] if typed else None,
+            times=times if timed else None,
+            behaviors=behaviors if typed else None,
             repeats=repeats or "all",
         )
+
+
+def apply_repeats(
+    items: np.ndarray, behaviors: np.ndarray, rule: str
+) -> Tuple[np.ndarray, np.ndarray]:
+    """The steps of one user's events (every event a step, in order) by the repeat rule
+    (:data:`REPEAT_RULES`): the indices of the events that start a step, and each step's
+    behavior. Under ``first`` and ``strongest`` a run of consecutive events on one item (view,
+    click, cart of one product) is one step, as the job's UserState counts it."""
+    if rule not in REPEAT_RULES:
+        raise ValueError(f"unknown repeat rule {rule!r}; expected one of {REPEAT_RULES}")
+    starts: List[int] = []
+    steps: List[int] = []
+    previous = None
+    for j, (item, behavior) in enumerate(zip(items.tolist(), behaviors.tolist())):
+        if rule != "all" and item == previous:
+            if rule == "strongest" and _STRENGTH[behavior] > _STRENGTH[steps[-1]]:
+                steps[-1] = behavior
+            continue
+        starts.append(j)
+        steps.append(behavior)
+        previous = item
+    return np.asarray(starts, dtype=np.int64), np.asarray(steps, dtype=np.int64)
 
 
 class _LineErrors:
