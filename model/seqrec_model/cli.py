@@ -281,6 +281,9 @@ def cmd_train(args: argparse.Namespace) -> int:
             metrics=result.metrics,
             train_config=train_cfg,
             reference_histories=result.split.test.inputs,
+            reference_behaviors_of=result.split.test.input_behaviors,
+            repeats=data.repeats if data.behaviors is not None else "first",
+            target_behavior=train_cfg.eval_target if model_cfg.target_behavior else "any",
         )
         print(f"exported {meta['model_version']} to {args.export_dir}")
     return 0
@@ -427,7 +430,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     configure_threads(train_cfg.resolved_threads())
     model = model_from_checkpoint(ckpt)
     data = _data_from_checkpoint(args, ckpt)
-    split = leave_one_out(data.sequences)
+    split = leave_one_out(data.sequences, data.behaviors)
     metrics = ckpt.get("metrics") or {
         "best_epoch": ckpt.get("best_epoch"),
         "epochs_trained": ckpt.get("epochs_trained"),
@@ -443,6 +446,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         reference_histories=split.test.inputs,
         verify=not args.no_verify,
         graph=args.graph,
+        reference_behaviors_of=split.test.input_behaviors,
+        repeats=data.repeats if data.behaviors is not None else "first",
+        target_behavior=args.serve_target
+        or (train_cfg.eval_target if model.config.target_behavior else "any"),
     )
     print(f"exported {meta['model_version']} ({args.graph} graph) to {args.out}")
     if args.topk_graph:
@@ -479,6 +486,8 @@ def cmd_export_random(args: argparse.Namespace) -> int:
         verify=not args.no_verify,
         graph=args.graph,
         topk_graph=args.topk_graph,
+        repeats=args.repeats,
+        target_behavior=args.serve_target,
     )
     print(
         f"exported {meta['model_version']} (random weights, {args.num_items} items) to {args.out}"
@@ -672,6 +681,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="artifact directory")
     p.add_argument("--model-name", help="model_version prefix (default sasrec-<dataset name>)")
     p.add_argument("--no-verify", action="store_true", help="skip the ONNX-vs-PyTorch check")
+    p.add_argument(
+        "--serve-target",
+        choices=EVAL_TARGETS,
+        help="a --target-behavior model: the behavior the served graph is asked for (default:"
+        " the training's --eval-target)",
+    )
     _add_graph_arg(p)
     _add_topk_graph_arg(p)
     _add_data_args(p, required=False)
@@ -688,6 +703,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model-name", default="random", help="model_version prefix")
     p.add_argument("--threads", type=int, default=0, help="0 = all available cores")
     p.add_argument("--no-verify", action="store_true", help="skip the ONNX-vs-PyTorch check")
+    p.add_argument(
+        "--repeats", choices=REPEAT_RULES, default="first", help="the steps' repeat rule to declare"
+    )
+    p.add_argument(
+        "--serve-target",
+        choices=EVAL_TARGETS,
+        default="any",
+        help="with --target-behavior: the behavior the served graph is asked for",
+    )
     _add_graph_arg(p)
     _add_topk_graph_arg(p)
     p.set_defaults(func=cmd_export_random)

@@ -37,14 +37,19 @@ import torch
 
 from seqrec_model import __version__, onnx_numpy
 from seqrec_model.config import ModelConfig, TrainConfig
-from seqrec_model.data import left_pad
+from seqrec_model.data import BEHAVIOR_CODES, REPEAT_RULES, left_pad
 from seqrec_model.sasrec import FullForwardScorer, LastPositionScorer, SASRec, TopKScorer
 from seqrec_model.train import weights_hash
 from seqrec_model.warmstart import WEIGHTS_FILE, save_weights
 
 FORMAT_VERSION = 1
+#: Artifacts whose input is more than the items, as the job has always built them: a second input
+#: ``behaviors`` (a type-aware model) and/or steps built by another repeat rule than ``first``.
+#: They declare ``steps`` in metadata.json; a job that knows only version 1 refuses them.
+FORMAT_VERSION_STEPS = 2
 OPSET = 17
 INPUT_NAME = "item_seq"
+BEHAVIORS_NAME = "behaviors"
 OUTPUT_NAME = "scores"
 ATTENTION_NAME = "attention"
 ATTENTION_TOLERANCE = 1e-5  # absolute, ONNX (NumPy interpreter) vs PyTorch; weights are in [0, 1]
@@ -62,15 +67,23 @@ class ExportError(RuntimeError):
     pass
 
 
-def _trace(wrapper: torch.nn.Module, max_len: int, outputs: Sequence[str]) -> bytes:
-    """ONNX (opset 17) of ``wrapper`` (in eval mode) on ``item_seq``, batch and sequence axes
-    dynamic, each output's first axis the batch (and the ``attention`` output's second axis the
-    input's ``seq_len``)."""
+def input_names(model: SASRec) -> List[str]:
+    """The graph inputs of ``model``'s artifact: the items, and their behaviors if it is
+    type-aware."""
+    return [INPUT_NAME, BEHAVIORS_NAME] if model.config.behaviors else [INPUT_NAME]
+
+
+def _trace(
+    wrapper: torch.nn.Module, max_len: int, outputs: Sequence[str], inputs: Sequence[str]
+) -> bytes:
+    """ONNX (opset 17) of ``wrapper`` (in eval mode) on ``inputs`` (``item_seq``, and
+    ``behaviors`` of the same shape), batch and sequence axes dynamic, each output's first axis
+    the batch (and the ``attention`` output's second axis the input's ``seq_len``)."""
     # Trace with a length different from max_len and a batch > 1 so neither is specialised.
     length = max(1, min(max_len - 1, 3))
-    dummy = torch.ones(2, length, dtype=torch.long)
+    dummies = tuple(torch.ones(2, length, dtype=torch.long) for _ in inputs)
     buf = io.BytesIO()
-    dynamic = {INPUT_NAME: {0: "batch", 1: "seq_len"}}
+    dynamic = {name: {0: "batch", 1: "seq_len"} for name in inputs}
     dynamic.update({name: {0: "batch"} for name in outputs})
     if ATTENTION_NAME in dynamic:
         dynamic[ATTENTION_NAME] = {0: "batch", 1: "seq_len"}
@@ -78,9 +91,9 @@ def _trace(wrapper: torch.nn.Module, max_len: int, outputs: Sequence[str]) -> by
         warnings.simplefilter("ignore")
         torch.onnx.export(
             wrapper,
-            (dummy,),
+            dummies,
             buf,
-            input_names=[INPUT_NAME],
+            input_names=list(inputs),
             output_names=list(outputs),
             dynamic_axes=dynamic,
             opset_version=OPSET,
@@ -89,15 +102,16 @@ def _trace(wrapper: torch.nn.Module, max_len: int, outputs: Sequence[str]) -> by
     return buf.getvalue()
 
 
-def onnx_bytes(model: SASRec, graph: str = "last_position") -> bytes:
+def onnx_bytes(model: SASRec, graph: str = "last_position", target_behavior: int = 0) -> bytes:
     """Trace ``forward_last`` (or, ``graph="full"``, the full forward pass) to ONNX (opset 17)
-    with dynamic batch and sequence axes."""
+    with dynamic batch and sequence axes; a target-behavior model asked for ``target_behavior``."""
     if graph not in GRAPHS:
         raise ExportError(f"graph {graph!r}: expected one of {sorted(GRAPHS)}")
     was_training = model.training
     # The exporter restores the wrapper's train/eval mode (recursively) when it is done, so the
     # wrapper must be in eval mode too, or the model would come back in training mode.
-    blob = _trace(GRAPHS[graph](model).eval(), model.max_len, list(GRAPH_OUTPUTS[graph]))
+    wrapper = GRAPHS[graph](model, target_behavior).eval()
+    blob = _trace(wrapper, model.max_len, list(GRAPH_OUTPUTS[graph]), input_names(model))
     model.train(was_training)
     return blob
 
@@ -107,7 +121,12 @@ def write_topk_graph(model: SASRec, path: str, k: int = REFERENCE_K) -> None:
     masked, ``k`` best; outputs ``top_indices`` int64 and ``top_scores`` float32 [batch, k]) to
     ``path``. For the JMH comparison with scores + Java top-K only: the job does not load it."""
     was_training = model.training
-    blob = _trace(TopKScorer(model, k).eval(), model.max_len, ["top_indices", "top_scores"])
+    blob = _trace(
+        TopKScorer(model, k).eval(),
+        model.max_len,
+        ["top_indices", "top_scores"],
+        input_names(model),
+    )
     model.train(was_training)
     # The same scoring node as the served graph (Gemm on the shared embedding), so that the
     # comparison measures only where top-K runs.
@@ -192,13 +211,19 @@ def topk(
 
 @torch.no_grad()
 def topk_with_attention(
-    model: SASRec, sequence: Sequence[int], k: int
+    model: SASRec,
+    sequence: Sequence[int],
+    k: int,
+    behaviors: Optional[Sequence[int]] = None,
+    target_behavior: int = 0,
 ) -> tuple[List[int], List[float], np.ndarray, np.ndarray]:
     """:func:`topk` and the attention row (one weight per position of ``sequence`` as fed, i.e.
-    its last ``max_len`` items)."""
+    its last ``max_len`` items). ``behaviors``: the steps' behaviors (type-aware model);
+    ``target_behavior``: what a target-behavior model is asked for."""
     model.eval()
+    beh = torch.tensor([list(behaviors)], dtype=torch.long) if behaviors is not None else None
     scores, attention = model.forward_last_with_attention(
-        torch.tensor([list(sequence)], dtype=torch.long)
+        torch.tensor([list(sequence)], dtype=torch.long), beh, target_behavior
     )
     scores = scores[0]
     row = scores.numpy().copy()
@@ -267,12 +292,45 @@ def reference_sequences(
     return out
 
 
+def reference_behaviors(
+    sequences: Sequence[Sequence[int]],
+    histories: Sequence[np.ndarray],
+    behaviors: Optional[Sequence[np.ndarray]],
+    seed: int = 0,
+) -> List[List[int]]:
+    """A behavior per step of each reference sequence: a held-out history's own where the
+    sequence is a suffix of one (the first such history), else uniform over view..purchase."""
+    rng = np.random.default_rng(seed + 1)
+    by_suffix: Dict[tuple, List[int]] = {}
+    if behaviors is not None:
+        wanted = {tuple(seq) for seq in sequences}
+        for h, b in zip(histories, behaviors):
+            for length in range(1, len(h) + 1):
+                key = tuple(int(v) for v in h[-length:])
+                if key in wanted and key not in by_suffix:
+                    by_suffix[key] = [int(v) for v in b[-length:]]
+    out: List[List[int]] = []
+    for seq in sequences:
+        own = by_suffix.get(tuple(seq))
+        out.append(own if own is not None else [int(v) for v in rng.integers(1, 5, len(seq))])
+    return out
+
+
 def _check_graph(
-    model_proto: onnx.ModelProto, num_items: int, graph: str = "last_position"
+    model_proto: onnx.ModelProto,
+    num_items: int,
+    graph: str = "last_position",
+    inputs: Sequence[str] = (INPUT_NAME,),
 ) -> None:
     onnx.checker.check_model(model_proto)
     io_ = graph_io(model_proto)
-    (inp,) = io_["inputs"]
+    names_in = [i["name"] for i in io_["inputs"]]
+    if names_in != list(inputs):
+        raise ExportError(f"graph inputs {names_in}, expected {list(inputs)}")
+    inp = io_["inputs"][0]
+    for other in io_["inputs"][1:]:
+        if other["dtype"] != "int64" or other["shape"] != inp["shape"]:
+            raise ExportError(f"graph input {other} must be int64 with the items' axes")
     names = [o["name"] for o in io_["outputs"]]
     if names != list(GRAPH_OUTPUTS[graph]):
         raise ExportError(f"graph outputs {names}, expected {list(GRAPH_OUTPUTS[graph])}")
@@ -302,6 +360,7 @@ def verify_onnx(
     sequences: Sequence[Sequence[int]],
     rows: Sequence[np.ndarray],
     attentions: Optional[Sequence[np.ndarray]] = None,
+    behaviors: Optional[Sequence[Sequence[int]]] = None,
 ) -> float:
     """Run the exported graph (NumPy interpreter) and compare with PyTorch. Returns the max
     error of the scores.
@@ -309,14 +368,22 @@ def verify_onnx(
     Checks every sequence unpadded (batch 1) and all sequences together left-padded to max_len.
     With ``attentions`` (PyTorch's attention row per sequence), the graph's ``attention`` output
     is checked too (absolute tolerance :data:`ATTENTION_TOLERANCE`): unpadded, equal to the row;
-    left-padded, the row on the sequence's positions and ~0 on the padding.
+    left-padded, the row on the sequence's positions and ~0 on the padding. ``behaviors`` feed a
+    type-aware graph's second input (left-padded with 0 alike).
     """
+
+    def feed(items: np.ndarray, behavior_rows: Optional[np.ndarray]) -> Dict[str, np.ndarray]:
+        if behavior_rows is None:
+            return {INPUT_NAME: items}
+        return {INPUT_NAME: items, BEHAVIORS_NAME: behavior_rows}
+
     scale = max(1.0, max(float(np.abs(r[1:]).max()) for r in rows))
     tol = 1e-4 * scale
     worst = 0.0
     worst_att = 0.0
     for i, (seq, row) in enumerate(zip(sequences, rows)):
-        outs = onnx_numpy.run(model_proto, {INPUT_NAME: np.asarray([seq], dtype=np.int64)})
+        beh = np.asarray([behaviors[i]], dtype=np.int64) if behaviors is not None else None
+        outs = onnx_numpy.run(model_proto, feed(np.asarray([seq], dtype=np.int64), beh))
         worst = max(worst, float(np.abs(outs[0][0] - row).max()))
         if attentions is not None:
             got_att = outs[1]
@@ -324,7 +391,12 @@ def verify_onnx(
                 raise ExportError(f"attention output {got_att.dtype} {got_att.shape}")
             worst_att = max(worst_att, float(np.abs(got_att[0] - attentions[i]).max()))
     padded = left_pad([np.asarray(s) for s in sequences], model.max_len)
-    outs = onnx_numpy.run(model_proto, {INPUT_NAME: padded})
+    padded_beh = (
+        left_pad([np.asarray(b) for b in behaviors], model.max_len)
+        if behaviors is not None
+        else None
+    )
+    outs = onnx_numpy.run(model_proto, feed(padded, padded_beh))
     got = outs[0]
     if got.shape != (len(sequences), model.num_items + 1) or got.dtype != np.float32:
         raise ExportError(f"graph produced {got.dtype} {got.shape}")
@@ -359,8 +431,23 @@ def export_artifact(
     reference_histories: Optional[Sequence[np.ndarray]] = None,
     verify: bool = True,
     graph: str = "last_position",
+    reference_behaviors_of: Optional[Sequence[np.ndarray]] = None,
+    repeats: str = "first",
+    target_behavior: str = "any",
 ) -> Dict[str, Any]:
-    """Write the artifact directory and return its metadata."""
+    """Write the artifact directory and return its metadata.
+
+    ``repeats``: the repeat rule the model's steps were built with (the job builds its input
+    alike); ``target_behavior``: what a target-behavior model is asked for in the served graph
+    (``any`` or an event type). A type-aware model or a rule other than ``first`` makes a
+    :data:`FORMAT_VERSION_STEPS` artifact that declares them."""
+    if repeats not in REPEAT_RULES:
+        raise ExportError(f"repeat rule {repeats!r}: expected one of {REPEAT_RULES}")
+    if target_behavior != "any" and target_behavior not in BEHAVIOR_CODES:
+        raise ExportError(f"target behavior {target_behavior!r}: expected any or an event type")
+    if target_behavior != "any" and not model.config.target_behavior:
+        raise ExportError(f"target behavior {target_behavior}: the model is not conditioned on one")
+    asked = BEHAVIOR_CODES.get(target_behavior, 0)
     if len(item_ids) != model.num_items:
         raise ExportError(f"{len(item_ids)} item ids for a model with {model.num_items} items")
     for i, item in enumerate(item_ids, start=1):
@@ -370,31 +457,36 @@ def export_artifact(
     os.makedirs(out_dir, exist_ok=True)
     cfg = model.config
 
-    model_proto = onnx.load_from_string(onnx_bytes(model, graph))
+    typed = model.config.behaviors
+    model_proto = onnx.load_from_string(onnx_bytes(model, graph, asked))
     share_item_embedding(model_proto, "model.item_emb.weight")
     blob = model_proto.SerializeToString()
-    _check_graph(model_proto, model.num_items, graph)
+    _check_graph(model_proto, model.num_items, graph, input_names(model))
 
     seed = train_config.seed
     sequences = reference_sequences(
         reference_histories or [], model.num_items, cfg.max_len, REFERENCE_LINES, seed
+    )
+    seq_behaviors = (
+        reference_behaviors(sequences, reference_histories or [], reference_behaviors_of, seed)
+        if typed
+        else None
     )
     explains = ATTENTION_NAME in GRAPH_OUTPUTS[graph]
     vectors = item_vectors(model)
     lines = []
     rows = []
     attentions = []
-    for seq in sequences:
+    for i, seq in enumerate(sequences):
         # reference sequences are never longer than max_len: fed as they are
-        indices, scores, row, attention = topk_with_attention(model, seq, REFERENCE_K)
+        beh = seq_behaviors[i] if seq_behaviors is not None else None
+        indices, scores, row, attention = topk_with_attention(model, seq, REFERENCE_K, beh, asked)
         rows.append(row)
         attentions.append(attention)
-        line: Dict[str, Any] = {
-            "sequence": seq,
-            "k": REFERENCE_K,
-            "indices": indices,
-            "scores": scores,
-        }
+        line: Dict[str, Any] = {"sequence": seq}
+        if beh is not None:
+            line["behaviors"] = beh
+        line.update({"k": REFERENCE_K, "indices": indices, "scores": scores})
         if explains:
             line["attention"] = [float(a) for a in attention]
             line["because_position"] = because_position(attention)
@@ -402,11 +494,14 @@ def export_artifact(
         line["because_similar_position"] = similar_position(vectors, seq, indices[0])
         lines.append(line)
     if verify:
-        verify_onnx(model_proto, model, sequences, rows, attentions if explains else None)
+        verify_onnx(
+            model_proto, model, sequences, rows, attentions if explains else None, seq_behaviors
+        )
 
     io_ = graph_io(model_proto)
+    steps_declared = typed or repeats != "first"
     metadata: Dict[str, Any] = {
-        "format_version": FORMAT_VERSION,
+        "format_version": FORMAT_VERSION_STEPS if steps_declared else FORMAT_VERSION,
         "model_version": f"{model_name}-{weights_hash(model)[:12]}",
         "max_len": cfg.max_len,
         "num_items": model.num_items,
@@ -414,7 +509,10 @@ def export_artifact(
         "num_blocks": cfg.blocks,
         "num_heads": cfg.heads,
         "dropout": cfg.dropout,
-        "inputs": [{"name": INPUT_NAME, "dtype": "int64", "shape": ["batch", "seq_len"]}],
+        "inputs": [
+            {"name": name, "dtype": "int64", "shape": ["batch", "seq_len"]}
+            for name in input_names(model)
+        ],
         "outputs": [
             {"name": OUTPUT_NAME, "dtype": "float32", "shape": ["batch", model.num_items + 1]}
         ]
@@ -438,6 +536,21 @@ def export_artifact(
         },
         "opset": OPSET,
         "graph": graph,
+        **(
+            {
+                # How the job builds the input (format version 2): consecutive events of a user
+                # on one item become steps by this rule; a type-aware model's behaviors input
+                # holds each step's behavior by these codes (0 = padding).
+                "steps": {
+                    "repeats": repeats,
+                    "behaviors_input": BEHAVIORS_NAME if typed else None,
+                    "behavior_codes": dict(BEHAVIOR_CODES),
+                    "target_behavior": target_behavior if model.config.target_behavior else None,
+                }
+            }
+            if steps_declared
+            else {}
+        ),
         "training_data": {
             key: training_data[key] for key in ("name", "format", "users", "items", "interactions")
         },
@@ -450,7 +563,7 @@ def export_artifact(
         "created_by": f"seqrec_model {__version__}",
     }
     # The declared I/O must be what the graph really has.
-    if [i["name"] for i in io_["inputs"]] != [INPUT_NAME] or [
+    if [i["name"] for i in io_["inputs"]] != input_names(model) or [
         o["name"] for o in io_["outputs"]
     ] != [o["name"] for o in metadata["outputs"]]:
         raise ExportError(f"graph I/O {io_} does not match metadata")
@@ -485,8 +598,11 @@ def export_random(
     verify: bool = True,
     graph: str = "last_position",
     topk_graph: Optional[str] = None,
+    repeats: str = "first",
+    target_behavior: str = "any",
 ) -> Dict[str, Any]:
-    """Export an untrained SASRec of the given shape (weights from ``seed``) for benchmarks.
+    """Export an untrained SASRec of the given shape (weights from ``seed``) for benchmarks
+    (and, type-aware, for the job's tests of the behaviors input).
 
     Goes through :func:`export_artifact`, so the artifact meets the same contract as a trained
     one (graph checks, ``reference.jsonl`` from PyTorch, metadata). Item ids are ``"1"`` ..
@@ -496,6 +612,9 @@ def export_random(
     """
     torch.manual_seed(seed)
     model = SASRec(num_items, config)
+    if model.target_emb is not None:
+        # an untrained target vector is zero: random ones, so that the asked behavior shows
+        torch.nn.init.normal_(model.target_emb.weight, std=0.5)
     if topk_graph:
         write_topk_graph(model, topk_graph)
     return export_artifact(
@@ -514,4 +633,6 @@ def export_random(
         train_config=TrainConfig(seed=seed),
         verify=verify,
         graph=graph,
+        repeats=repeats,
+        target_behavior=target_behavior,
     )

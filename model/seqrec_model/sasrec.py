@@ -20,7 +20,7 @@ Conventions shared with the serving side (see ``export.py``):
 from __future__ import annotations
 
 import math
-from typing import Optional, Tuple
+from typing import Optional, Tuple, Union
 
 import torch
 from torch import Tensor, nn
@@ -204,20 +204,21 @@ class SASRec(nn.Module):
         x = self.emb_dropout(x) * keep_f
         return x, keep, keep_f
 
-    def _condition(self, hidden: Tensor, target_behavior: Optional[Tensor]) -> Tensor:
-        """Add the asked-for behavior's vector (``target_behavior``: codes shaped like
-        ``hidden[..., 0]``; None = any) to final hidden states."""
+    def _condition(self, hidden: Tensor, target_behavior: Union[Tensor, int, None]) -> Tensor:
+        """Add the asked-for behavior's vector to final hidden states. ``target_behavior``: codes
+        shaped like ``hidden[..., 0]``, or one code for all (an export bakes it in as a
+        constant), or None = any (code 0)."""
         if self.target_emb is None:
             return hidden
-        if target_behavior is None:
-            target_behavior = torch.zeros(hidden.shape[:-1], dtype=torch.long)
+        if target_behavior is None or isinstance(target_behavior, int):
+            return hidden + self.target_emb.weight[target_behavior or 0]
         return hidden + self.target_emb(target_behavior)
 
     def hidden_states(
         self,
         seq: Tensor,
         behaviors: Optional[Tensor] = None,
-        target_behaviors: Optional[Tensor] = None,
+        target_behaviors: Union[Tensor, int, None] = None,
     ) -> Tensor:
         """Final hidden state at every position: [B, T, d] (T capped at max_len).
         ``target_behaviors`` [B, T]: the behavior asked for at each position (training: the next
@@ -230,7 +231,7 @@ class SASRec(nn.Module):
         for block in self.blocks:
             x = block(x, allowed, keep_f)
         hidden = self.final_norm(x)
-        if target_behaviors is not None:
+        if isinstance(target_behaviors, Tensor):
             target_behaviors = target_behaviors[:, -hidden.shape[1] :]
         return self._condition(hidden, target_behaviors)
 
@@ -246,7 +247,7 @@ class SASRec(nn.Module):
         self,
         seq: Tensor,
         behaviors: Optional[Tensor] = None,
-        target_behavior: Optional[Tensor] = None,
+        target_behavior: Union[Tensor, int, None] = None,
     ) -> Tensor:
         """Scores for the last position only: [B, num_items + 1] (column 0 = padding)."""
         return self.forward_last_with_attention(seq, behaviors, target_behavior)[0]
@@ -255,7 +256,7 @@ class SASRec(nn.Module):
         self,
         seq: Tensor,
         behaviors: Optional[Tensor] = None,
-        target_behavior: Optional[Tensor] = None,
+        target_behavior: Union[Tensor, int, None] = None,
     ) -> Tuple[Tensor, Tensor]:
         """:meth:`forward_last` and the explanation signal: the LAST block's softmax attention
         weights of the last query position over the input positions, averaged over heads
@@ -275,15 +276,20 @@ class SASRec(nn.Module):
 
 
 class LastPositionScorer(nn.Module):
-    """Wraps ``SASRec.forward_last_with_attention`` for ONNX export: ``item_seq`` -> ``scores``,
-    ``attention`` (the last block's last-query attention over the positions, mean over heads)."""
+    """Wraps ``SASRec.forward_last_with_attention`` for ONNX export: ``item_seq`` (and, for a
+    type-aware model, ``behaviors``) -> ``scores``, ``attention`` (the last block's last-query
+    attention over the positions, mean over heads). A target-behavior model is asked for
+    ``target_behavior`` (a code, 0 = any), baked into the graph."""
 
-    def __init__(self, model: SASRec) -> None:
+    def __init__(self, model: SASRec, target_behavior: int = 0) -> None:
         super().__init__()
         self.model = model
+        self.target_behavior = target_behavior
 
-    def forward(self, item_seq: Tensor) -> Tuple[Tensor, Tensor]:
-        return self.model.forward_last_with_attention(item_seq)
+    def forward(
+        self, item_seq: Tensor, behaviors: Optional[Tensor] = None
+    ) -> Tuple[Tensor, Tensor]:
+        return self.model.forward_last_with_attention(item_seq, behaviors, self.target_behavior)
 
 
 class TopKScorer(nn.Module):
@@ -291,13 +297,16 @@ class TopKScorer(nn.Module):
     scores + Java top-K: the input's items and column 0 (padding) set to -inf, then the ``k`` best.
     Returns (indices int64 [B, k], scores float [B, k]), best first."""
 
-    def __init__(self, model: SASRec, k: int) -> None:
+    def __init__(self, model: SASRec, k: int, target_behavior: int = 0) -> None:
         super().__init__()
         self.model = model
         self.k = k
+        self.target_behavior = target_behavior
 
-    def forward(self, item_seq: Tensor) -> Tuple[Tensor, Tensor]:
-        scores = self.model.forward_last(item_seq)
+    def forward(
+        self, item_seq: Tensor, behaviors: Optional[Tensor] = None
+    ) -> Tuple[Tensor, Tensor]:
+        scores = self.model.forward_last(item_seq, behaviors, self.target_behavior)
         # column 0 (padding) is never a recommendation, also when the sequence has no padding
         seen = torch.cat([torch.zeros_like(item_seq[:, :1]), item_seq], dim=1)
         masked = scores.scatter(1, seen, float("-inf"))
@@ -311,9 +320,11 @@ class FullForwardScorer(nn.Module):
     scored. The same scores as :class:`LastPositionScorer`; the last block costs ~L times more.
     """
 
-    def __init__(self, model: SASRec) -> None:
+    def __init__(self, model: SASRec, target_behavior: int = 0) -> None:
         super().__init__()
         self.model = model
+        self.target_behavior = target_behavior
 
-    def forward(self, item_seq: Tensor) -> Tensor:
-        return self.model.score(self.model.hidden_states(item_seq)[:, -1, :])
+    def forward(self, item_seq: Tensor, behaviors: Optional[Tensor] = None) -> Tensor:
+        hidden = self.model.hidden_states(item_seq, behaviors, self.target_behavior)
+        return self.model.score(hidden[:, -1, :])

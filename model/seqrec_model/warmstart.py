@@ -129,9 +129,18 @@ def _from_artifact(directory: str) -> PreviousModel:
             blocks=meta["num_blocks"],
             heads=meta["num_heads"],
             dropout=meta["dropout"],
+            behaviors=(meta.get("steps") or {}).get("behaviors_input") is not None,
+            target_behavior=(meta.get("steps") or {}).get("target_behavior") is not None,
         )
         origin = os.path.join(directory, "model.onnx")
         num_items = meta.get("num_items")
+        if config.target_behavior:
+            # the served graph holds only the asked behavior's vector (a folded constant)
+            raise WarmStartError(
+                f"{directory}: a target-behavior model cannot be read back from model.onnx (its "
+                f"graph keeps only the served behavior's vector); warm-start from its "
+                f"{WEIGHTS_FILE} or its run directory"
+            )
         state = state_from_onnx(origin, SASRec(len(item_ids), config))
     if len(item_ids) != num_items or len(item_ids) != meta.get("num_items"):
         raise WarmStartError(

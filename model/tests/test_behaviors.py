@@ -114,3 +114,75 @@ def test_a_behavior_model_needs_typed_data(tmp_path: Path) -> None:
     path.write_text("".join(f"u{u} i{i}\n" for u in range(3) for i in range(4)))
     with pytest.raises(ValueError, match="behavior types"):
         train(read_pairs(str(path)), TYPED, TrainConfig(epochs=1, threads=1), log=io.StringIO())
+
+
+def test_type_aware_export_declares_its_steps_and_feeds_behaviors(tmp_path: Path) -> None:
+    import json
+
+    import onnx
+
+    from seqrec_model import onnx_numpy
+    from seqrec_model.export import export_artifact
+    from seqrec_model.warmstart import WEIGHTS_FILE, WarmStartError, load_previous
+
+    config = ModelConfig(max_len=6, hidden=16, blocks=1, heads=2, behaviors=True, target_behavior=True)
+    torch.manual_seed(3)
+    model = SASRec(25, config)
+    with torch.no_grad():  # as if trained: no two weights alike (the exporter merges equal ones)
+        for param in model.parameters():
+            param.normal_(std=0.3)
+        model.item_emb.weight[0].zero_()
+        model.behavior_emb.weight[0].zero_()
+    summary = {"name": "t", "format": "events", "users": 0, "items": 25, "interactions": 0}
+    meta = export_artifact(model, [f"i{i}" for i in range(25)], str(tmp_path / "typed"),
+                           model_name="typed", training_data=summary, metrics={},
+                           train_config=TrainConfig(seed=3), repeats="strongest",
+                           target_behavior="purchase")  # fmt: skip
+    assert meta["format_version"] == 2
+    assert [i["name"] for i in meta["inputs"]] == ["item_seq", "behaviors"]
+    assert meta["steps"] == {
+        "repeats": "strongest",
+        "behaviors_input": "behaviors",
+        "behavior_codes": {"view": 1, "click": 2, "cart": 3, "purchase": 4, "rate": 5},
+        "target_behavior": "purchase",
+    }
+    lines = [json.loads(x) for x in (tmp_path / "typed" / "reference.jsonl").read_text().splitlines()]
+    assert all(len(x["behaviors"]) == len(x["sequence"]) for x in lines)
+    assert all(1 <= b <= 4 for x in lines for b in x["behaviors"])
+    # the graph reads the behaviors: the same items with other behaviors score otherwise
+    proto = onnx.load(str(tmp_path / "typed" / "model.onnx"))
+    items = np.asarray([[3, 5, 7]], dtype=np.int64)
+    viewed = onnx_numpy.run(proto, {"item_seq": items, "behaviors": np.asarray([[1, 1, 1]])})[0]
+    bought = onnx_numpy.run(proto, {"item_seq": items, "behaviors": np.asarray([[1, 1, 4]])})[0]
+    assert np.abs(viewed - bought).max() > 1e-3
+    # and it is asked for a purchase: PyTorch with the same question gives the graph's scores
+    previous = load_previous(str(tmp_path / "typed"))
+    model = previous.model()
+    torch_scores = model.forward_last(torch.from_numpy(items), torch.tensor([[1, 1, 4]]), 4)
+    assert np.allclose(torch_scores.detach().numpy(), bought, atol=1e-4)
+    # from model.onnx alone a warm start reads a type-aware artifact back exactly, but not a
+    # target-behavior one (its graph keeps only the served behavior's vector)
+    (tmp_path / "typed" / WEIGHTS_FILE).unlink()
+    with pytest.raises(WarmStartError, match="target-behavior model cannot be read back"):
+        load_previous(str(tmp_path / "typed"))
+    untargeted = SASRec(25, ModelConfig(**{**config.to_dict(), "target_behavior": False}))
+    untargeted.load_state_dict({k: v for k, v in model.state_dict().items() if k != "target_emb.weight"})
+    export_artifact(untargeted, [f"i{i}" for i in range(25)], str(tmp_path / "aware"),
+                    model_name="aware", training_data=summary, metrics={},
+                    train_config=TrainConfig(seed=3))  # fmt: skip
+    (tmp_path / "aware" / WEIGHTS_FILE).unlink()
+    again = load_previous(str(tmp_path / "aware"))
+    assert again.model_config.behaviors and not again.model_config.target_behavior
+    for name, value in untargeted.state_dict().items():
+        assert torch.equal(again.state_dict[name], value), name
+
+
+def test_single_behavior_export_keeps_format_version_1(tmp_path: Path) -> None:
+    from seqrec_model.export import export_random
+
+    meta = export_random(ModelConfig(max_len=6, hidden=16, blocks=1, heads=1), 20, str(tmp_path / "a"))
+    assert meta["format_version"] == 1 and "steps" not in meta
+    assert [i["name"] for i in meta["inputs"]] == ["item_seq"]
+    meta = export_random(ModelConfig(max_len=6, hidden=16, blocks=1, heads=1), 20, str(tmp_path / "b"),
+                         repeats="all")  # fmt: skip
+    assert meta["format_version"] == 2 and meta["steps"]["behaviors_input"] is None
