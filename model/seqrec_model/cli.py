@@ -474,6 +474,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_holdout(args: argparse.Namespace) -> int:
+    from seqrec_model import multibehavior
+
+    counts = multibehavior.write_holdout(args.data, args.out)
+    print(
+        f"{args.out}: {counts['held_out']} of {counts['users']} users with a held-out purchase; "
+        f"{counts['train_events']} training events; dropped {counts['dropped_after']} events "
+        f"after a held-out purchase and {counts['dropped_ratings']} ratings"
+    )
+    return 0
+
+
 def cmd_export_random(args: argparse.Namespace) -> int:
     config = _model_config(args)
     configure_threads(args.threads or TrainConfig().resolved_threads())
@@ -610,6 +622,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--json", help="also write the report as JSON here")
     p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser(
+        "holdout",
+        help="project events to RetailRocket's held-out-purchase layout (train.csv, test_buy.csv:"
+        " each user's last purchase held out), for compare",
+    )
+    p.add_argument("--data", required=True, help="events JSON lines")
+    p.add_argument("--out", required=True, help="directory for train.csv and test_buy.csv")
+    p.set_defaults(func=cmd_holdout)
 
     p = sub.add_parser("evaluate", help="evaluate a checkpoint (full ranking, both variants)")
     p.add_argument("--checkpoint", required=True)

@@ -398,9 +398,11 @@ def read_pairs(
     return builder.build(name or default_name(path), "pairs", False, errors)
 
 
-RETAILROCKET_BEHAVIORS = ("view", "cart", "buy")
+# click: only in files converted from event data (``seqrec_model holdout``); RetailRocket has none
+RETAILROCKET_BEHAVIORS = ("view", "click", "cart", "buy")
 _RETAILROCKET_CODES = {
     "view": BEHAVIOR_CODES["view"],
+    "click": BEHAVIOR_CODES["click"],
     "cart": BEHAVIOR_CODES["cart"],
     "buy": BEHAVIOR_CODES["purchase"],
 }
@@ -435,6 +437,10 @@ def read_retailrocket(
     with open(path, "r", encoding="utf-8", newline="") as f:
         reader = csv.reader(f)
         header = next(reader, None)
+        if header is not None and "timestamp_ms" in header and "timestamp" not in header:
+            # converted event data (``holdout``) keeps the events' milliseconds
+            header = ["timestamp" if c == "timestamp_ms" else c for c in header]
+            builder.time_scale = 1e-3
         required = ("user_id", "item_id", "behavior", "timestamp")
         if header is None or any(col not in header for col in required):
             raise DataFormatError(path, 1, f"expected a header with columns {', '.join(required)}")

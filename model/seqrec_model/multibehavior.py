@@ -37,6 +37,43 @@ from seqrec_model.data import (
 from seqrec_model.evaluate import evaluate_scorer, model_scorer, popularity_scorer, round_metrics
 
 PAPERS_NEGATIVES = 99
+_LAYOUT_NAMES = {BEHAVIOR_CODES[t]: n for t, n in
+                 (("view", "view"), ("click", "click"), ("cart", "cart"), ("purchase", "buy"))}  # fmt: skip
+
+
+def write_holdout(events_path: str, out_dir: str) -> Dict[str, int]:
+    """The held-out-purchase layout of RetailRocket from project events (e.g. the synthetic
+    funnels): each user's last purchase with at least one event before it is held out
+    (``test_buy.csv``), the events before it are ``train.csv`` (``timestamp_ms``; behaviors view,
+    click, cart, buy), the user's events after it are dropped. Users without such a purchase
+    keep every event in ``train.csv``. Ratings have no place in the layout: dropped, counted."""
+    data = load("events", events_path, repeats="all")
+    assert data.behaviors is not None and data.times is not None
+    purchase = BEHAVIOR_CODES["purchase"]
+    counts = {"users": data.num_users, "held_out": 0, "train_events": 0, "dropped_after": 0,
+              "dropped_ratings": 0}  # fmt: skip
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "train.csv"), "w", encoding="utf-8", newline="") as train, \
+            open(os.path.join(out_dir, "test_buy.csv"), "w", encoding="utf-8", newline="") as test:  # fmt: skip
+        train.write("user_id,item_id,behavior,timestamp_ms\n")
+        test.write("user_id,item_id\n")
+        for u, user in enumerate(data.user_ids):
+            items, behaviors, times = data.sequences[u], data.behaviors[u], data.times[u]
+            bought = np.flatnonzero(behaviors[1:] == purchase) + 1
+            end = int(bought[-1]) if len(bought) else len(items)
+            if len(bought):
+                test.write(f"{user},{data.item_ids[items[end] - 1]}\n")
+                counts["held_out"] += 1
+                counts["dropped_after"] += len(items) - end - 1
+            for j in range(end):
+                name = _LAYOUT_NAMES.get(int(behaviors[j]))
+                if name is None:
+                    counts["dropped_ratings"] += 1
+                    continue
+                ms = int(round(times[j] * 1000))
+                train.write(f"{user},{data.item_ids[items[j] - 1]},{name},{ms}\n")
+                counts["train_events"] += 1
+    return counts
 
 
 def held_out_purchases(data: InteractionData) -> EvalSet:

@@ -110,3 +110,32 @@ def test_parse_models() -> None:
     assert parse_models(["a=run/a", "b=x=y"]) == {"a": "run/a", "b": "x=y"}
     with pytest.raises(ValueError, match="NAME=PATH"):
         parse_models(["nope"])
+
+
+def test_holdout_writes_the_held_out_purchase_layout(tmp_path: Path) -> None:
+    import json
+
+    from seqrec_model.cli import main
+
+    rows = [
+        ("u1", "a", "view", 1000), ("u1", "a", "cart", 1500), ("u1", "a", "purchase", 2000),
+        ("u1", "b", "click", 3000), ("u1", "c", "purchase", 4000), ("u1", "d", "view", 5000),
+        ("u2", "a", "purchase", 1000),  # a purchase without an event before it: not held out
+        ("u2", "e", "rate", 2000),
+    ]  # fmt: skip
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps({"user_id": u, "item_id": i, "event_type": t, "ts": ts}) + "\n"
+                            for u, i, t, ts in rows))  # fmt: skip
+    assert main(["holdout", "--data", str(path), "--out", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "test_buy.csv").read_text() == "user_id,item_id\nu1,c\n"
+    assert (tmp_path / "out" / "train.csv").read_text().splitlines() == [
+        "user_id,item_id,behavior,timestamp_ms",
+        "u1,a,view,1000", "u1,a,cart,1500", "u1,a,buy,2000", "u1,b,click,3000",
+        "u2,a,buy,1000",
+    ]  # fmt: skip
+    data = load("retailrocket", str(tmp_path / "out" / "train.csv"), repeats="all")
+    u1 = data.user_ids.index("u1")
+    assert [data.item_ids[i - 1] for i in data.sequences[u1]] == ["a", "a", "a", "b", "c"]
+    assert data.behaviors[u1].tolist() == [1, 3, 4, 2, 4]
+    assert data.times[u1][:4].tolist() == [1.0, 1.5, 2.0, 3.0]  # milliseconds read as such
+    assert held_out_purchases(data).targets.tolist() == [data.item_ids.index("c") + 1]
