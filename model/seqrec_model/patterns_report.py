@@ -67,6 +67,12 @@ def _summary(data: InteractionData, log: EventLog) -> List[str]:
     by_behavior = ", ".join(
         f"{BEHAVIOR_NAMES.get(int(c), str(c))} {int(n):,}" for c, n in zip(codes, counts)
     )
+    slots = max(BEHAVIOR_NAMES) + 1
+    user_behavior = np.unique(log.users * slots + log.behaviors)  # each (user, behavior) once
+    user_codes, users = np.unique(user_behavior % slots, return_counts=True)
+    users_by_behavior = ", ".join(
+        f"{BEHAVIOR_NAMES.get(int(c), str(c))} {int(n):,}" for c, n in zip(user_codes, users)
+    )
     lines = [
         "| | |",
         "|---|---|",
@@ -75,6 +81,7 @@ def _summary(data: InteractionData, log: EventLog) -> List[str]:
         f"| items | {len(np.unique(log.items)):,} |",
         f"| events mined | {log.num_events:,} ({by_behavior}) |",
         f"| events per user | median {int(np.median(per_user))}, max {int(per_user.max())} |",
+        f"| users per behavior | {users_by_behavior} |",
     ]
     if data.times is not None:
         times = np.concatenate([t[~np.isnan(t)] for t in data.times if len(t)])

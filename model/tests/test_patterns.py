@@ -265,6 +265,7 @@ def test_patterns_command_writes_report_and_chart(tmp_path: Path) -> None:
     assert "![funnel](conversion-funnel.png)" in report
     assert "minimum support: 2 users (0.5 given; 66.7 % of 3)" in report
     assert "2 steps of unknown time" in report  # the held-out purchases are not mined
+    assert "| users per behavior | view 3, cart 2, purchase 2 |" in report
     assert "| view → cart → purchase | 1 | 50.0 % | 33.3 % |" in report
     assert "| view A → cart A | 2 | 66.7 % | 0.667 |" in report
     assert "| view A → purchase A | 2 | 66.7 % | 0.667 |" in report
