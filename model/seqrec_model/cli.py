@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from dataclasses import fields
 from typing import Any, Dict, Optional, Sequence
 
@@ -23,6 +24,7 @@ from seqrec_model.evaluate import model_scorer, popularity_scorer
 from seqrec_model.explain import explain_users, format_summary
 from seqrec_model.export import export_artifact, export_random, item_vectors, write_topk_graph
 from seqrec_model.gap import format_report, gap_report
+from seqrec_model.patterns import MAX_CANDIDATES, MAX_STATES
 from seqrec_model.presets import PRESET_NAMES, PRESETS, resolve
 from seqrec_model.train import configure_threads, load_checkpoint, model_from_checkpoint, train
 
@@ -539,6 +541,89 @@ def cmd_timesplit_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_patterns(args: argparse.Namespace) -> int:
+    from seqrec_model import patterns
+    from seqrec_model.patterns_report import ReportSettings, write_report
+
+    data = load(
+        args.format, args.data, name=args.name, skip_malformed=args.skip_malformed, repeats="all"
+    )
+    log = patterns.event_log(
+        data.user_ids, data.sequences, data.behaviors, data.times, args.max_gap, args.max_time_gap
+    )
+    min_support = patterns.resolve_min_support(args.min_support, log.num_users)
+    print(
+        f"{data.name}: {log.num_users} users, {log.num_events} events mined"
+        f" ({log.dropped_untimed} steps of unknown time left out); min support {min_support} users"
+    )
+    results = []
+    for kind in patterns.KINDS:
+        start = time.perf_counter()
+        found = patterns.mine(
+            log, kind, min_support, args.max_length, args.max_candidates, args.max_states
+        )
+        results.append(patterns.MiningResult(kind, found, time.perf_counter() - start))
+        print(f"{kind}: {len(found)} patterns in {results[-1].seconds:.2f} s")
+    settings = ReportSettings(
+        min_support=min_support,
+        min_support_given=args.min_support,
+        max_length=args.max_length,
+        max_gap=args.max_gap,
+        max_time_gap=args.max_time_gap,
+        top=args.top,
+    )
+    chart = write_report(args.out, data, log, results, patterns.funnel(log), settings)
+    print(f"report: {args.out}; funnel chart: {chart}")
+    return 0
+
+
+def _add_patterns_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "patterns",
+        help="conversion paths: frequent behavior sequences (concrete and with items as"
+        " variables), support and confidence, a funnel; Markdown report + PNG chart",
+    )
+    p.add_argument("--format", choices=("events", "retailrocket"), required=True)
+    p.add_argument("--data", required=True, help="input file (retailrocket: train.csv)")
+    p.add_argument("--name", help="dataset name (default: derived from the path)")
+    p.add_argument("--skip-malformed", action="store_true", help="skip malformed lines")
+    p.add_argument(
+        "--min-support",
+        required=True,
+        help="minimum number of users (integer >= 1) or fraction of users (0 < S < 1)",
+    )
+    p.add_argument(
+        "--max-gap",
+        type=int,
+        help="at most G other events between consecutive matched events (0 = adjacent;"
+        " default: no limit)",
+    )
+    p.add_argument(
+        "--max-time-gap",
+        type=_duration,
+        metavar="DURATION",
+        help="at most this long from one matched event to the next, e.g. 30m (default: no limit)",
+    )
+    p.add_argument("--max-length", type=int, default=4, help="events per pattern (default 4)")
+    p.add_argument("--top", type=int, default=20, help="rows per table (default 20)")
+    p.add_argument(
+        "--max-candidates",
+        type=int,
+        default=MAX_CANDIDATES,
+        help="refuse to enumerate more candidate events to extend one pattern (time; default"
+        f" {MAX_CANDIDATES:,})",
+    )
+    p.add_argument(
+        "--max-states",
+        type=int,
+        default=MAX_STATES,
+        help="refuse to project more occurrence states for one pattern (memory, ~130 bytes"
+        f" each; default {MAX_STATES:,})",
+    )
+    p.add_argument("--out", required=True, help="report.md; the chart is written beside it")
+    p.set_defaults(func=cmd_patterns)
+
+
 def _add_timesplit_parser(sub: Any) -> None:
     p = sub.add_parser(
         "timesplit",
@@ -738,6 +823,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_export_random)
 
     _add_timesplit_parser(sub)
+    _add_patterns_parser(sub)
     return parser
 
 
