@@ -562,10 +562,23 @@ class Split:
     train_behaviors: Optional[List[np.ndarray]] = None
 
 
+def held_out_last(data: "InteractionData") -> Optional[List[bool]]:
+    """Per user, whether the last step is a held-out target of unknown time (RetailRocket's
+    ``test_buy.csv``): it must never be trained on. None if the data has no such step."""
+    if data.times is None:
+        return None
+    flags = [len(t) > 0 and bool(np.isnan(t[-1])) for t in data.times]
+    return flags if any(flags) else None
+
+
 def leave_one_out(
-    sequences: Sequence[np.ndarray], behaviors: Optional[Sequence[np.ndarray]] = None
+    sequences: Sequence[np.ndarray],
+    behaviors: Optional[Sequence[np.ndarray]] = None,
+    held_out: Optional[Sequence[bool]] = None,
 ) -> Split:
-    """Split every user with >= 3 items; users with fewer items are entirely training data.
+    """Split every user with >= 3 items; users with fewer items are entirely training data,
+    except a step ``held_out`` marks (:func:`held_out_last`): a held-out target is left out of
+    the training data even where its user is too short to be evaluated.
     ``behaviors`` (typed data: one code array per sequence) are split alongside."""
     train: List[np.ndarray] = []
     users: List[int] = []
@@ -583,9 +596,10 @@ def leave_one_out(
         seq = np.asarray(seq, dtype=np.int64)
         beh = np.asarray(behaviors[u], dtype=np.int64) if typed else None  # type: ignore[index]
         if len(seq) < 3:
-            train.append(seq)
+            keep = len(seq) - 1 if held_out is not None and held_out[u] else len(seq)
+            train.append(seq[:keep])
             if beh is not None:
-                train_b.append(beh)
+                train_b.append(beh[:keep])
             continue
         train.append(seq[:-2])
         users.append(u)

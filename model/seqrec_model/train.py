@@ -23,6 +23,7 @@ from seqrec_model.config import ModelConfig, TrainConfig
 from seqrec_model.data import (
     BEHAVIOR_CODES,
     InteractionData,
+    held_out_last,
     Split,
     item_counts,
     leave_one_out,
@@ -366,7 +367,7 @@ def train(
             f"a behavior-aware model needs data with behavior types (formats events, "
             f"retailrocket); {data.format} has none"
         )
-    split = leave_one_out(data.sequences, data.behaviors if typed else None)
+    split = leave_one_out(data.sequences, data.behaviors if typed else None, held_out_last(data))
     counts = item_counts(split.train, data.num_items)
     inputs, targets = training_arrays(split.train, model_config.max_len)
     in_beh = tgt_beh = None

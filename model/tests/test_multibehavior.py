@@ -139,3 +139,21 @@ def test_holdout_writes_the_held_out_purchase_layout(tmp_path: Path) -> None:
     assert data.behaviors[u1].tolist() == [1, 3, 4, 2, 4]
     assert data.times[u1][:4].tolist() == [1.0, 1.5, 2.0, 3.0]  # milliseconds read as such
     assert held_out_purchases(data).targets.tolist() == [data.item_ids.index("c") + 1]
+
+
+def test_a_held_out_purchase_is_never_trained_on(tmp_path: Path) -> None:
+    from seqrec_model.data import held_out_last, leave_one_out
+
+    (tmp_path / "train.csv").write_text(
+        "user_id,item_id,behavior,timestamp\n0,1,view,1\n0,2,view,2\n0,3,view,3\n1,4,view,1\n"
+    )
+    (tmp_path / "test_buy.csv").write_text("user_id,item_id\n0,9\n1,8\n")
+    data = load("retailrocket", str(tmp_path / "train.csv"))
+    assert held_out_last(data) == [True, True]
+    split = leave_one_out(data.sequences, data.behaviors, held_out_last(data))
+    trained = {data.item_ids[i - 1] for seq in split.train for i in seq}
+    # user 1 is too short to be evaluated, and still its held-out purchase (8) is not trained on
+    assert trained == {"1", "2", "4"} and [data.item_ids[t - 1] for t in split.test.targets] == ["9"]
+    assert split.train_behaviors is not None and [len(b) for b in split.train_behaviors] == [2, 1]
+    # without the flags (other data) a short user is entirely training data, as before
+    assert {data.item_ids[i - 1] for s in leave_one_out(data.sequences).train for i in s} >= {"8"}
