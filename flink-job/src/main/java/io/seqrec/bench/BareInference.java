@@ -41,7 +41,7 @@ final class BareInference {
             int parallelism)
             throws Exception {
         int maxParallelism = KeyGroupRangeAssignment.computeDefaultMaxParallelism(parallelism);
-        List<List<int[]>> rows = new ArrayList<>();
+        List<List<UserState.ModelRow>> rows = new ArrayList<>();
         for (int w = 0; w < parallelism; w++) {
             rows.add(new ArrayList<>());
         }
@@ -57,7 +57,7 @@ final class BareInference {
             int worker =
                     KeyGroupRangeAssignment.assignKeyToParallelOperator(
                             e.userId(), maxParallelism, parallelism);
-            rows.get(worker).add(st.row(artifact));
+            rows.get(worker).add(st.modelRow(artifact));
         }
 
         CountDownLatch ready = new CountDownLatch(parallelism);
@@ -116,20 +116,26 @@ final class BareInference {
     private static final class Worker {
         private final BatchScorer scorer;
         private final RecommendOptions options;
-        private final List<int[]> rows;
+        private final List<UserState.ModelRow> rows;
         private final int width;
         private final int k;
         private final int[][] batch;
+
+        /** The batch's behaviors, for a model that takes them; else null. */
+        private final int[][] behaviors;
+
         private final int[] topIndex;
         private final float[] topScore;
 
-        Worker(OnnxSequenceModel model, RecommendOptions options, List<int[]> rows) {
+        Worker(OnnxSequenceModel model, RecommendOptions options, List<UserState.ModelRow> rows) {
             this.scorer = new BatchScorer(model, model.artifact(), options.padding());
             this.options = options;
             this.rows = rows;
             this.width = model.artifact().numItems() + 1;
             this.k = Math.min(options.topK(), model.artifact().numItems());
             this.batch = new int[options.batchSize()][];
+            this.behaviors =
+                    model.artifact().takesBehaviors() ? new int[options.batchSize()][] : null;
             this.topIndex = new int[k];
             this.topScore = new float[k];
         }
@@ -150,9 +156,12 @@ final class BareInference {
         private void run(int from, int to) {
             int n = to - from;
             for (int r = 0; r < n; r++) {
-                batch[r] = rows.get(from + r);
+                batch[r] = rows.get(from + r).items();
+                if (behaviors != null) {
+                    behaviors[r] = rows.get(from + r).behaviors();
+                }
             }
-            scorer.score(batch, n);
+            scorer.score(batch, behaviors, n);
             for (int r = 0; r < n; r++) {
                 float[] scores = scorer.scores(r);
                 int offset = scorer.offset(r);

@@ -1,11 +1,15 @@
 package io.seqrec.model;
 
+import io.seqrec.event.EventType;
 import java.util.Arrays;
 
 /**
  * Scores a batch of variable-length sequences with one {@link SequenceScorer} (the model of one
  * subtask), deciding how the rows are padded and grouped into model calls. One instance per model
  * (per subtask); not thread-safe. Buffers are reused from batch to batch.
+ *
+ * <p>A type-aware model ({@link ModelArtifact#takesBehaviors}) gets each row's behavior codes
+ * beside its items, padded and trimmed alike.
  *
  * <p>The model right-aligns positions, so leading padding never changes a row's scores: every
  * {@link Padding} gives the same scores (within float rounding of a different summation order in
@@ -46,8 +50,13 @@ public final class BatchScorer {
     private final int maxLen;
     private final int width;
     private final boolean withAttention;
+    private final boolean takesBehaviors;
+
+    /** The behavior of the warm-up rows: a view, for a model that takes behaviors. */
+    private final int warmUpBehavior;
 
     private long[] input = new long[0];
+    private long[] behaviorInput = new long[0];
     private Integer[] order = new Integer[0];
     private double[] best = new double[0];
     private int[] cut = new int[0];
@@ -75,20 +84,43 @@ public final class BatchScorer {
         this.maxLen = artifact.maxLen();
         this.width = artifact.numItems() + 1;
         this.withAttention = withAttention && artifact.hasAttention();
+        this.takesBehaviors = artifact.takesBehaviors();
+        this.warmUpBehavior = takesBehaviors ? artifact.behaviorCode(EventType.VIEW) : 0;
     }
 
     /**
      * Scores {@code rows[0..n)} (item indices, oldest first, each of length 0..max_len). Afterwards
      * row {@code r}'s {@code num_items + 1} scores are {@link #scores}{@code (r)} from {@link
      * #offset}{@code (r)}; they stay valid (and may be modified) until the next call.
+     *
+     * @throws IllegalArgumentException if the model takes behaviors: use {@link #score(int[][],
+     *     int[][], int)}
      */
     public void score(int[][] rows, int n) {
+        score(rows, null, n);
+    }
+
+    /**
+     * As {@link #score(int[][], int)}, with {@code behaviors[r]} the behavior codes of row {@code
+     * r}'s steps (as long as the row), for a model that takes them; {@code null} for one that does
+     * not.
+     *
+     * @throws IllegalArgumentException if {@code behaviors} is missing for a model that takes them,
+     *     or given to one that does not
+     */
+    public void score(int[][] rows, int[][] behaviors, int n) {
+        if ((behaviors != null) != takesBehaviors) {
+            throw new IllegalArgumentException(
+                    takesBehaviors
+                            ? "the model takes each step's behavior; none given"
+                            : "the model takes no behaviors");
+        }
         ensureCapacity(n);
         for (int r = 0; r < n; r++) {
             order[r] = r;
         }
         if (padding == Padding.FULL) {
-            runGroup(rows, 0, n, maxLen, 0);
+            runGroup(rows, behaviors, 0, n, maxLen, 0);
             groups = 1;
             return;
         }
@@ -97,7 +129,7 @@ public final class BatchScorer {
             for (int r = 0; r < n; r++) {
                 longest = Math.max(longest, rows[r].length);
             }
-            runGroup(rows, 0, n, paddedLength(longest), 0);
+            runGroup(rows, behaviors, 0, n, paddedLength(longest), 0);
             groups = 1;
             return;
         }
@@ -128,27 +160,55 @@ public final class BatchScorer {
         int g = count - 1;
         for (int j = n; j > 0; j = cut[j], g--) {
             int from = cut[j];
-            runGroup(rows, from, j, paddedLength(rows[order[j - 1]].length), g);
+            runGroup(rows, behaviors, from, j, paddedLength(rows[order[j - 1]].length), g);
         }
     }
 
-    /** Runs rows {@code order[from..to)} padded to {@code len} as one call, as group {@code g}. */
-    private void runGroup(int[][] rows, int from, int to, int len, int g) {
+    /**
+     * Runs rows {@code order[from..to)} (and their behaviors, if given) padded to {@code len} as
+     * one call, as group {@code g}.
+     */
+    private void runGroup(int[][] rows, int[][] behaviors, int from, int to, int len, int g) {
         int count = to - from;
         int cells = count * len;
         if (input.length < cells) {
             input = new long[Math.max(cells, input.length * 2)];
         }
         Arrays.fill(input, 0, cells, 0L);
+        if (behaviors != null) {
+            if (behaviorInput.length < cells) {
+                behaviorInput = new long[input.length];
+            }
+            Arrays.fill(behaviorInput, 0, cells, 0L);
+        }
         for (int k = 0; k < count; k++) {
-            int[] row = rows[order[from + k]];
+            int r = order[from + k];
+            int[] row = rows[r];
             int start = row.length > len ? row.length - len : 0;
             int base = k * len + len - (row.length - start);
             for (int i = start; i < row.length; i++) {
                 input[base + i - start] = row[i];
             }
+            if (behaviors != null) {
+                int[] codes = behaviors[r];
+                if (codes.length != row.length) {
+                    throw new IllegalArgumentException(
+                            "row "
+                                    + r
+                                    + " has "
+                                    + row.length
+                                    + " items but "
+                                    + codes.length
+                                    + " behaviors");
+                }
+                for (int i = start; i < row.length; i++) {
+                    behaviorInput[base + i - start] = codes[i];
+                }
+            }
         }
-        SequenceScorer.Output out = model.run(input, count, len, withAttention);
+        SequenceScorer.Output out =
+                model.run(
+                        input, behaviors != null ? behaviorInput : null, count, len, withAttention);
         groupScores[g] = out.scores();
         groupAttention[g] = out.attention();
         for (int k = 0; k < count; k++) {
@@ -194,10 +254,17 @@ public final class BatchScorer {
             int padded = Math.min(len, maxLen);
             int[] row = new int[padded];
             Arrays.fill(row, 1);
+            int[] codes = new int[padded];
+            Arrays.fill(codes, warmUpBehavior);
             for (int n : new int[] {1, batchSize}) {
                 int[][] rows = new int[n][];
                 Arrays.fill(rows, row);
-                score(rows, n);
+                int[][] behaviors = null;
+                if (takesBehaviors) {
+                    behaviors = new int[n][];
+                    Arrays.fill(behaviors, codes);
+                }
+                score(rows, behaviors, n);
                 calls += groups;
             }
             if (padded == maxLen) {

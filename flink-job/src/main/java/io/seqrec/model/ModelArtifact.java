@@ -2,23 +2,27 @@ package io.seqrec.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.seqrec.event.EventType;
 import io.seqrec.event.StableHash;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * A model artifact directory as written by {@code model/} ({@code seqrec_model export}), checked
  * against the contract the job relies on:
  *
  * <ul>
- *   <li>{@code metadata.json}: {@code format_version} 1, {@code model_version}, {@code max_len},
- *       {@code num_items}, one int64 input {@code [batch, seq_len]} and one float32 output {@code
- *       [batch, num_items + 1]} (column 0 is padding), padding index 0 on the left; optionally a
- *       second float32 output {@value #ATTENTION_OUTPUT} {@code [batch, seq_len]}: the last block's
+ *   <li>{@code metadata.json}: {@code format_version} 1 or 2, {@code model_version}, {@code
+ *       max_len}, {@code num_items}, one int64 input {@code [batch, seq_len]} of item indices (a
+ *       second one with format version 2, see below) and one float32 output {@code [batch,
+ *       num_items + 1]} (column 0 is padding), padding index 0 on the left; optionally a second
+ *       float32 output {@value #ATTENTION_OUTPUT} {@code [batch, seq_len]}: the last block's
  *       attention of the last position over the input positions (heads averaged), which names the
  *       history item behind a list ({@code because}). Models exported before it have one output and
  *       serve without explanations;
@@ -29,7 +33,18 @@ import java.util.List;
  *       "item_vectors": {"file": "item_vectors.f32", "dtype": "float32", "byte_order": "little",
  *       "shape": [num_items, hidden], "normalized": true}} and of exactly that size: the item
  *       embeddings scaled to unit length ({@link ItemVectors}), which name the history item behind
- *       a list. Without them, explanations come from the attention output, if any.
+ *       a list. Without them, explanations come from the attention output, if any;
+ *   <li>with {@code format_version} 2, {@code steps}: how the input's steps are built from a user's
+ *       events, {@code {"repeats": "first"|"strongest", "behaviors_input": NAME or null,
+ *       "behavior_codes": {"view": 1, ...}, "target_behavior": ...}}. {@code repeats} is the rule
+ *       for consecutive events of a user on one item ({@link RepeatRule}); {@code "all"} (every
+ *       event a step) is refused, because users' state keeps such a run as one step. With {@code
+ *       behaviors_input}, {@code inputs} lists a second int64 input {@code [batch, seq_len]} of
+ *       that name, each step's behavior by {@code behavior_codes} (which must give every {@link
+ *       EventType} a code above 0, the padding), aligned with the items and padded alike. {@code
+ *       target_behavior} (null, {@code "any"} or an event type) is what the graph was exported to
+ *       predict; the job only reports it. Format version 1 is {@code "repeats": "first"} without
+ *       behaviors.
  * </ul>
  *
  * Anything else is refused with a {@link ModelContractException} naming the file and the problem.
@@ -41,7 +56,12 @@ import java.util.List;
 public final class ModelArtifact implements Serializable {
     private static final long serialVersionUID = 1L;
 
-    public static final int SUPPORTED_FORMAT_VERSION = 1;
+    /** One input, the items; a run of events on one item is one step with its first behavior. */
+    public static final int FORMAT_VERSION_ITEMS = 1;
+
+    /** Declares its {@code steps}: the repeat rule, and possibly a behaviors input. */
+    public static final int FORMAT_VERSION_STEPS = 2;
+
     public static final String METADATA_FILE = "metadata.json";
     public static final String ITEMS_FILE = "items.txt";
     public static final String MODEL_FILE = "model.onnx";
@@ -52,7 +72,28 @@ public final class ModelArtifact implements Serializable {
     /** The name of the optional second output. */
     public static final String ATTENTION_OUTPUT = "attention";
 
+    /**
+     * What consecutive events of a user on one item (a view, a click and a cart of one product)
+     * become in the model's input: always one step (the rule {@code "all"}, every event a step, is
+     * refused); the rules differ in the behavior that step carries.
+     */
+    public enum RepeatRule {
+        /** The behavior of the run's first event (format version 1). */
+        FIRST,
+        /**
+         * The strongest behavior of the run: view &lt; click &lt; cart &lt; purchase, a rating
+         * ranking with a purchase.
+         */
+        STRONGEST;
+
+        /** The name in {@code metadata.json}. */
+        public String wireName() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
     private final Path dir;
+    private final int formatVersion;
     private final String modelVersion;
     private final int maxLen;
     private final int numItems;
@@ -60,12 +101,14 @@ public final class ModelArtifact implements Serializable {
     private final String outputName;
     private final boolean hasAttention;
     private final int itemVectorsDim;
+    private final Steps steps;
     private final String[] itemIds;
     private final long[] itemKeys;
     private final LongIntMap indexByKey;
 
     private ModelArtifact(
             Path dir,
+            int formatVersion,
             String modelVersion,
             int maxLen,
             int numItems,
@@ -73,8 +116,10 @@ public final class ModelArtifact implements Serializable {
             String outputName,
             boolean hasAttention,
             int itemVectorsDim,
+            Steps steps,
             Items items) {
         this.dir = dir;
+        this.formatVersion = formatVersion;
         this.modelVersion = modelVersion;
         this.maxLen = maxLen;
         this.numItems = numItems;
@@ -82,6 +127,7 @@ public final class ModelArtifact implements Serializable {
         this.outputName = outputName;
         this.hasAttention = hasAttention;
         this.itemVectorsDim = itemVectorsDim;
+        this.steps = steps;
         this.itemIds = items.ids();
         this.itemKeys = items.keys();
         this.indexByKey = items.indexByKey();
@@ -89,6 +135,17 @@ public final class ModelArtifact implements Serializable {
 
     /** {@code items.txt} read: ids and keys by index (index 0 unused), and index by key. */
     private record Items(String[] ids, long[] keys, LongIntMap indexByKey) {}
+
+    /**
+     * {@code steps} of {@code metadata.json} read: the repeat rule; the behaviors input's name and
+     * each {@link EventType}'s code by ordinal, both {@code null} for a model without behaviors;
+     * the target behavior, {@code null} if the graph has none.
+     */
+    private record Steps(
+            RepeatRule repeats, String behaviorsInput, int[] codeByType, String targetBehavior)
+            implements Serializable {}
+
+    private static final Steps FORMAT_1_STEPS = new Steps(RepeatRule.FIRST, null, null, null);
 
     /** Loads and checks the artifact in {@code dir}. */
     public static ModelArtifact load(Path dir) {
@@ -102,15 +159,21 @@ public final class ModelArtifact implements Serializable {
         JsonNode meta = readJson(metadataFile);
 
         int formatVersion = requireInt(meta, "format_version", metadataFile);
-        if (formatVersion != SUPPORTED_FORMAT_VERSION) {
+        if (formatVersion != FORMAT_VERSION_ITEMS && formatVersion != FORMAT_VERSION_STEPS) {
             throw new ModelContractException(
                     metadataFile
                             + ": unknown format_version "
                             + formatVersion
                             + " (this job reads format_version "
-                            + SUPPORTED_FORMAT_VERSION
+                            + FORMAT_VERSION_ITEMS
+                            + " and "
+                            + FORMAT_VERSION_STEPS
                             + ")");
         }
+        Steps steps =
+                formatVersion == FORMAT_VERSION_STEPS
+                        ? readSteps(meta.get("steps"), metadataFile)
+                        : FORMAT_1_STEPS;
         String modelVersion = requireText(meta, "model_version", metadataFile);
         int maxLen = requireInt(meta, "max_len", metadataFile);
         int numItems = requireInt(meta, "num_items", metadataFile);
@@ -129,7 +192,7 @@ public final class ModelArtifact implements Serializable {
                             + ": padding must be {\"index\": 0, \"side\": \"left\"}, got "
                             + padding);
         }
-        JsonNode input = single(meta, "inputs", metadataFile);
+        JsonNode input = itemsInput(meta.path("inputs"), steps.behaviorsInput(), metadataFile);
         JsonNode outputs = meta.path("outputs");
         if (!outputs.isArray() || outputs.size() < 1 || outputs.size() > 2) {
             throw new ModelContractException(
@@ -146,22 +209,7 @@ public final class ModelArtifact implements Serializable {
         }
         String inputName = requireText(input, "name", metadataFile);
         String outputName = requireText(output, "name", metadataFile);
-        if (!"int64".equals(input.path("dtype").asText())) {
-            throw new ModelContractException(
-                    metadataFile
-                            + ": input "
-                            + inputName
-                            + " must be int64, got "
-                            + input.path("dtype"));
-        }
-        if (input.path("shape").size() != 2) {
-            throw new ModelContractException(
-                    metadataFile
-                            + ": input "
-                            + inputName
-                            + " must have shape [batch, seq_len], got "
-                            + input.path("shape"));
-        }
+        checkInput(input, inputName, metadataFile);
         JsonNode outShape = output.path("shape");
         if (outShape.size() != 2 || outShape.get(1).asInt(-1) != numItems + 1) {
             throw new ModelContractException(
@@ -189,6 +237,7 @@ public final class ModelArtifact implements Serializable {
         }
         return new ModelArtifact(
                 absolute,
+                formatVersion,
                 modelVersion,
                 maxLen,
                 numItems,
@@ -196,7 +245,178 @@ public final class ModelArtifact implements Serializable {
                 outputName,
                 hasAttention,
                 itemVectorsDim,
+                steps,
                 items);
+    }
+
+    private static void checkInput(JsonNode input, String name, Path metadataFile) {
+        if (!"int64".equals(input.path("dtype").asText())) {
+            throw new ModelContractException(
+                    metadataFile
+                            + ": input "
+                            + name
+                            + " must be int64, got "
+                            + input.path("dtype"));
+        }
+        if (input.path("shape").size() != 2) {
+            throw new ModelContractException(
+                    metadataFile
+                            + ": input "
+                            + name
+                            + " must have shape [batch, seq_len], got "
+                            + input.path("shape"));
+        }
+    }
+
+    /**
+     * The items input of {@code inputs}: the only one, or, with a behaviors input, the one that is
+     * not it (whose declaration is checked here).
+     */
+    private static JsonNode itemsInput(JsonNode inputs, String behaviorsInput, Path metadataFile) {
+        if (behaviorsInput == null) {
+            if (!inputs.isArray() || inputs.size() != 1) {
+                throw new ModelContractException(
+                        metadataFile
+                                + ": inputs must list exactly one tensor (the items; steps declares"
+                                + " no behaviors_input), got "
+                                + inputs);
+            }
+            return inputs.get(0);
+        }
+        if (!inputs.isArray() || inputs.size() != 2) {
+            throw new ModelContractException(
+                    metadataFile
+                            + ": inputs must list two tensors, the items and steps.behaviors_input"
+                            + " '"
+                            + behaviorsInput
+                            + "', got "
+                            + inputs);
+        }
+        int at = -1;
+        for (int i = 0; i < 2; i++) {
+            if (behaviorsInput.equals(inputs.get(i).path("name").asText())) {
+                at = i;
+            }
+        }
+        if (at < 0) {
+            throw new ModelContractException(
+                    metadataFile
+                            + ": steps.behaviors_input names '"
+                            + behaviorsInput
+                            + "', which inputs does not list: "
+                            + inputs);
+        }
+        checkInput(inputs.get(at), behaviorsInput, metadataFile);
+        return inputs.get(1 - at);
+    }
+
+    /** Reads and checks {@code steps} (format version 2). */
+    private static Steps readSteps(JsonNode steps, Path file) {
+        if (steps == null || !steps.isObject()) {
+            throw new ModelContractException(
+                    file
+                            + ": steps missing or not an object (format_version "
+                            + FORMAT_VERSION_STEPS
+                            + " declares how the input's steps are built)");
+        }
+        String repeats = steps.path("repeats").asText("");
+        RepeatRule rule;
+        switch (steps.path("repeats").isTextual() ? repeats : "") {
+            case "first":
+                rule = RepeatRule.FIRST;
+                break;
+            case "strongest":
+                rule = RepeatRule.STRONGEST;
+                break;
+            case "all":
+                throw new ModelContractException(
+                        file
+                                + ": steps.repeats is \"all\" (every event a step), but this job"
+                                + " keeps consecutive events of a user on one item as one step;"
+                                + " retrain with --repeats first or strongest");
+            default:
+                throw new ModelContractException(
+                        file
+                                + ": steps.repeats must be \"first\", \"strongest\" or \"all\", got"
+                                + " "
+                                + steps.get("repeats"));
+        }
+        JsonNode input = steps.path("behaviors_input");
+        String behaviorsInput = null;
+        if (input.isTextual() && !input.asText().isEmpty()) {
+            behaviorsInput = input.asText();
+        } else if (!input.isNull() && !input.isMissingNode()) {
+            throw new ModelContractException(
+                    file
+                            + ": steps.behaviors_input must be the name of an input or null, got "
+                            + input);
+        }
+        JsonNode codes = steps.get("behavior_codes");
+        int[] codeByType = null;
+        if (codes != null || behaviorsInput != null) {
+            codeByType = readBehaviorCodes(codes, file);
+        }
+        JsonNode target = steps.path("target_behavior");
+        String targetBehavior = null;
+        if (target.isTextual()
+                && (target.asText().equals("any")
+                        || EventType.fromWireName(target.asText()) != null)) {
+            targetBehavior = target.asText();
+        } else if (!target.isNull() && !target.isMissingNode()) {
+            throw new ModelContractException(
+                    file
+                            + ": steps.target_behavior must be null, \"any\" or an event type ("
+                            + eventTypeNames()
+                            + "), got "
+                            + target);
+        }
+        return new Steps(
+                rule, behaviorsInput, behaviorsInput == null ? null : codeByType, targetBehavior);
+    }
+
+    /** Each {@link EventType}'s code by ordinal, from {@code steps.behavior_codes}. */
+    private static int[] readBehaviorCodes(JsonNode codes, Path file) {
+        if (codes == null || !codes.isObject()) {
+            throw new ModelContractException(
+                    file
+                            + ": steps.behavior_codes must map every event type ("
+                            + eventTypeNames()
+                            + ") to its code, got "
+                            + codes);
+        }
+        int[] codeByType = new int[EventType.values().length];
+        for (EventType type : EventType.values()) {
+            JsonNode code = codes.get(type.wireName());
+            if (code == null) {
+                throw new ModelContractException(
+                        file
+                                + ": steps.behavior_codes has no code for '"
+                                + type.wireName()
+                                + "' (it must map every event type the job reads: "
+                                + eventTypeNames()
+                                + ")");
+            }
+            if (!code.isIntegralNumber()
+                    || code.asLong() < 1
+                    || code.asLong() > Integer.MAX_VALUE) {
+                throw new ModelContractException(
+                        file
+                                + ": steps.behavior_codes."
+                                + type.wireName()
+                                + " must be a positive integer (0 is the padding), got "
+                                + code);
+            }
+            codeByType[type.ordinal()] = code.intValue();
+        }
+        return codeByType;
+    }
+
+    private static String eventTypeNames() {
+        List<String> names = new ArrayList<>();
+        for (EventType type : EventType.values()) {
+            names.add(type.wireName());
+        }
+        return String.join(", ", names);
     }
 
     /** Checks the declaration of the item vectors and their file's size; returns their width. */
@@ -321,15 +541,6 @@ public final class ModelArtifact implements Serializable {
         }
     }
 
-    private static JsonNode single(JsonNode meta, String field, Path file) {
-        JsonNode list = meta.path(field);
-        if (!list.isArray() || list.size() != 1) {
-            throw new ModelContractException(
-                    file + ": " + field + " must list exactly one tensor, got " + list);
-        }
-        return list.get(0);
-    }
-
     private static int requireInt(JsonNode node, String field, Path file) {
         JsonNode v = node.get(field);
         if (v == null || !v.isIntegralNumber()) {
@@ -356,6 +567,57 @@ public final class ModelArtifact implements Serializable {
 
     public String modelVersion() {
         return modelVersion;
+    }
+
+    /** {@code format_version} of {@code metadata.json}: 1 or 2. */
+    public int formatVersion() {
+        return formatVersion;
+    }
+
+    /** How a run of events of a user on one item becomes a step of the input. */
+    public RepeatRule repeatRule() {
+        return steps.repeats();
+    }
+
+    /** Whether the graph takes each step's behavior as a second input. */
+    public boolean takesBehaviors() {
+        return steps.behaviorsInput() != null;
+    }
+
+    /** The name of the behaviors input; {@code null} if the model takes none. */
+    public String behaviorsInputName() {
+        return steps.behaviorsInput();
+    }
+
+    /**
+     * The code of {@code type} in the behaviors input, as {@code steps.behavior_codes} maps it
+     * (above 0; 0 is the padding).
+     *
+     * @throws IllegalStateException if the model takes no behaviors
+     */
+    public int behaviorCode(EventType type) {
+        if (steps.codeByType() == null) {
+            throw new IllegalStateException("model " + modelVersion + " takes no behaviors");
+        }
+        return steps.codeByType()[type.ordinal()];
+    }
+
+    /**
+     * What the graph was exported to predict ({@code "any"} or an event type's name); {@code null}
+     * for a model without a target behavior. Fixed in the graph: the job only reports it.
+     */
+    public String targetBehavior() {
+        return steps.targetBehavior();
+    }
+
+    /** The input's steps in a few words, for the log: repeat rule, behaviors, target. */
+    public String describeSteps() {
+        return "steps by repeat rule "
+                + repeatRule().wireName()
+                + (takesBehaviors()
+                        ? ", behaviors input '" + behaviorsInputName() + "'"
+                        : ", items only")
+                + (targetBehavior() != null ? ", target behavior " + targetBehavior() : "");
     }
 
     public int maxLen() {

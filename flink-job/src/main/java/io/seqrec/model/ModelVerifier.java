@@ -2,13 +2,17 @@ package io.seqrec.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.seqrec.event.EventType;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Checks that a loaded model reproduces its artifact's reference vectors ({@code reference.jsonl},
@@ -22,7 +26,9 @@ import java.util.List;
  * {@link #TOLERANCE}; comparing the top-K scores rather than the indices tolerates ties that
  * rounding may order either way. A model with an attention output must also reproduce each line's
  * {@code attention} weights (one per position of the sequence) within the same tolerance, alone and
- * padded (where the padding's weights are left out).
+ * padded (where the padding's weights are left out). A type-aware model gets each line's {@code
+ * behaviors} (one code per position of the sequence, which its reference lines must carry) beside
+ * the items, padded alike.
  */
 public final class ModelVerifier {
     public static final String REFERENCE_FILE = "reference.jsonl";
@@ -63,17 +69,23 @@ public final class ModelVerifier {
         int width = artifact.numItems() + 1;
         boolean attention = artifact.hasAttention();
         for (Reference ref : references) {
-            SequenceScorer.Output out = model.run(ref.sequence, 1, ref.sequence.length, attention);
+            SequenceScorer.Output out =
+                    model.run(ref.sequence, ref.behaviors, 1, ref.sequence.length, attention);
             check(ref, out.scores(), 0, artifact, "alone");
             checkAttention(ref, out.attention(), 0, artifact, "alone");
         }
         int len = artifact.maxLen();
         long[] input = new long[references.size() * len];
+        long[] behaviors = artifact.takesBehaviors() ? new long[input.length] : null;
         for (int r = 0; r < references.size(); r++) {
-            long[] seq = references.get(r).sequence;
-            System.arraycopy(seq, 0, input, r * len + len - seq.length, seq.length);
+            Reference ref = references.get(r);
+            int at = r * len + len - ref.sequence.length;
+            System.arraycopy(ref.sequence, 0, input, at, ref.sequence.length);
+            if (behaviors != null) {
+                System.arraycopy(ref.behaviors, 0, behaviors, at, ref.behaviors.length);
+            }
         }
-        SequenceScorer.Output out = model.run(input, references.size(), len, attention);
+        SequenceScorer.Output out = model.run(input, behaviors, references.size(), len, attention);
         for (int r = 0; r < references.size(); r++) {
             Reference ref = references.get(r);
             String how = "padded to max_len in a batch";
@@ -84,12 +96,13 @@ public final class ModelVerifier {
     }
 
     /**
-     * One line of {@code reference.jsonl}; {@code attention} is {@code null} for a model without
-     * that output.
+     * One line of {@code reference.jsonl}; {@code behaviors} is {@code null} for a model without a
+     * behaviors input, {@code attention} for a model without that output.
      */
     private record Reference(
             int line,
             long[] sequence,
+            long[] behaviors,
             int[] indices,
             double[] scores,
             double[] attention,
@@ -253,6 +266,8 @@ public final class ModelVerifier {
             throw new ModelContractException(
                     where + "sequence length must be 1.." + artifact.maxLen());
         }
+        long[] behaviors =
+                artifact.takesBehaviors() ? behaviors(node, sequence, where, artifact) : null;
         double[] attention = null;
         if (artifact.hasAttention()) {
             JsonNode weights = node.path("attention");
@@ -280,7 +295,39 @@ public final class ModelVerifier {
             }
             becauseSimilar = position.asInt();
         }
-        return new Reference(line, sequence, indices, scores, attention, becauseSimilar);
+        return new Reference(line, sequence, behaviors, indices, scores, attention, becauseSimilar);
+    }
+
+    /** The line's behaviors: one code of {@code steps.behavior_codes} per position. */
+    private static long[] behaviors(
+            JsonNode node, long[] sequence, String where, ModelArtifact artifact) {
+        JsonNode list = node.path("behaviors");
+        if (!list.isArray() || list.size() != sequence.length) {
+            throw new ModelContractException(
+                    where
+                            + "the model takes each step's behavior ('"
+                            + artifact.behaviorsInputName()
+                            + "'), so each line needs 'behaviors': one code per position of the"
+                            + " sequence");
+        }
+        Set<Long> codes = new HashSet<>();
+        for (EventType type : EventType.values()) {
+            codes.add((long) artifact.behaviorCode(type));
+        }
+        long[] out = new long[sequence.length];
+        for (int i = 0; i < out.length; i++) {
+            JsonNode v = list.get(i);
+            if (!v.isIntegralNumber() || !codes.contains(v.asLong())) {
+                throw new ModelContractException(
+                        where
+                                + "behaviors: "
+                                + v
+                                + " is not a code of steps.behavior_codes "
+                                + new TreeSet<>(codes));
+            }
+            out[i] = v.asLong();
+        }
+        return out;
     }
 
     /** A list of item indices, each 1..num_items. */

@@ -20,17 +20,21 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import ai.onnxruntime.ValueInfo;
+import io.seqrec.event.EventType;
 import java.io.IOException;
 import java.nio.LongBuffer;
+import java.util.List;
 
 /**
  * A loaded SASRec model on DJL's ONNX Runtime engine: one predictor, owned by one subtask.
  *
  * <p>{@link #score} takes left-padded item indices of any length up to {@code max_len} (the
  * exported model right-aligns positions, so leading padding can be trimmed without changing the
- * scores) and returns the scores of every item for each row. Loading checks that the graph has the
- * input and output the metadata promises, and runs one probe inference, so a broken model is
- * refused at start-up rather than on the first event.
+ * scores) and returns the scores of every item for each row; a type-aware model ({@link
+ * ModelArtifact#takesBehaviors}) also takes each step's behavior code, padded alike ({@link
+ * #run(long[], long[], int, int, boolean)}). Loading checks that the graph has the inputs and
+ * output the metadata promises, and runs one probe inference, so a broken model is refused at
+ * start-up rather than on the first event.
  */
 public final class OnnxSequenceModel implements SequenceScorer {
     static {
@@ -112,19 +116,26 @@ public final class OnnxSequenceModel implements SequenceScorer {
     }
 
     private static void checkSignature(ModelArtifact artifact, ZooModel<NDList, NDList> model) {
+        List<String> expected =
+                artifact.takesBehaviors()
+                        ? List.of(artifact.inputName(), artifact.behaviorsInputName())
+                        : List.of(artifact.inputName());
         PairList<String, Shape> inputs = model.describeInput();
         if (inputs == null
-                || inputs.size() != 1
-                || !artifact.inputName().equals(inputs.get(0).getKey())) {
+                || inputs.size() != expected.size()
+                || !inputs.keys().containsAll(expected)) {
             throw new ModelContractException(
                     artifact.modelFile()
                             + ": graph inputs "
                             + describe(inputs)
-                            + " do not match metadata.json input '"
-                            + artifact.inputName()
-                            + "'");
+                            + " do not match metadata.json "
+                            + (expected.size() == 1
+                                    ? "input '" + artifact.inputName() + "'"
+                                    : "inputs " + expected));
         }
-        checkInputTensor(artifact);
+        for (String name : expected) {
+            checkInputTensor(artifact, name);
+        }
     }
 
     /**
@@ -132,21 +143,21 @@ public final class OnnxSequenceModel implements SequenceScorer {
      * an ONNX Runtime session of its own, in the environment DJL has created already: DJL cannot
      * start in a JVM where plain ONNX Runtime created the environment first.
      */
-    private static void checkInputTensor(ModelArtifact artifact) {
+    private static void checkInputTensor(ModelArtifact artifact, String name) {
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             options.setIntraOpNumThreads(1);
             options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
             try (OrtSession session =
                     OrtEnvironment.getEnvironment()
                             .createSession(artifact.modelFile().toString(), options)) {
-                ValueInfo info = session.getInputInfo().get(artifact.inputName()).getInfo();
+                ValueInfo info = session.getInputInfo().get(name).getInfo();
                 if (!(info instanceof TensorInfo tensor)
                         || tensor.type != OnnxJavaType.INT64
                         || tensor.getShape().length != 2) {
                     throw new ModelContractException(
                             artifact.modelFile()
                                     + ": input '"
-                                    + artifact.inputName()
+                                    + name
                                     + "' is "
                                     + describe(info)
                                     + ", expected an int64 tensor [batch, seq_len]");
@@ -179,7 +190,11 @@ public final class OnnxSequenceModel implements SequenceScorer {
     private void probe() {
         float[] scores;
         try {
-            scores = run(new long[] {1}, 1, 1, true).scores();
+            long[] behaviors =
+                    artifact.takesBehaviors()
+                            ? new long[] {artifact.behaviorCode(EventType.VIEW)}
+                            : null;
+            scores = run(new long[] {1}, behaviors, 1, 1, true).scores();
         } catch (ModelContractException e) {
             throw e;
         } catch (RuntimeException e) {
@@ -198,12 +213,31 @@ public final class OnnxSequenceModel implements SequenceScorer {
 
     @Override
     public float[] score(long[] input, int batch, int seqLen) {
-        return run(input, batch, seqLen, false).scores();
+        return run(input, null, batch, seqLen, false).scores();
     }
 
     @Override
     public Output run(long[] input, int batch, int seqLen, boolean withAttention) {
-        if (input.length < batch * seqLen || seqLen < 1 || seqLen > artifact.maxLen()) {
+        return run(input, null, batch, seqLen, withAttention);
+    }
+
+    @Override
+    public Output run(
+            long[] input, long[] behaviors, int batch, int seqLen, boolean withAttention) {
+        if ((behaviors != null) != artifact.takesBehaviors()) {
+            throw new IllegalArgumentException(
+                    "model "
+                            + artifact.modelVersion()
+                            + (artifact.takesBehaviors()
+                                    ? " takes each step's behavior ('"
+                                            + artifact.behaviorsInputName()
+                                            + "'), none given"
+                                    : " takes no behaviors"));
+        }
+        if (input.length < batch * seqLen
+                || (behaviors != null && behaviors.length < batch * seqLen)
+                || seqLen < 1
+                || seqLen > artifact.maxLen()) {
             throw new IllegalArgumentException(
                     "input of "
                             + input.length
@@ -216,13 +250,11 @@ public final class OnnxSequenceModel implements SequenceScorer {
                             + ")");
         }
         try (NDManager manager = model.getNDManager().newSubManager()) {
-            NDArray x =
-                    manager.create(
-                            LongBuffer.wrap(input, 0, batch * seqLen),
-                            new Shape(batch, seqLen),
-                            DataType.INT64);
-            x.setName(artifact.inputName());
-            NDList out = predictor.predict(new NDList(x));
+            NDList in = new NDList(tensor(manager, artifact.inputName(), input, batch, seqLen));
+            if (behaviors != null) {
+                in.add(tensor(manager, artifact.behaviorsInputName(), behaviors, batch, seqLen));
+            }
+            NDList out = predictor.predict(in);
             NDArray scores = out.get(0);
             if (scores.getShape().dimension() != 2 || scores.getShape().get(1) != width) {
                 throw new ModelContractException(
@@ -258,6 +290,18 @@ public final class OnnxSequenceModel implements SequenceScorer {
         } catch (TranslateException e) {
             throw new IllegalStateException("inference failed: " + rootMessage(e), e);
         }
+    }
+
+    /** An int64 input {@code [batch, seqLen]} named as the graph names it (DJL feeds by name). */
+    private static NDArray tensor(
+            NDManager manager, String name, long[] values, int batch, int seqLen) {
+        NDArray x =
+                manager.create(
+                        LongBuffer.wrap(values, 0, batch * seqLen),
+                        new Shape(batch, seqLen),
+                        DataType.INT64);
+        x.setName(name);
+        return x;
     }
 
     public ModelArtifact artifact() {

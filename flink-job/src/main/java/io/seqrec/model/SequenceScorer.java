@@ -1,9 +1,10 @@
 package io.seqrec.model;
 
 /**
- * Scores batches of item sequences: what the recommend operator needs from a model. {@link
- * OnnxSequenceModel} is the implementation the job ships; the interface is the seam through which
- * tests wrap it (e.g. to inject an inference failure around the real model).
+ * Scores batches of item sequences (and, for a type-aware model, their steps' behaviors): what the
+ * recommend operator needs from a model. {@link OnnxSequenceModel} is the implementation the job
+ * ships; the interface is the seam through which tests wrap it (e.g. to inject an inference failure
+ * around the real model).
  */
 public interface SequenceScorer extends AutoCloseable {
 
@@ -32,6 +33,23 @@ public interface SequenceScorer extends AutoCloseable {
      */
     default Output run(long[] input, int batch, int seqLen, boolean withAttention) {
         return new Output(score(input, batch, seqLen), null);
+    }
+
+    /**
+     * Scores a batch as {@link #run(long[], int, int, boolean)} does, with each step's behavior for
+     * a model that takes them ({@link ModelArtifact#takesBehaviors}).
+     *
+     * @param behaviors {@code batch * seqLen} behavior codes aligned with {@code input} (0 where
+     *     the items are padding), or {@code null} for a model without a behaviors input
+     * @throws IllegalArgumentException if {@code behaviors} is given to a model that takes none, or
+     *     missing for one that does
+     */
+    default Output run(
+            long[] input, long[] behaviors, int batch, int seqLen, boolean withAttention) {
+        if (behaviors != null) {
+            throw new IllegalArgumentException("this model takes no behaviors input");
+        }
+        return run(input, batch, seqLen, withAttention);
     }
 
     @Override

@@ -9,7 +9,8 @@
  * <p>Dependencies: DJL ({@code ai.djl:api}, with the {@code onnxruntime-engine} at run time), the
  * ONNX Runtime Java API (to check the graph's input tensor), {@code jackson-databind} (for {@code
  * metadata.json}) and, of seqrec, only {@link io.seqrec.event.StableHash} (the item key users'
- * histories name items by); nothing from Flink or Kafka, so the JMH benchmarks in {@code
+ * histories name items by) and {@link io.seqrec.event.EventType} (whose codes a type-aware model's
+ * behaviors input declares); nothing from Flink or Kafka, so the JMH benchmarks in {@code
  * benchmarks/} can measure it alone.
  */
 package io.seqrec.model;

@@ -80,8 +80,10 @@ import org.slf4j.LoggerFactory;
  * <p><b>State.</b> One {@link UserState} per user (RocksDB in production), expired {@code stateTtl}
  * after its last write. It names items by key, never by the model's index, and keeps the last
  * {@code maxHistory} steps whether the model knows their items or not; each event's row is built
- * from it when the event is scored ({@link UserState#row}): the last {@code max_len} items the
- * model knows. So the state does not depend on the model that wrote it.
+ * from it when the event is scored ({@link UserState#modelRow}): the last {@code max_len} items the
+ * model knows and, for a type-aware model, their steps' behaviors by its repeat rule (the first or
+ * the strongest behavior of a run of events on one item; the state keeps both). So the state does
+ * not depend on the model that wrote it.
  *
  * <p><b>Model lifecycle.</b> The model is loaded in {@link #open()} (one predictor per subtask) and
  * closed in {@link #close()}.
@@ -112,6 +114,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     private transient Iterable<byte[]> restoredTrending;
     private transient TrendingLists trending;
     private transient int[][] rows;
+    private transient int[][] behaviorRows;
     private transient UserState.Limits limits;
     private transient ValueState<UserState> userState;
     private transient List<Pending> pending;
@@ -158,6 +161,10 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         final BehaviorEvent event;
         ServedModel model;
         int[] row;
+
+        /** The behaviors of {@link #row}'s steps, for a model that takes them; else null. */
+        int[] behaviors;
+
         int scoreRow;
 
         /** Key of the item that became a new step, else 0: live evaluation. */
@@ -288,6 +295,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         }
         registerVersions(serving);
         rows = new int[options.batchSize()][];
+        behaviorRows = new int[options.batchSize()][];
         limits = options.stateLimits();
 
         ValueStateDescriptor<UserState> descriptor =
@@ -313,8 +321,9 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         long warmUpStart = System.nanoTime();
         int warmUpCalls = served.scorer.warmUp(options.batchSize());
         LOG.info(
-                "Model {} warmed up: {} calls of every batch shape in {} ms",
+                "Model {} ({}) warmed up: {} calls of every batch shape in {} ms",
                 artifact.modelVersion(),
+                artifact.describeSteps(),
                 warmUpCalls,
                 (System.nanoTime() - warmUpStart) / 1_000_000);
         if (options.maxHistory() < artifact.maxLen()) {
@@ -566,6 +575,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
             p.accepted = false;
             p.target = 0;
             p.row = null;
+            p.behaviors = null;
             p.trendingList = null;
             UserState st = states.get(p.userId);
             if (st == null) {
@@ -610,6 +620,9 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                     // that cannot recommend what users turn to (a stale one, after the catalog
                     // moved on) misses it. Leaving such steps out would rank a stale model on
                     // the easy part of the traffic only, and unfairly against a newer one.
+                    // An upgraded step (a cart after a view of one item) is no new item: its
+                    // event is answered, scored with the new behavior by a model that reads
+                    // strongest behaviors, but not checked.
                     if (applied == UserState.Applied.APPENDED) {
                         p.target = key;
                     }
@@ -617,7 +630,9 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                     quality.interaction(key);
             }
             p.accepted = true;
-            p.row = st.row(artifact);
+            UserState.ModelRow input = st.modelRow(artifact);
+            p.row = input.items();
+            p.behaviors = input.behaviors();
             if (p.row.length == 0) {
                 // The model knows none of the user's items: its answer would be the same for
                 // everyone. What is trending is better, once there is a full list of it.
@@ -636,13 +651,16 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         }
         if (rows.length < requests) {
             rows = new int[Math.max(requests, options.batchSize())][];
+            behaviorRows = new int[rows.length][];
         }
         long started = System.nanoTime();
         for (ServedModel model : serving.models()) {
+            boolean typed = model.artifact.takesBehaviors();
             int n = 0;
             for (Pending p : batch) {
                 if (p.accepted && p.model == model && p.trendingList == null) {
                     p.scoreRow = n;
+                    behaviorRows[n] = p.behaviors;
                     rows[n++] = p.row;
                 }
             }
@@ -650,7 +668,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                 continue;
             }
             try {
-                model.scorer.score(rows, n);
+                model.scorer.score(rows, typed ? behaviorRows : null, n);
             } catch (RuntimeException ex) {
                 return ex; // state stays as it was: none of these events was applied
             }

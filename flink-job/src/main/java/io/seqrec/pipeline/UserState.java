@@ -18,6 +18,10 @@ import java.util.Arrays;
  *       step's item key, {@link EventType} (as its ordinal) and event time. A repeat of the
  *       neighbouring item (view, click, cart of one product) is one step, as in training, and keeps
  *       the type of its first event. Items no model knows are kept like any other.
+ *   <li>{@code itemStrongestTypes}: each step's strongest type of its run of repeats (view &lt;
+ *       click &lt; cart &lt; purchase, a rating ranking with a purchase), what a model trained with
+ *       the {@code strongest} repeat rule reads ({@link ModelArtifact.RepeatRule}). Empty in a
+ *       state written before it existed: then each step's first type stands for its strongest.
  *   <li>{@code recentEventHashes}: a ring of 64-bit hashes of the last event ids applied, to apply
  *       a redelivered event once. Hashes, not the ids: the state is read and written on every
  *       event, and 32 strings were the costliest part of it to (de)serialize; two different ids of
@@ -37,10 +41,13 @@ import java.util.Arrays;
  * has and starts a new one empty. The history's fields were renamed when they stopped holding a
  * model's indices ({@code items}, {@code times}, {@code lastTopK} before), so a savepoint of the
  * old layout restores users with an empty history rather than one misread (docs/RELIABILITY.md).
+ * {@code itemStrongestTypes} came later: a savepoint without it restores every history whole, each
+ * step's strongest type taken to be its first (what that state knew of it).
  */
 public class UserState {
     public long[] itemKeys = new long[0];
     public byte[] itemTypes = new byte[0];
+    public byte[] itemStrongestTypes = new byte[0];
     public long[] itemTimes = new long[0];
     public long[] recentEventHashes = new long[0];
     public int recentNext;
@@ -61,6 +68,12 @@ public class UserState {
     public enum Applied {
         /** The item became a new step of the history. */
         APPENDED,
+        /**
+         * A repeat of a neighbouring step's item with a stronger type than that step's strongest so
+         * far: no new step, but the step's strongest type went up (a model reading strongest types
+         * gets another input; one reading first types the same).
+         */
+        UPGRADED,
         /** Accepted; the history did not change (a repeat, or too old to fit). */
         UNCHANGED,
         LATE,
@@ -89,8 +102,18 @@ public class UserState {
         while (pos > 0 && itemTimes[pos - 1] > ts) {
             pos--;
         }
-        if ((pos > 0 && itemKeys[pos - 1] == itemKey) || (pos < n && itemKeys[pos] == itemKey)) {
-            return new Transition(Applied.UNCHANGED, next);
+        int repeated =
+                pos > 0 && itemKeys[pos - 1] == itemKey
+                        ? pos - 1
+                        : pos < n && itemKeys[pos] == itemKey ? pos : -1;
+        if (repeated >= 0) {
+            byte[] strongest = strongestTypes();
+            if (strength(type) <= strength(TYPES[strongest[repeated]])) {
+                return new Transition(Applied.UNCHANGED, next);
+            }
+            next.itemStrongestTypes = strongest.clone();
+            next.itemStrongestTypes[repeated] = (byte) type.ordinal();
+            return new Transition(Applied.UPGRADED, next);
         }
         // The oldest steps that no longer fit; more than one after a restore with a lower cap.
         int drop = Math.max(0, n + 1 - limits.maxHistory());
@@ -105,8 +128,53 @@ public class UserState {
         next.itemTimes[at] = ts;
         next.itemTypes = withGap(itemTypes, new byte[size], drop, at);
         next.itemTypes[at] = (byte) type.ordinal();
+        next.itemStrongestTypes = withGap(strongestTypes(), new byte[size], drop, at);
+        next.itemStrongestTypes[at] = (byte) type.ordinal();
         return new Transition(Applied.APPENDED, next);
     }
+
+    private static final EventType[] TYPES = EventType.values();
+
+    /**
+     * Rank of a type for the {@code strongest} repeat rule, as the model was trained with it
+     * ({@code model/seqrec_model/data.py}): view &lt; click &lt; cart &lt; purchase, a rating (the
+     * only type of rating data) with a purchase.
+     */
+    private static int strength(EventType type) {
+        switch (type) {
+            case VIEW:
+                return 1;
+            case CLICK:
+                return 2;
+            case CART:
+                return 3;
+            default:
+                return 4;
+        }
+    }
+
+    /**
+     * Each step's strongest type (ordinal); the first types when the state has none for its steps
+     * (written before they were kept). Never written in place, as every array of a state.
+     */
+    private byte[] strongestTypes() {
+        return itemStrongestTypes != null && itemStrongestTypes.length == itemKeys.length
+                ? itemStrongestTypes
+                : itemTypes;
+    }
+
+    /** The type of step {@code step} that a model trained with {@code rule} reads. */
+    public EventType typeOf(int step, ModelArtifact.RepeatRule rule) {
+        byte[] types = rule == ModelArtifact.RepeatRule.STRONGEST ? strongestTypes() : itemTypes;
+        return TYPES[types[step]];
+    }
+
+    /**
+     * What {@code model} scores for this history: its indices of the last {@code max_len} items it
+     * knows, oldest first, and, for a model that takes behaviors, each of those steps' behavior
+     * code by the model's repeat rule (else {@code null}).
+     */
+    public record ModelRow(int[] items, int[] behaviors) {}
 
     /**
      * The row {@code model} scores for this history: its indices of the last {@code max_len} items
@@ -114,17 +182,35 @@ public class UserState {
      * history: they count as soon as a model that knows them reads it.
      */
     public int[] row(ModelArtifact model) {
+        return modelRow(model).items();
+    }
+
+    /**
+     * {@link #row} and, for a model that takes behaviors, their behaviors aligned with it: each
+     * step's type by the model's repeat rule (first or strongest of its run), in the model's codes.
+     * Unknown items are left out with their behaviors.
+     */
+    public ModelRow modelRow(ModelArtifact model) {
         int[] row = new int[Math.min(model.maxLen(), itemKeys.length)];
+        boolean typed = model.takesBehaviors();
+        int[] behaviors = typed ? new int[row.length] : null;
         int filled = 0;
         for (int i = itemKeys.length - 1; i >= 0 && filled < row.length; i--) {
             int index = model.indexOf(itemKeys[i]);
             if (index != 0) {
                 row[row.length - ++filled] = index;
+                if (typed) {
+                    behaviors[row.length - filled] =
+                            model.behaviorCode(typeOf(i, model.repeatRule()));
+                }
             }
         }
-        return filled == row.length
-                ? row
-                : Arrays.copyOfRange(row, row.length - filled, row.length);
+        if (filled == row.length) {
+            return new ModelRow(row, behaviors);
+        }
+        return new ModelRow(
+                Arrays.copyOfRange(row, row.length - filled, row.length),
+                typed ? Arrays.copyOfRange(behaviors, row.length - filled, row.length) : null);
     }
 
     /** The state after emitting recommendations {@code topKeys} (item keys, best first). */
@@ -140,6 +226,7 @@ public class UserState {
         UserState c = new UserState();
         c.itemKeys = itemKeys;
         c.itemTypes = itemTypes;
+        c.itemStrongestTypes = itemStrongestTypes;
         c.itemTimes = itemTimes;
         c.recentEventHashes = recentEventHashes;
         c.recentNext = recentNext;

@@ -26,8 +26,9 @@ final class Jobs {
     }
 
     /**
-     * The job's configuration in tests: the given broker, the shipped model, input read from the
-     * earliest offset, checkpoints in {@code checkpointDir}; {@code flags} add the rest.
+     * The job's configuration in tests: the given broker, the shipped model (unless {@code flags}
+     * name another with {@code --model}), input read from the earliest offset, checkpoints in
+     * {@code checkpointDir}; {@code flags} add the rest.
      */
     static JobConfig config(String bootstrap, Path checkpointDir, String... flags) {
         return config(bootstrap, checkpointDir.toUri().toString(), flags);
@@ -38,15 +39,17 @@ final class Jobs {
         String[] base = {
             "--bootstrap-servers",
             bootstrap,
-            "--model",
-            TestPaths.defaultModel().toString(),
             "--starting-offsets",
             "earliest",
             "--checkpoint-dir",
             checkpointUri
         };
+        String[] model =
+                Arrays.asList(flags).contains("--model")
+                        ? new String[0]
+                        : new String[] {"--model", TestPaths.defaultModel().toString()};
         return JobConfig.fromArgs(
-                Stream.concat(Arrays.stream(base), Arrays.stream(flags)).toArray(String[]::new));
+                Stream.of(base, model, flags).flatMap(Arrays::stream).toArray(String[]::new));
     }
 
     /**

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.seqrec.TestPaths;
 import io.seqrec.config.JobConfig;
+import io.seqrec.event.EventType;
 import io.seqrec.event.Recommendation;
 import io.seqrec.event.RecommendationCodec;
 import io.seqrec.generator.GeneratedRecord;
@@ -206,6 +207,125 @@ class RecommenderPipelineITCase {
         }
         assertThat(checked).isEqualTo(byEvent.size()).isGreaterThan(3000);
         assertThat(sequences).hasSizeGreaterThan(250);
+    }
+
+    /**
+     * The type-aware test model (format version 2: items and behaviors, steps by the strongest
+     * repeat rule) served by the whole job on events of every type: each recommendation equals a
+     * direct model call on the user's items and each step's strongest behavior, as a plain-Java
+     * reference computes them from the input.
+     */
+    @Test
+    void aTypedModelGetsEachStepsStrongestBehavior() throws Exception {
+        KAFKA.createJobTopics(PARALLELISM, "typed-events", "typed-recs", "typed-dlq");
+        List<String[]> input = TypedEvents.input(80, 2000, 17, System.currentTimeMillis() - 60_000);
+        KafkaTestSupport.produce(KAFKA.bootstrapServers(), "typed-events", input);
+        JobConfig config =
+                Jobs.config(
+                        KAFKA.bootstrapServers(),
+                        tmp.resolve("typed-checkpoints"),
+                        "--model",
+                        TestPaths.typedModel().toString(),
+                        "--input-topic",
+                        "typed-events",
+                        "--output-topic",
+                        "typed-recs",
+                        "--dlq-topic",
+                        "typed-dlq",
+                        "--group-id",
+                        "typed",
+                        "--batch-size",
+                        "16",
+                        "--checkpoint-interval",
+                        "2s");
+        JobClient job = Jobs.start(config, PARALLELISM, "typed-pipeline-it");
+        List<ConsumerRecord<byte[], byte[]>> recs;
+        long deadline = System.currentTimeMillis() + 180_000;
+        do {
+            recs =
+                    KafkaTestSupport.drain(
+                            KAFKA.bootstrapServers(),
+                            "typed-recs",
+                            r -> false,
+                            Duration.ofSeconds(2));
+        } while (recs.size() < input.size() && System.currentTimeMillis() < deadline);
+        job.cancel().get();
+        assertThat(recs).hasSize(input.size());
+        assertThat(
+                        KafkaTestSupport.drain(
+                                KAFKA.bootstrapServers(),
+                                "typed-dlq",
+                                r -> false,
+                                Duration.ofSeconds(1)))
+                .isEmpty();
+        Map<String, Recommendation> byEvent = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : recs) {
+            Recommendation rec = RecommendationCodec.fromJson(r.value());
+            assertThat(byEvent.put(rec.eventId(), rec)).isNull();
+        }
+
+        // Reference: per user, one step per run of one item, with the run's strongest behavior
+        // (view < click < cart < purchase = rate); the row is the newest max_len known items.
+        ModelArtifact artifact = ModelArtifact.load(TestPaths.typedModel());
+        Map<String, List<String>> items = new HashMap<>();
+        Map<String, List<EventType>> strongest = new HashMap<>();
+        ObjectMapper json = new ObjectMapper();
+        int upgrades = 0;
+        try (OnnxSequenceModel model = OnnxSequenceModel.load(artifact, InferenceOptions.cpu(1))) {
+            for (String[] kv : input) {
+                JsonNode e = json.readTree(kv[1]);
+                String user = e.get("user_id").asText();
+                String item = e.get("item_id").asText();
+                EventType type = EventType.fromWireName(e.get("event_type").asText());
+                List<String> steps = items.computeIfAbsent(user, k -> new ArrayList<>());
+                List<EventType> types = strongest.computeIfAbsent(user, k -> new ArrayList<>());
+                if (!steps.isEmpty() && steps.get(steps.size() - 1).equals(item)) {
+                    EventType was = types.get(types.size() - 1);
+                    if (strength(type) > strength(was)) {
+                        types.set(types.size() - 1, type);
+                        upgrades++;
+                    }
+                } else {
+                    steps.add(item);
+                    types.add(type);
+                }
+                List<Long> row = new ArrayList<>();
+                List<Long> codes = new ArrayList<>();
+                for (int i = 0; i < steps.size(); i++) {
+                    int index = artifact.indexOf(steps.get(i));
+                    if (index != 0) {
+                        row.add((long) index);
+                        codes.add((long) artifact.behaviorCode(types.get(i)));
+                    }
+                }
+                int from = Math.max(0, row.size() - artifact.maxLen());
+                long[] window = row.subList(from, row.size()).stream().mapToLong(x -> x).toArray();
+                long[] behaviors =
+                        codes.subList(from, codes.size()).stream().mapToLong(x -> x).toArray();
+                float[] scores = model.run(window, behaviors, 1, window.length, false).scores();
+                for (long index : window) {
+                    scores[(int) index] = Float.NEGATIVE_INFINITY;
+                }
+                int[] idx = new int[10];
+                float[] val = new float[10];
+                TopK.select(scores, 0, scores.length, 10, idx, val);
+                Recommendation rec = byEvent.get(e.get("event_id").asText());
+                assertThat(rec.strategy()).isEqualTo(Recommendation.MODEL);
+                assertThat(rec.modelVersion()).isEqualTo(artifact.modelVersion());
+                for (int i = 0; i < 10; i++) {
+                    assertThat(rec.itemIds()[i])
+                            .as("%s rank %d", rec.eventId(), i)
+                            .isEqualTo(artifact.itemId(idx[i]));
+                    assertThat(rec.scores()[i])
+                            .isCloseTo(val[i], org.assertj.core.data.Offset.offset(1e-4f));
+                }
+            }
+        }
+        assertThat(upgrades).isGreaterThan(100);
+    }
+
+    private static int strength(EventType type) {
+        return type == EventType.RATE ? EventType.PURCHASE.ordinal() : type.ordinal();
     }
 
     private static void insert(List<long[]> seq, long ts, long item) {

@@ -1,5 +1,6 @@
 package io.seqrec.model;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -13,6 +14,18 @@ import java.util.function.Consumer;
 /** Edits of a copied model artifact, for tests that need a model whose references are off. */
 public final class TestArtifacts {
     private TestArtifacts() {}
+
+    /** The lines of the artifact's reference.jsonl, parsed. */
+    public static List<JsonNode> references(Path dir) throws IOException {
+        List<JsonNode> references = new ArrayList<>();
+        ObjectMapper json = new ObjectMapper();
+        for (String line : Files.readAllLines(dir.resolve(ModelVerifier.REFERENCE_FILE))) {
+            if (!line.isBlank()) {
+                references.add(json.readTree(line));
+            }
+        }
+        return references;
+    }
 
     /** Rewrites line {@code line} (1-based) of the artifact's reference.jsonl. */
     public static void editReference(Path dir, int line, Consumer<ObjectNode> edit)

@@ -12,23 +12,39 @@ final class Events {
     private Events() {}
 
     static BehaviorEvent event(String user, String item, long offsetMs, String eventId) {
+        return event(user, item, EventType.VIEW, offsetMs, eventId);
+    }
+
+    static BehaviorEvent event(
+            String user, String item, EventType type, long offsetMs, String eventId) {
         String json =
                 "{\"user_id\":\""
                         + user
                         + "\",\"item_id\":\""
                         + item
+                        + "\",\"event_type\":\""
+                        + type.wireName()
                         + "\",\"ts\":"
                         + (T0 + offsetMs)
                         + "}";
         return new BehaviorEvent(
                 user,
                 item,
-                EventType.VIEW,
+                type,
                 T0 + offsetMs,
                 eventId,
                 new SourcePosition("behavior-events", 0, offsetMs),
                 T0 + offsetMs,
                 user.getBytes(StandardCharsets.UTF_8),
                 json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Event types as a user's state stores them: their ordinals. */
+    static byte[] ordinals(EventType... types) {
+        byte[] out = new byte[types.length];
+        for (int i = 0; i < types.length; i++) {
+            out[i] = (byte) types[i].ordinal();
+        }
+        return out;
     }
 }

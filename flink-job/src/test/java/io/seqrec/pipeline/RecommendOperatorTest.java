@@ -1,6 +1,7 @@
 package io.seqrec.pipeline;
 
 import static io.seqrec.pipeline.Events.event;
+import static io.seqrec.pipeline.Events.ordinals;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.seqrec.TestModels;
@@ -9,6 +10,7 @@ import io.seqrec.config.Device;
 import io.seqrec.event.BehaviorEvent;
 import io.seqrec.event.DeadLetter;
 import io.seqrec.event.DeadLetterReason;
+import io.seqrec.event.EventType;
 import io.seqrec.event.Recommendation;
 import io.seqrec.event.StableHash;
 import io.seqrec.model.BatchScorer;
@@ -518,6 +520,126 @@ class RecommendOperatorTest {
         assertThat(output()).extracting(r -> r.eventId() + "/" + r.seq()).containsExactly("e4/4");
         assertThat(output().get(0).itemIds()).containsExactly(topTen(model, 4));
         assertThat(stored("u1").itemKeys).containsExactly(keys(item(4)));
+    }
+
+    /**
+     * What the type-aware test model recommends for {@code items} (ids) with {@code behaviors}
+     * (event types, aligned), seen items left out.
+     */
+    private static String[] typedTopTen(String[] items, EventType... behaviors) {
+        ModelArtifact typed = ModelArtifact.load(TestPaths.typedModel());
+        long[] row = Arrays.stream(items).mapToLong(typed::indexOf).toArray();
+        long[] codes = Arrays.stream(behaviors).mapToLong(typed::behaviorCode).toArray();
+        try (OnnxSequenceModel m = OnnxSequenceModel.load(typed, InferenceOptions.cpu(1))) {
+            float[] scores = m.run(row, codes, 1, row.length, false).scores();
+            for (long item : row) {
+                scores[(int) item] = Float.NEGATIVE_INFINITY;
+            }
+            int[] top = new int[10];
+            int n = TopK.select(scores, 0, scores.length, 10, top, new float[10]);
+            return Arrays.stream(top, 0, n).mapToObj(typed::itemId).toArray(String[]::new);
+        }
+    }
+
+    @Test
+    void aTypedModelIsFedEachStepsStrongestBehaviorAndItSurvivesARestore() throws Exception {
+        open(options(TestPaths.typedModel(), 1, 60_000, true), null);
+        push(event("u1", "5", EventType.VIEW, 0, "e1"));
+        push(event("u1", "5", EventType.CART, 10, "e2")); // the step's strongest: cart
+        push(event("u1", "9", EventType.CLICK, 20, "e3"));
+        push(event("u1", "9", EventType.VIEW, 30, "e4")); // weaker: nothing changes
+        List<Recommendation> out = output();
+        assertThat(out).extracting(Recommendation::seq).containsExactly(1L, 2L, 3L, 4L);
+        assertThat(out.get(0).itemIds())
+                .containsExactly(typedTopTen(new String[] {"5"}, EventType.VIEW));
+        assertThat(out.get(1).itemIds())
+                .containsExactly(typedTopTen(new String[] {"5"}, EventType.CART));
+        String[] expected = typedTopTen(new String[] {"5", "9"}, EventType.CART, EventType.CLICK);
+        assertThat(out.get(2).itemIds()).containsExactly(expected);
+        assertThat(out.get(3).itemIds()).containsExactly(expected);
+        assertThat(out.get(0).itemIds()).isNotEqualTo(out.get(1).itemIds());
+        OperatorSubtaskState snapshot = harness.snapshot(1, 1);
+        harness.close();
+
+        open(options(TestPaths.typedModel(), 1, 60_000, true), snapshot);
+        UserState restored = stored("u1");
+        assertThat(restored.itemTypes).containsExactly(ordinals(EventType.VIEW, EventType.CLICK));
+        assertThat(restored.itemStrongestTypes)
+                .containsExactly(ordinals(EventType.CART, EventType.CLICK));
+        push(event("u1", "9", EventType.PURCHASE, 40, "e5"));
+        assertThat(output().get(0).seq()).isEqualTo(5);
+        assertThat(output().get(0).itemIds())
+                .containsExactly(
+                        typedTopTen(new String[] {"5", "9"}, EventType.CART, EventType.PURCHASE));
+    }
+
+    @Test
+    void anUpgradedStepLeavesTheListOfAModelWithoutBehaviorsAsItWas() throws Exception {
+        open(options(1, 60_000, true), null);
+        push(event("u1", item(1), EventType.VIEW, 0, "e1"));
+        push(event("u1", item(2), EventType.VIEW, 10, "e2"));
+        push(event("u1", item(2), EventType.PURCHASE, 20, "e3"));
+        List<Recommendation> out = output();
+        assertThat(out).extracting(Recommendation::seq).containsExactly(1L, 2L, 3L);
+        assertThat(out.get(1).itemIds()).containsExactly(topTen(model, 1, 2));
+        assertThat(out.get(2).itemIds()).containsExactly(out.get(1).itemIds());
+        assertThat(stored("u1").itemStrongestTypes)
+                .containsExactly(ordinals(EventType.VIEW, EventType.PURCHASE));
+    }
+
+    /**
+     * A snapshot taken before each step kept its strongest type (commit 612d0d8), one per backend
+     * written with {@link OperatorSnapshotUtil#writeStateHandle} by this class's harness and
+     * options at that commit after: u1 view item(1), cart item(1) (then dropped as a repeat), click
+     * item(2), view item(3); u2 view "3", purchase "3" (dropped), cart "7", click "12" (ids the
+     * type-aware test model knows). Flink's POJO serializer starts the new field empty; the
+     * histories restore whole, each step's first type standing for its strongest.
+     */
+    private OperatorSubtaskState stateBeforeStrongestTypes() throws Exception {
+        String resource = "user-state-612d0d8-" + backend.name().toLowerCase(Locale.ROOT);
+        return OperatorSnapshotUtil.readStateHandle(
+                Path.of(getClass().getResource(resource + ".snapshot").toURI()).toString());
+    }
+
+    @Test
+    void stateFromBeforeStrongestTypesRestoresWithItsHistory() throws Exception {
+        open(options(1, 60_000, true), stateBeforeStrongestTypes());
+        UserState restored = stored("u1");
+        assertThat(restored.itemKeys).containsExactly(keys(item(1), item(2), item(3)));
+        assertThat(restored.itemTypes)
+                .containsExactly(ordinals(EventType.VIEW, EventType.CLICK, EventType.VIEW));
+        assertThat(restored.itemTimes).containsExactly(Events.T0, Events.T0 + 20, Events.T0 + 30);
+        assertThat(restored.itemStrongestTypes).isEmpty();
+        assertThat(restored.seq).isEqualTo(4);
+        assertThat(restored.typeOf(0, ModelArtifact.RepeatRule.STRONGEST))
+                .isEqualTo(EventType.VIEW);
+
+        push(event("u1", item(3), EventType.PURCHASE, 40, "e5"));
+        assertThat(output()).extracting(r -> r.eventId() + "/" + r.seq()).containsExactly("e5/5");
+        assertThat(output().get(0).itemIds()).containsExactly(topTen(model, 1, 2, 3));
+        assertThat(stored("u1").itemStrongestTypes)
+                .containsExactly(ordinals(EventType.VIEW, EventType.CLICK, EventType.PURCHASE));
+    }
+
+    @Test
+    void stateFromBeforeStrongestTypesFeedsATypedModelItsFirstTypes() throws Exception {
+        open(options(TestPaths.typedModel(), 1, 60_000, true), stateBeforeStrongestTypes());
+        assertThat(stored("u2").itemKeys).containsExactly(keys("3", "7", "12"));
+        push(event("u2", "12", EventType.CART, 40, "f5")); // click -> cart
+        push(event("u2", "20", EventType.VIEW, 50, "f6"));
+        assertThat(output()).extracting(Recommendation::seq).containsExactly(5L, 6L);
+        String[] items = {"3", "7", "12"};
+        assertThat(output().get(0).itemIds())
+                .containsExactly(
+                        typedTopTen(items, EventType.VIEW, EventType.CART, EventType.CART));
+        assertThat(output().get(1).itemIds())
+                .containsExactly(
+                        typedTopTen(
+                                new String[] {"3", "7", "12", "20"},
+                                EventType.VIEW,
+                                EventType.CART,
+                                EventType.CART,
+                                EventType.VIEW));
     }
 
     @Test

@@ -1,7 +1,10 @@
 package io.seqrec.pipeline;
 
+import static io.seqrec.pipeline.Events.ordinals;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.seqrec.TestModels;
 import io.seqrec.TestPaths;
 import io.seqrec.event.EventType;
@@ -168,7 +171,8 @@ class UserStateTest {
     void collapsesRepeatsOfNeighbouringItemKeepingTheFirstType() {
         User s = new User();
         apply(s, "view", "i1", EventType.VIEW, 100, 10);
-        assertThat(apply(s, "cart", "i1", EventType.CART, 110, 10)).isEqualTo(Applied.UNCHANGED);
+        // no new step; the step's strongest type went up (strongestTypeOfARun... below)
+        assertThat(apply(s, "cart", "i1", EventType.CART, 110, 10)).isEqualTo(Applied.UPGRADED);
         apply(s, "next", "i2", 300, 10);
         // a late repeat of item 2 lands next to item 2: still one step
         assertThat(apply(s, "late-2", "i2", 250, 10)).isEqualTo(Applied.UNCHANGED);
@@ -214,10 +218,11 @@ class UserStateTest {
 
     /**
      * What a user costs in state (docs/BENCHMARKS.md, "Model-independent state: cost"): with a full
-     * dedupe ring of 32 and a top-10, 385 bytes and 17 a step (key 8, type 1, time 8).
+     * dedupe ring of 32 and a top-10, 390 bytes and 18 a step (key 8, first type 1, strongest type
+     * 1, time 8).
      */
     @Test
-    void serializedSizeIsAFixedPartAnd17BytesAStep() throws Exception {
+    void serializedSizeIsAFixedPartAnd18BytesAStep() throws Exception {
         TypeSerializer<UserState> serializer =
                 TypeInformation.of(UserState.class).createSerializer(new SerializerConfigImpl());
         assertThat(serializer).isInstanceOf(PojoSerializer.class);
@@ -233,7 +238,7 @@ class UserStateTest {
             assertThat(s.recentEventHashes).hasSize(32).doesNotContain(0L);
             DataOutputSerializer out = new DataOutputSerializer(4096);
             serializer.serialize(s, out);
-            assertThat(out.length()).as("%d steps", steps).isEqualTo(385 + 17 * steps);
+            assertThat(out.length()).as("%d steps", steps).isEqualTo(390 + 18 * steps);
         }
     }
 
@@ -288,5 +293,200 @@ class UserStateTest {
         assertThat(s.state.row(other))
                 .containsExactly(other.indexOf("new-0"), other.indexOf(model.itemId(5)))
                 .doesNotContain(0, 5);
+    }
+
+    @Test
+    void strongestTypeOfARunGoesUpAndTheFirstTypeStays() {
+        User s = new User();
+        assertThat(apply(s, "a", "i1", EventType.VIEW, 100, 10)).isEqualTo(Applied.APPENDED);
+        assertThat(apply(s, "b", "i1", EventType.CLICK, 110, 10)).isEqualTo(Applied.UPGRADED);
+        assertThat(apply(s, "c", "i1", EventType.VIEW, 120, 10)).isEqualTo(Applied.UNCHANGED);
+        assertThat(apply(s, "d", "i1", EventType.CLICK, 130, 10)).isEqualTo(Applied.UNCHANGED);
+        assertThat(apply(s, "e", "i1", EventType.PURCHASE, 140, 10)).isEqualTo(Applied.UPGRADED);
+        assertThat(apply(s, "f", "i1", EventType.CART, 150, 10)).isEqualTo(Applied.UNCHANGED);
+        // a rating ranks with a purchase: not stronger
+        assertThat(apply(s, "g", "i1", EventType.RATE, 160, 10)).isEqualTo(Applied.UNCHANGED);
+        assertThat(apply(s, "h", "i2", EventType.CART, 200, 10)).isEqualTo(Applied.APPENDED);
+
+        assertThat(s.state.itemKeys).containsExactly(keys(1, 2));
+        assertThat(s.state.itemTimes).containsExactly(100, 200);
+        assertThat(s.state.itemTypes).containsExactly(ordinals(EventType.VIEW, EventType.CART));
+        assertThat(s.state.itemStrongestTypes)
+                .containsExactly(ordinals(EventType.PURCHASE, EventType.CART));
+    }
+
+    @Test
+    void anUpgradeNeverChangesAValueInPlace() {
+        User s = new User();
+        apply(s, "a", "i1", EventType.VIEW, 100, 10);
+        apply(s, "b", "i2", EventType.VIEW, 200, 10);
+        UserState before = s.state;
+        byte[] types = before.itemTypes.clone();
+        byte[] strongest = before.itemStrongestTypes.clone();
+        long[] ring = before.recentEventHashes.clone();
+
+        UserState.Transition upgraded =
+                before.apply("c", keys(2)[0], EventType.CART, 300, limits(10));
+
+        assertThat(upgraded.outcome()).isEqualTo(Applied.UPGRADED);
+        assertThat(upgraded.state()).isNotSameAs(before);
+        assertThat(upgraded.state().itemStrongestTypes)
+                .containsExactly(ordinals(EventType.VIEW, EventType.CART));
+        assertThat(upgraded.state().newestTs).isEqualTo(300);
+        assertThat(upgraded.state().recentEventHashes).contains(StableHash.of("c"));
+        assertThat(before.itemTypes).isEqualTo(types);
+        assertThat(before.itemStrongestTypes).isEqualTo(strongest);
+        assertThat(before.recentEventHashes).isEqualTo(ring);
+        assertThat(before.newestTs).isEqualTo(200);
+    }
+
+    @Test
+    void aLateRepeatUpgradesTheStepItLandsNextTo() {
+        User s = new User();
+        apply(s, "a", "i1", EventType.VIEW, 100, 10);
+        apply(s, "b", "i2", EventType.VIEW, 300, 10);
+        // at 250, between item 1 and item 2: a repeat of the later neighbour
+        assertThat(apply(s, "c", "i2", EventType.CART, 250, 10)).isEqualTo(Applied.UPGRADED);
+        // at 150, between item 1 and item 2: a repeat of the earlier neighbour
+        assertThat(apply(s, "d", "i1", EventType.CLICK, 150, 10)).isEqualTo(Applied.UPGRADED);
+        assertThat(s.state.itemKeys).containsExactly(keys(1, 2));
+        assertThat(s.state.itemTimes).containsExactly(100, 300);
+        assertThat(s.state.itemTypes).containsExactly(ordinals(EventType.VIEW, EventType.VIEW));
+        assertThat(s.state.itemStrongestTypes)
+                .containsExactly(ordinals(EventType.CLICK, EventType.CART));
+    }
+
+    @Test
+    void strongestTypesStayAlignedThroughInsertionsAndTheCap() {
+        User s = new User();
+        apply(s, "a", "i1", EventType.VIEW, 100, 3);
+        apply(s, "b", "i1", EventType.PURCHASE, 110, 3);
+        apply(s, "c", "i3", EventType.CLICK, 300, 3);
+        apply(s, "d", "i2", EventType.VIEW, 200, 3); // out of order: between 1 and 3
+        apply(s, "e", "i2", EventType.CART, 210, 3);
+        apply(s, "f", "i4", EventType.VIEW, 400, 3); // the cap drops item 1
+        assertThat(s.state.itemKeys).containsExactly(keys(2, 3, 4));
+        assertThat(s.state.itemTypes)
+                .containsExactly(ordinals(EventType.VIEW, EventType.CLICK, EventType.VIEW));
+        assertThat(s.state.itemStrongestTypes)
+                .containsExactly(ordinals(EventType.CART, EventType.CLICK, EventType.VIEW));
+        // a lower cap after a restore drops the oldest of both arrays alike
+        apply(s, "g", "i5", EventType.RATE, 500, 2);
+        assertThat(s.state.itemKeys).containsExactly(keys(4, 5));
+        assertThat(s.state.itemStrongestTypes)
+                .containsExactly(ordinals(EventType.VIEW, EventType.RATE));
+    }
+
+    /**
+     * A user as a savepoint from before the strongest types restores (Flink's POJO serializer
+     * starts the new field empty): the first types stand for the strongest, and the next upgrade or
+     * step makes the full array from them.
+     */
+    private static UserState withoutStrongestTypes() {
+        User s = new User();
+        apply(s, "a", "i1", EventType.VIEW, 100, 10);
+        apply(s, "b", "i2", EventType.CLICK, 200, 10);
+        apply(s, "c", "i3", EventType.VIEW, 300, 10);
+        s.state.itemStrongestTypes = new byte[0]; // a value never read by another holder
+        return s.state;
+    }
+
+    @Test
+    void aStateWithoutStrongestTypesTakesEachStepsFirstTypeForItsStrongest() {
+        UserState old = withoutStrongestTypes();
+        assertThat(old.typeOf(1, ModelArtifact.RepeatRule.STRONGEST)).isEqualTo(EventType.CLICK);
+        assertThat(old.typeOf(1, ModelArtifact.RepeatRule.FIRST)).isEqualTo(EventType.CLICK);
+
+        UserState.Transition repeat = old.apply("d", keys(3)[0], EventType.VIEW, 310, limits(10));
+        assertThat(repeat.outcome()).isEqualTo(Applied.UNCHANGED);
+        UserState.Transition upgraded = old.apply("e", keys(3)[0], EventType.CART, 320, limits(10));
+        assertThat(upgraded.outcome()).isEqualTo(Applied.UPGRADED);
+        assertThat(upgraded.state().itemStrongestTypes)
+                .containsExactly(ordinals(EventType.VIEW, EventType.CLICK, EventType.CART));
+        UserState.Transition appended =
+                old.apply("f", keys(4)[0], EventType.PURCHASE, 400, limits(3));
+        assertThat(appended.state().itemKeys).containsExactly(keys(2, 3, 4));
+        assertThat(appended.state().itemStrongestTypes)
+                .containsExactly(ordinals(EventType.CLICK, EventType.VIEW, EventType.PURCHASE));
+        // the old value's arrays were never written: its first types are still its first types
+        assertThat(old.itemTypes)
+                .containsExactly(ordinals(EventType.VIEW, EventType.CLICK, EventType.VIEW));
+        assertThat(old.itemStrongestTypes).isEmpty();
+    }
+
+    @Test
+    void aModelWithoutBehaviorsGetsNoBehaviorRow() {
+        User s = new User();
+        apply(s, "a", model.itemId(1), EventType.CART, 100, 10);
+        UserState.ModelRow row = s.state.modelRow(model);
+        assertThat(row.items()).containsExactly(1);
+        assertThat(row.behaviors()).isNull();
+    }
+
+    @Test
+    void behaviorRowFollowsTheModelsRepeatRuleAndCodesAndLeavesUnknownItemsOut(@TempDir Path tmp)
+            throws Exception {
+        ModelArtifact strongest = ModelArtifact.load(TestPaths.typedModel());
+        assertThat(strongest.repeatRule()).isEqualTo(ModelArtifact.RepeatRule.STRONGEST);
+        Path firstDir = TestPaths.copyOfTypedModel(tmp.resolve("first"));
+        editSteps(firstDir, steps -> steps.put("repeats", "first"));
+        ModelArtifact first = ModelArtifact.load(firstDir);
+        // codes come from the metadata, not from the enum's order
+        Path shuffledDir = TestPaths.copyOfTypedModel(tmp.resolve("shuffled"));
+        editSteps(
+                shuffledDir,
+                steps ->
+                        steps.putObject("behavior_codes")
+                                .put("view", 5)
+                                .put("click", 4)
+                                .put("cart", 3)
+                                .put("purchase", 2)
+                                .put("rate", 1));
+        ModelArtifact shuffled = ModelArtifact.load(shuffledDir);
+
+        User s = new User();
+        apply(s, "a", "1", EventType.VIEW, 100, 10);
+        apply(s, "b", "1", EventType.CART, 110, 10);
+        apply(s, "c", "not-in-any-catalog", EventType.PURCHASE, 200, 10);
+        apply(s, "d", "2", EventType.CLICK, 300, 10);
+        apply(s, "e", "3", EventType.VIEW, 400, 10);
+        apply(s, "f", "3", EventType.PURCHASE, 410, 10);
+
+        int[] items = {strongest.indexOf("1"), strongest.indexOf("2"), strongest.indexOf("3")};
+        UserState.ModelRow byStrongest = s.state.modelRow(strongest);
+        assertThat(byStrongest.items()).containsExactly(items);
+        assertThat(byStrongest.behaviors()).containsExactly(3, 2, 4); // cart, click, purchase
+        assertThat(s.state.modelRow(first).behaviors())
+                .containsExactly(1, 2, 1); // view, click, view
+        assertThat(s.state.modelRow(shuffled).behaviors()).containsExactly(3, 4, 2);
+        assertThat(s.state.row(strongest)).containsExactly(items);
+    }
+
+    @Test
+    void behaviorRowIsTrimmedToMaxLenWithItsItems() {
+        ModelArtifact typed = ModelArtifact.load(TestPaths.typedModel());
+        User s = new User();
+        EventType[] cycle = EventType.values();
+        for (int i = 1; i <= 12; i++) {
+            apply(s, "e" + i, Integer.toString(i), cycle[i % cycle.length], 100 * i, 200);
+        }
+        assertThat(typed.maxLen()).isEqualTo(8);
+        UserState.ModelRow row = s.state.modelRow(typed);
+        assertThat(row.items()).hasSize(8);
+        assertThat(row.behaviors()).hasSize(8);
+        for (int j = 0; j < 8; j++) {
+            int i = 5 + j; // items 5..12
+            assertThat(row.items()[j]).isEqualTo(typed.indexOf(Integer.toString(i)));
+            assertThat(row.behaviors()[j]).isEqualTo(typed.behaviorCode(cycle[i % cycle.length]));
+        }
+    }
+
+    private static void editSteps(Path dir, java.util.function.Consumer<ObjectNode> edit)
+            throws java.io.IOException {
+        ObjectMapper json = new ObjectMapper();
+        Path file = dir.resolve(ModelArtifact.METADATA_FILE);
+        ObjectNode meta = (ObjectNode) json.readTree(file.toFile());
+        edit.accept((ObjectNode) meta.get("steps"));
+        json.writeValue(file.toFile(), meta);
     }
 }
