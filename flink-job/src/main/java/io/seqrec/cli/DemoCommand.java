@@ -84,6 +84,11 @@ final class DemoCommand {
                             WARMUP,
                             SharedOptions.GENERATOR_NEW_ITEMS,
                             SharedOptions.GENERATOR_DRIFT_HALF_LIFE,
+                            SharedOptions.FUNNEL_VIEW_TO_CLICK,
+                            SharedOptions.FUNNEL_CLICK_TO_CART,
+                            SharedOptions.FUNNEL_CART_TO_PURCHASE,
+                            SharedOptions.FUNNEL_CART_RETURN_RATE,
+                            SharedOptions.FUNNEL_CONSUMABLE_SHARE,
                             LIFECYCLE,
                             LifecycleDemo.BEFORE_RETRAIN,
                             LifecycleDemo.RETRAIN_BUDGET,
@@ -173,7 +178,7 @@ final class DemoCommand {
             consumer.setDaemon(true);
             consumer.start();
 
-            warmUp(config, f.get(WARMUP), users, f.get(SEED), rate, seen);
+            warmUp(config, f.get(WARMUP), users, f.get(SEED), rate, SharedOptions.funnel(f), seen);
             GeneratorConfig gen =
                     new GeneratorConfig(
                                     GeneratorConfig.DEFAULT_ITEMS,
@@ -187,7 +192,8 @@ final class DemoCommand {
                                     f.get(MALFORMED))
                             .withDrift(
                                     f.get(SharedOptions.GENERATOR_NEW_ITEMS),
-                                    f.get(SharedOptions.GENERATOR_DRIFT_HALF_LIFE).toMillis());
+                                    f.get(SharedOptions.GENERATOR_DRIFT_HALF_LIFE).toMillis())
+                            .withFunnel(SharedOptions.funnel(f));
             Map<String, List<InputEvent>> produced = new HashMap<>();
             List<InputEvent> sentInOrder = new ArrayList<>();
             long start = System.currentTimeMillis();
@@ -245,22 +251,29 @@ final class DemoCommand {
      * latency, so nothing about the start is hidden.
      */
     private static void warmUp(
-            JobConfig config, long count, int users, long seed, double rate, Observed seen)
+            JobConfig config,
+            long count,
+            int users,
+            long seed,
+            double rate,
+            GeneratorConfig.Funnel funnel,
+            Observed seen)
             throws Exception {
         if (count == 0) {
             return;
         }
         GeneratorConfig gen =
                 new GeneratorConfig(
-                        GeneratorConfig.DEFAULT_ITEMS,
-                        GeneratorConfig.DEFAULT_CATEGORIES,
-                        users,
-                        count,
-                        seed + 1, // other user ids than the measured run's
-                        GeneratorConfig.DEFAULT_CATALOG_SEED,
-                        System.currentTimeMillis(),
-                        rate > 0 ? 1000.0 / rate : 0,
-                        0);
+                                GeneratorConfig.DEFAULT_ITEMS,
+                                GeneratorConfig.DEFAULT_CATEGORIES,
+                                users,
+                                count,
+                                seed + 1, // other user ids than the measured run's
+                                GeneratorConfig.DEFAULT_CATALOG_SEED,
+                                System.currentTimeMillis(),
+                                rate > 0 ? 1000.0 / rate : 0,
+                                0)
+                        .withFunnel(funnel);
         long start = System.currentTimeMillis();
         try (EventSender sender =
                 new EventSender(
