@@ -12,18 +12,25 @@ final class Events {
     private Events() {}
 
     static BehaviorEvent event(String user, String item, long offsetMs, String eventId) {
+        return event(user, item, offsetMs, eventId, EventType.VIEW);
+    }
+
+    static BehaviorEvent event(
+            String user, String item, long offsetMs, String eventId, EventType type) {
         String json =
                 "{\"user_id\":\""
                         + user
                         + "\",\"item_id\":\""
                         + item
+                        + "\",\"event_type\":\""
+                        + type.name().toLowerCase(java.util.Locale.ROOT)
                         + "\",\"ts\":"
                         + (T0 + offsetMs)
                         + "}";
         return new BehaviorEvent(
                 user,
                 item,
-                EventType.VIEW,
+                type,
                 T0 + offsetMs,
                 eventId,
                 new SourcePosition("behavior-events", 0, offsetMs),
