@@ -8,6 +8,7 @@ import io.seqrec.evaluation.BeyondAccuracy;
 import io.seqrec.evaluation.LiveEvaluation;
 import io.seqrec.evaluation.LiveTotals;
 import io.seqrec.evaluation.PopularityBaseline;
+import io.seqrec.event.EventType;
 import io.seqrec.event.InputEvent;
 import io.seqrec.event.Recommendation;
 import io.seqrec.event.RecommendationCodec;
@@ -84,6 +85,11 @@ final class DemoCommand {
                             WARMUP,
                             SharedOptions.GENERATOR_NEW_ITEMS,
                             SharedOptions.GENERATOR_DRIFT_HALF_LIFE,
+                            SharedOptions.FUNNEL_VIEW_TO_CLICK,
+                            SharedOptions.FUNNEL_CLICK_TO_CART,
+                            SharedOptions.FUNNEL_CART_TO_PURCHASE,
+                            SharedOptions.FUNNEL_CART_RETURN_RATE,
+                            SharedOptions.FUNNEL_CONSUMABLE_SHARE,
                             LIFECYCLE,
                             LifecycleDemo.BEFORE_RETRAIN,
                             LifecycleDemo.RETRAIN_BUDGET,
@@ -173,7 +179,7 @@ final class DemoCommand {
             consumer.setDaemon(true);
             consumer.start();
 
-            warmUp(config, f.get(WARMUP), users, f.get(SEED), rate, seen);
+            warmUp(config, f.get(WARMUP), users, f.get(SEED), rate, SharedOptions.funnel(f), seen);
             GeneratorConfig gen =
                     new GeneratorConfig(
                                     GeneratorConfig.DEFAULT_ITEMS,
@@ -187,7 +193,8 @@ final class DemoCommand {
                                     f.get(MALFORMED))
                             .withDrift(
                                     f.get(SharedOptions.GENERATOR_NEW_ITEMS),
-                                    f.get(SharedOptions.GENERATOR_DRIFT_HALF_LIFE).toMillis());
+                                    f.get(SharedOptions.GENERATOR_DRIFT_HALF_LIFE).toMillis())
+                            .withFunnel(SharedOptions.funnel(f));
             Map<String, List<InputEvent>> produced = new HashMap<>();
             List<InputEvent> sentInOrder = new ArrayList<>();
             long start = System.currentTimeMillis();
@@ -211,7 +218,7 @@ final class DemoCommand {
                     sender.send(r.key(), r.valueAt(now));
                     sent++;
                     if (now >= nextReport) {
-                        progress(start, sent, seen);
+                        progress(start, sent, seen, produced);
                         nextReport += PROGRESS_EVERY_MS;
                     }
                 }
@@ -222,11 +229,11 @@ final class DemoCommand {
                     && !job.ended()) {
                 Thread.sleep(200);
                 if (System.currentTimeMillis() >= nextReport) {
-                    progress(start, sent, seen);
+                    progress(start, sent, seen, produced);
                     nextReport += PROGRESS_EVERY_MS;
                 }
             }
-            progress(start, sent, seen);
+            progress(start, sent, seen, produced);
             stop.set(true);
             consumer.join(5000);
             job.cancelBetweenCheckpoints();
@@ -245,22 +252,29 @@ final class DemoCommand {
      * latency, so nothing about the start is hidden.
      */
     private static void warmUp(
-            JobConfig config, long count, int users, long seed, double rate, Observed seen)
+            JobConfig config,
+            long count,
+            int users,
+            long seed,
+            double rate,
+            GeneratorConfig.Funnel funnel,
+            Observed seen)
             throws Exception {
         if (count == 0) {
             return;
         }
         GeneratorConfig gen =
                 new GeneratorConfig(
-                        GeneratorConfig.DEFAULT_ITEMS,
-                        GeneratorConfig.DEFAULT_CATEGORIES,
-                        users,
-                        count,
-                        seed + 1, // other user ids than the measured run's
-                        GeneratorConfig.DEFAULT_CATALOG_SEED,
-                        System.currentTimeMillis(),
-                        rate > 0 ? 1000.0 / rate : 0,
-                        0);
+                                GeneratorConfig.DEFAULT_ITEMS,
+                                GeneratorConfig.DEFAULT_CATEGORIES,
+                                users,
+                                count,
+                                seed + 1, // other user ids than the measured run's
+                                GeneratorConfig.DEFAULT_CATALOG_SEED,
+                                System.currentTimeMillis(),
+                                rate > 0 ? 1000.0 / rate : 0,
+                                0)
+                        .withFunnel(funnel);
         long start = System.currentTimeMillis();
         try (EventSender sender =
                 new EventSender(
@@ -311,19 +325,67 @@ final class DemoCommand {
         }
     }
 
-    /** Counts so far, and the latency of the recommendations received since the last line. */
-    private static void progress(long start, long sent, Observed seen) {
+    /**
+     * Counts so far, the latency of the recommendations received since the last line, and HR@10 so
+     * far, over all checks and over those of items bought (with their number).
+     */
+    private static void progress(
+            long start, long sent, Observed seen, Map<String, List<InputEvent>> produced) {
         long[] interval = seen.takeInterval();
+        Checks checks = Checks.of(produced, seen.byEventId);
         System.out.printf(
                 Locale.ROOT,
                 "  %5.1fs  produced %d  recommendations %d  dead letters %d  latency p50 %d ms"
-                        + " p99 %d ms%n",
+                        + " p99 %d ms  hr@10 %.3f  purchase hr@10 %.3f (%d)%n",
                 (System.currentTimeMillis() - start) / 1000.0,
                 sent,
                 seen.recommendations.get(),
                 seen.deadLetters.get(),
                 LatencyStats.percentileOf(interval, 0.50),
-                LatencyStats.percentileOf(interval, 0.99));
+                LatencyStats.percentileOf(interval, 0.99),
+                checks.all.hitRate(),
+                checks.purchase.hitRate(),
+                checks.purchase.evaluated());
+    }
+
+    /**
+     * Prequential quality as a consumer sees it: each new item a user turns to, checked against the
+     * recommendations emitted after that user's previous event ({@code all}); and those checks
+     * again for the items the user bought, with the purchase that made the step or one on the same
+     * item before turning to another ({@code purchase}), as the job's live_purchase figures count
+     * them.
+     */
+    private record Checks(LiveEvaluation all, LiveEvaluation purchase) {
+        static Checks of(
+                Map<String, List<InputEvent>> produced, Map<String, Recommendation> byEventId) {
+            LiveEvaluation all = new LiveEvaluation();
+            LiveEvaluation purchase = new LiveEvaluation();
+            for (List<InputEvent> evs : produced.values()) {
+                Recommendation previous = null;
+                String previousItem = null;
+                Integer stepCheck = null; // the newest step's outcome, until bought or left
+                for (InputEvent ev : evs) {
+                    Recommendation r = byEventId.get(ev.eventId());
+                    if (r == null) {
+                        continue;
+                    }
+                    boolean bought = ev.type() == EventType.PURCHASE;
+                    if (!ev.itemId().equals(previousItem)) {
+                        stepCheck =
+                                previous == null
+                                        ? null
+                                        : all.record(previous.itemIds(), ev.itemId());
+                    }
+                    if (bought && stepCheck != null) {
+                        purchase.recordOutcome(stepCheck);
+                        stepCheck = null;
+                    }
+                    previous = r;
+                    previousItem = ev.itemId();
+                }
+            }
+            return new Checks(all, purchase);
+        }
     }
 
     private static void printSamples(Map<String, List<InputEvent>> produced, Observed seen) {
@@ -370,24 +432,8 @@ final class DemoCommand {
             List<InputEvent> sentInOrder,
             int catalogSize,
             Observed seen) {
-        // Prequential quality as a consumer sees it: each new item a user turns to, checked
-        // against the recommendations emitted after that user's previous event.
-        LiveEvaluation eval = new LiveEvaluation();
-        for (List<InputEvent> evs : produced.values()) {
-            Recommendation previous = null;
-            String previousItem = null;
-            for (InputEvent ev : evs) {
-                Recommendation r = seen.byEventId.get(ev.eventId());
-                if (r == null) {
-                    continue;
-                }
-                if (previous != null && !ev.itemId().equals(previousItem)) {
-                    eval.record(previous.itemIds(), ev.itemId());
-                }
-                previous = r;
-                previousItem = ev.itemId();
-            }
-        }
+        Checks checks = Checks.of(produced, seen.byEventId);
+        LiveEvaluation eval = checks.all();
         // The same checks against the most-popular list a consumer could have computed, and the
         // beyond-accuracy figures of what was recommended (definitions in BeyondAccuracy).
         PopularityBaseline baseline = new PopularityBaseline(LiveEvaluation.CUTOFF);
@@ -424,7 +470,9 @@ final class DemoCommand {
                         "SUMMARY events_in=%d accepted=%d dead_lettered=%d recommendations_out=%d"
                                 + " throughput_eps=%.1f latency_p50_ms=%d latency_p99_ms=%d"
                                 + " hr_at_10=%.4f ndcg_at_10=%.4f baseline_hr_at_10=%.4f"
-                                + " baseline_ndcg_at_10=%.4f coverage=%.4f novelty=%.3f ild=%.4f",
+                                + " baseline_ndcg_at_10=%.4f coverage=%.4f novelty=%.3f ild=%.4f"
+                                + " purchase_hr_at_10=%.4f purchase_ndcg_at_10=%.4f"
+                                + " purchase_evaluated=%d",
                         sent,
                         seen.byEventId.size(),
                         seen.deadLetters.get(),
@@ -438,6 +486,9 @@ final class DemoCommand {
                         base.ndcg(),
                         BeyondAccuracy.coverage(allLists, catalogSize),
                         BeyondAccuracy.novelty(allLists, interactions, answered, catalogSize),
-                        BeyondAccuracy.intraListDiversity(latestLists, usersByItem)));
+                        BeyondAccuracy.intraListDiversity(latestLists, usersByItem),
+                        checks.purchase().hitRate(),
+                        checks.purchase().ndcg(),
+                        checks.purchase().evaluated()));
     }
 }

@@ -317,7 +317,8 @@ final class LifecycleDemo {
                         System.currentTimeMillis(),
                         1000.0 / rate,
                         0)
-                .withDrift(given ? perMinute : DEFAULT_NEW_ITEMS_PER_MINUTE, halfLife);
+                .withDrift(given ? perMinute : DEFAULT_NEW_ITEMS_PER_MINUTE, halfLife)
+                .withFunnel(SharedOptions.funnel(f));
     }
 
     /** Sends the stream until {@code stop}; event times are send times. */

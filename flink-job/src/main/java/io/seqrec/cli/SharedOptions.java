@@ -67,16 +67,70 @@ final class SharedOptions {
                     "With drift: every series' popularity halves every this long of event time.",
                     positiveDuration());
 
+    // The synthetic users' funnel: `generate`, `produce --source synthetic` and `demo`.
+    static final Option<Double> FUNNEL_VIEW_TO_CLICK =
+            share(
+                    "view-to-click",
+                    GeneratorConfig.Funnel.DEFAULT.viewToClick(),
+                    "Synthetic funnel: share of views followed by a click on the item.");
+    static final Option<Double> FUNNEL_CLICK_TO_CART =
+            share(
+                    "click-to-cart",
+                    GeneratorConfig.Funnel.DEFAULT.clickToCart(),
+                    "Synthetic funnel: share of clicks followed by a cart.");
+    static final Option<Double> FUNNEL_CART_TO_PURCHASE =
+            share(
+                    "cart-to-purchase",
+                    GeneratorConfig.Funnel.DEFAULT.cartToPurchase(),
+                    "Synthetic funnel: share of carts followed by a purchase.");
+    static final Option<Double> FUNNEL_CART_RETURN_RATE =
+            share(
+                    "cart-return-rate",
+                    GeneratorConfig.Funnel.DEFAULT.cartReturnRate(),
+                    "Synthetic funnel: share of abandoned carts (no purchase) whose user comes back"
+                            + " 2-10 items later and buys the item.");
+    static final Option<Double> FUNNEL_CONSUMABLE_SHARE =
+            share(
+                    "consumable-share",
+                    GeneratorConfig.Funnel.DEFAULT.consumableShare(),
+                    "Synthetic funnel: share of items that are consumables, bought again 5-20 items"
+                            + " after a purchase.");
+
+    /** The funnel's options {@link #funnel} reads. */
+    static final List<Option<?>> FUNNEL =
+            List.of(
+                    FUNNEL_VIEW_TO_CLICK,
+                    FUNNEL_CLICK_TO_CART,
+                    FUNNEL_CART_TO_PURCHASE,
+                    FUNNEL_CART_RETURN_RATE,
+                    FUNNEL_CONSUMABLE_SHARE);
+
     /** The generator's options {@link #generatorConfig} reads. */
     static final List<Option<?>> GENERATOR =
-            List.of(
-                    GENERATOR_SEED,
-                    GENERATOR_ITEMS,
-                    GENERATOR_CATEGORIES,
-                    GENERATOR_CATALOG_SEED,
-                    GENERATOR_MALFORMED,
-                    GENERATOR_NEW_ITEMS,
-                    GENERATOR_DRIFT_HALF_LIFE);
+            concat(
+                    List.of(
+                            GENERATOR_SEED,
+                            GENERATOR_ITEMS,
+                            GENERATOR_CATEGORIES,
+                            GENERATOR_CATALOG_SEED,
+                            GENERATOR_MALFORMED,
+                            GENERATOR_NEW_ITEMS,
+                            GENERATOR_DRIFT_HALF_LIFE),
+                    FUNNEL);
+
+    private static Option<Double> share(String name, double defaultValue, String what) {
+        return new Option<>(name, Double.toString(defaultValue), "F", what, doubleInRange(0, 1));
+    }
+
+    /** The funnel of the {@link #FUNNEL} options (which {@code f} must have). */
+    static GeneratorConfig.Funnel funnel(Flags f) {
+        return new GeneratorConfig.Funnel(
+                f.get(FUNNEL_VIEW_TO_CLICK),
+                f.get(FUNNEL_CLICK_TO_CART),
+                f.get(FUNNEL_CART_TO_PURCHASE),
+                f.get(FUNNEL_CART_RETURN_RATE),
+                f.get(FUNNEL_CONSUMABLE_SHARE));
+    }
 
     /** {@code first}, then {@code then}: a command's own options around shared ones. */
     static List<Option<?>> concat(List<Option<?>> first, List<Option<?>> then) {
@@ -99,8 +153,8 @@ final class SharedOptions {
                             10.0,
                             f.get(GENERATOR_MALFORMED))
                     .withDrift(
-                            f.get(GENERATOR_NEW_ITEMS),
-                            f.get(GENERATOR_DRIFT_HALF_LIFE).toMillis());
+                            f.get(GENERATOR_NEW_ITEMS), f.get(GENERATOR_DRIFT_HALF_LIFE).toMillis())
+                    .withFunnel(funnel(f));
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }

@@ -9,6 +9,9 @@ package io.seqrec.evaluation;
 public final class LiveEvaluation {
     public static final int CUTOFF = 10;
 
+    /** What {@link #record} returns for a check whose item was not in the top-K. */
+    public static final int MISS = -1;
+
     private long evaluated;
     private long hits;
     private double ndcgSum;
@@ -16,29 +19,43 @@ public final class LiveEvaluation {
 
     /**
      * Records one check of {@code target} against the previous recommendations, both as item keys
-     * ({@link io.seqrec.event.StableHash} of the ids), as the job's state holds them.
+     * ({@link io.seqrec.event.StableHash} of the ids), as the job's state holds them; returns the
+     * rank of the hit or {@link #MISS}, for {@link #recordOutcome} of a subset of the checks.
      */
-    public void record(long[] previousTopK, long target) {
-        evaluated++;
+    public int record(long[] previousTopK, long target) {
         int limit = Math.min(CUTOFF, previousTopK.length);
         for (int rank = 0; rank < limit; rank++) {
             if (previousTopK[rank] == target) {
-                hit(rank);
-                return;
+                return recordOutcome(rank);
             }
         }
+        return recordOutcome(MISS);
     }
 
     /** The same check on external item ids, as a consumer of the output topic sees them. */
-    public void record(String[] previousTopK, String target) {
-        evaluated++;
+    public int record(String[] previousTopK, String target) {
         int limit = Math.min(CUTOFF, previousTopK.length);
         for (int rank = 0; rank < limit; rank++) {
             if (previousTopK[rank].equals(target)) {
-                hit(rank);
-                return;
+                return recordOutcome(rank);
             }
         }
+        return recordOutcome(MISS);
+    }
+
+    /**
+     * Records a check made elsewhere, by its outcome ({@link #record}'s): figures on a subset of
+     * the checks, such as those of items bought later, count the same hits at the same ranks.
+     */
+    public int recordOutcome(int rank) {
+        if (rank != MISS && (rank < 0 || rank >= CUTOFF)) {
+            throw new IllegalArgumentException("rank must be in [0, " + CUTOFF + "): " + rank);
+        }
+        evaluated++;
+        if (rank != MISS) {
+            hit(rank);
+        }
+        return rank;
     }
 
     private void hit(int rank) {

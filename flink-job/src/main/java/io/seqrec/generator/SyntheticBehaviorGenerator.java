@@ -18,9 +18,17 @@ import java.util.SplittableRandom;
  *       show, volumes of a set): after episode e, episode e+1 is by far the likeliest next item.
  *   <li>Series popularity is Zipf-distributed; users have a taste mixture over two to four
  *       categories and tend to stay in the category they are in.
- *   <li>Each item a user turns to goes through a funnel: view, then with falling probability click,
- *       cart, purchase (consecutive events on one item; the job and the trainer count them as one
- *       step of the sequence).
+ *   <li>Each item a user turns to goes through a funnel ({@link GeneratorConfig.Funnel}): view,
+ *       then click, cart and purchase, each with its conversion rate (consecutive events on one
+ *       item; the job and the trainer count them as one step of the sequence). How far the user
+ *       went steers the next item: after a purchase the next episode of the series is likelier than
+ *       after a glance, which more often leads to a substitute, another popular series of the
+ *       category. Averaged over the default funnel, and returns aside, the item-to-item transitions
+ *       are those of the generator before the funnel steered them (next episode about 0.75, same
+ *       category about 0.6 of the rest), which the shipped model was trained on.
+ *   <li>Some abandoned carts (a cart without a purchase) are bought later: a few items on, the user
+ *       comes back straight to the purchase. A purchased consumable is bought again a while later,
+ *       possibly again and again. After such a return the user browses on from where they were.
  *   <li>Users act interleaved in time, like a real platform's stream.
  * </ul>
  *
@@ -32,12 +40,6 @@ import java.util.SplittableRandom;
  * replaced by malformed records of many kinds, to exercise the dead-letter path.
  */
 public final class SyntheticBehaviorGenerator implements Iterator<GeneratedRecord> {
-    private static final double P_NEXT_EPISODE = 0.75;
-    private static final double P_SAME_CATEGORY = 0.6;
-    private static final double P_CLICK = 0.4;
-    private static final double P_CART = 0.35;
-    private static final double P_PURCHASE = 0.5;
-
     private final GeneratorConfig config;
     private final Catalog catalog;
     private final SplittableRandom random;
@@ -106,7 +108,9 @@ public final class SyntheticBehaviorGenerator implements Iterator<GeneratedRecor
                         : random.nextInt(users.length);
         UserSim user = users[u];
         if (user == null) {
-            user = users[u] = new UserSim(userId(config.seed(), u), catalog, random);
+            user =
+                    users[u] =
+                            new UserSim(userId(config.seed(), u), catalog, config.funnel(), random);
         }
         catalog.releaseUntil(ts);
         EventType type = user.nextEvent(random, ts);
@@ -148,6 +152,9 @@ public final class SyntheticBehaviorGenerator implements Iterator<GeneratedRecor
         int items;
         int series;
 
+        /** Salt of {@link #isConsumable}: the catalog seed. */
+        private final long consumableSalt;
+
         /** Per category: the base catalog's series (ids), and cumulative Zipf weights. */
         final int[][] seriesByCategory;
 
@@ -178,6 +185,7 @@ public final class SyntheticBehaviorGenerator implements Iterator<GeneratedRecor
                 long halfLifeMs,
                 long startMs) {
             SplittableRandom r = new SplittableRandom(seed);
+            consumableSalt = seed;
             categoryOf = new int[items];
             seriesOfItem = new int[items];
             int[] starts = new int[items];
@@ -253,6 +261,20 @@ public final class SyntheticBehaviorGenerator implements Iterator<GeneratedRecor
 
         int categories() {
             return seriesByCategory.length;
+        }
+
+        /**
+         * Whether {@code item} is a consumable when {@code share} of the items are: a hash of the
+         * item and the catalog seed, not a draw from the catalog's random stream, so the catalog is
+         * the same whatever the share, and the consumables of a smaller share are among those of a
+         * larger one.
+         */
+        boolean isConsumable(int item, double share) {
+            long h = (item + 1) * 0x9E3779B97F4A7C15L ^ consumableSalt;
+            h = (h ^ (h >>> 33)) * 0xFF51AFD7ED558CCDL;
+            h = (h ^ (h >>> 33)) * 0xC4CEB9FE1A85EC53L;
+            h ^= h >>> 33;
+            return (h >>> 11) * 0x1.0p-53 < share;
         }
 
         /** Releases the items due by event time {@code nowMs}. */
@@ -342,18 +364,69 @@ public final class SyntheticBehaviorGenerator implements Iterator<GeneratedRecor
 
     /** One simulated user: taste, where they are in the catalog, where they are in the funnel. */
     static final class UserSim {
+        /** How far the user went with the item they are on: index into the tables below. */
+        private static final int VIEWED = 0;
+
+        private static final int CLICKED = 1;
+        private static final int CARTED = 2;
+        private static final int PURCHASED = 3;
+
+        /**
+         * By how far the user went with an item: the chance that the next item is the series' next
+         * episode (if there is one), else that it is a popular series of the same category (a
+         * substitute), else one of the user's taste. With the default funnel 60 % of items end at a
+         * view, 26 % at a click, 7 % at an abandoned cart and 7 % at a purchase, so the averages
+         * are about 0.75 and 0.62: the transitions before the funnel steered them (0.75 and 0.6).
+         */
+        private static final double[] P_NEXT_EPISODE = {0.70, 0.80, 0.80, 0.90};
+
+        private static final double[] P_SAME_CATEGORY = {0.65, 0.55, 0.55, 0.45};
+
+        /** An abandoned cart is bought 2 to 10 new items later. */
+        private static final int CART_RETURN_MIN = 2;
+
+        private static final int CART_RETURN_MAX = 10;
+
+        /**
+         * A consumable is bought again 5 to 20 new items later, and then again with this chance.
+         */
+        private static final int REBUY_MIN = 5;
+
+        private static final int REBUY_MAX = 20;
+        private static final double P_REBUY_AGAIN = 0.5;
+
+        /** Returns a user has scheduled at most; more are dropped (bounded memory per user). */
+        private static final int MAX_PENDING = 4;
+
         final String id;
         final Catalog catalog;
+        final GeneratorConfig.Funnel funnel;
         final int[] tasteCategories;
         final double[] tasteCumulative;
+
+        /** The item of the last event. */
         int currentItem = -1;
 
-        /** 0 = next event starts a new item; 1 viewed; 2 clicked; 3 carted. */
-        int funnel;
+        /** The item the user browses from, and how far they went with it (a return is neither). */
+        private int browsingItem = -1;
 
-        UserSim(String id, Catalog catalog, SplittableRandom r) {
+        private int stage;
+
+        /**
+         * The last event was a return: the next one starts a new item from {@link #browsingItem}.
+         */
+        private boolean returned;
+
+        /** Items to be bought later, and in how many new items (compacted, first come first). */
+        private final int[] pendingItem = new int[MAX_PENDING];
+
+        private final int[] pendingIn = new int[MAX_PENDING];
+        private int pending;
+
+        UserSim(String id, Catalog catalog, GeneratorConfig.Funnel funnel, SplittableRandom r) {
             this.id = id;
             this.catalog = catalog;
+            this.funnel = funnel;
             int n = Math.min(catalog.categories(), 2 + r.nextInt(3));
             tasteCategories = new int[n];
             tasteCumulative = new double[n];
@@ -372,32 +445,102 @@ public final class SyntheticBehaviorGenerator implements Iterator<GeneratedRecor
          * Advances the user by one event and returns its type; {@link #currentItem} is its item.
          */
         EventType nextEvent(SplittableRandom r, long nowMs) {
-            if (funnel == 1 && r.nextDouble() < P_CLICK) {
-                funnel = 2;
-                return EventType.CLICK;
+            if (!returned && browsingItem >= 0) {
+                if (stage == VIEWED && r.nextDouble() < funnel.viewToClick()) {
+                    stage = CLICKED;
+                    return EventType.CLICK;
+                }
+                if (stage == CLICKED && r.nextDouble() < funnel.clickToCart()) {
+                    stage = CARTED;
+                    return EventType.CART;
+                }
+                if (stage == CARTED) {
+                    if (r.nextDouble() < funnel.cartToPurchase()) {
+                        stage = PURCHASED;
+                        purchased(browsingItem, r);
+                        return EventType.PURCHASE;
+                    }
+                    if (r.nextDouble() < funnel.cartReturnRate()) {
+                        schedule(browsingItem, CART_RETURN_MIN, CART_RETURN_MAX, r);
+                    }
+                }
             }
-            if (funnel == 2 && r.nextDouble() < P_CART) {
-                funnel = 3;
-                return EventType.CART;
-            }
-            if (funnel == 3 && r.nextDouble() < P_PURCHASE) {
-                funnel = 0;
+            // A new item: one due to be bought, or the next one the user browses to.
+            returned = false;
+            int due = takeDue();
+            if (due >= 0) {
+                currentItem = due;
+                returned = true;
+                if (catalog.isConsumable(due, funnel.consumableShare())
+                        && r.nextDouble() < P_REBUY_AGAIN) {
+                    schedule(due, REBUY_MIN, REBUY_MAX, r);
+                }
                 return EventType.PURCHASE;
             }
-            currentItem = nextItem(r, nowMs);
-            funnel = 1;
+            browsingItem = nextItem(r, nowMs);
+            currentItem = browsingItem;
+            stage = VIEWED;
             return EventType.VIEW;
         }
 
-        private int nextItem(SplittableRandom r, long nowMs) {
-            if (currentItem >= 0) {
-                int s = catalog.seriesOfItem[currentItem];
-                if (currentItem + 1 < catalog.seriesEnd[s] && r.nextDouble() < P_NEXT_EPISODE) {
-                    return currentItem + 1;
+        /** A purchase in the funnel: no return to it as an abandoned cart; a consumable's rebuy. */
+        private void purchased(int item, SplittableRandom r) {
+            for (int k = 0; k < pending; k++) {
+                if (pendingItem[k] == item) {
+                    remove(k);
+                    break;
                 }
-                if (r.nextDouble() < P_SAME_CATEGORY) {
+            }
+            if (catalog.isConsumable(item, funnel.consumableShare())) {
+                schedule(item, REBUY_MIN, REBUY_MAX, r);
+            }
+        }
+
+        private void schedule(int item, int min, int max, SplittableRandom r) {
+            for (int k = 0; k < pending; k++) {
+                if (pendingItem[k] == item) {
+                    return; // bought once, however often it was left in the cart
+                }
+            }
+            if (pending < MAX_PENDING) {
+                pendingItem[pending] = item;
+                pendingIn[pending] = min + r.nextInt(max - min + 1);
+                pending++;
+            }
+        }
+
+        /** Counts one new item down for every scheduled return; the first due, or -1. */
+        private int takeDue() {
+            int due = -1;
+            for (int k = 0; k < pending; k++) {
+                pendingIn[k]--;
+            }
+            for (int k = 0; k < pending; k++) {
+                if (pendingIn[k] <= 0) {
+                    due = pendingItem[k];
+                    remove(k);
+                    break;
+                }
+            }
+            return due;
+        }
+
+        private void remove(int k) {
+            System.arraycopy(pendingItem, k + 1, pendingItem, k, pending - k - 1);
+            System.arraycopy(pendingIn, k + 1, pendingIn, k, pending - k - 1);
+            pending--;
+        }
+
+        private int nextItem(SplittableRandom r, long nowMs) {
+            if (browsingItem >= 0) {
+                int s = catalog.seriesOfItem[browsingItem];
+                if (browsingItem + 1 < catalog.seriesEnd[s]
+                        && r.nextDouble() < P_NEXT_EPISODE[stage]) {
+                    return browsingItem + 1;
+                }
+                if (r.nextDouble() < P_SAME_CATEGORY[stage]) {
                     return catalog.seriesStart[
-                            catalog.pickSeries(catalog.categoryOf[currentItem], r, nowMs)];
+                            catalog.pickSeries(catalog.categoryOf[browsingItem], r, nowMs)];
                 }
             }
             double x = r.nextDouble();

@@ -9,6 +9,7 @@ import io.seqrec.evaluation.RecommendationWindow;
 import io.seqrec.event.BehaviorEvent;
 import io.seqrec.event.DeadLetter;
 import io.seqrec.event.DeadLetterReason;
+import io.seqrec.event.EventType;
 import io.seqrec.event.Recommendation;
 import io.seqrec.event.StableHash;
 import io.seqrec.model.InferenceOptions;
@@ -134,6 +135,15 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
 
     private transient Map<ServedModel, LiveEvaluation> baselineByModel;
 
+    /**
+     * The live checks of items the user bought, by registry version: a check is counted here too
+     * when the user buys the item it checked before turning to another (or turned to it with the
+     * purchase). Not reported to the registry.
+     */
+    private transient Map<String, LiveEvaluation> purchaseByVersion;
+
+    private transient Map<ServedModel, LiveEvaluation> purchaseByModel;
+
     /** Gauges by model_version, registered once. */
     private transient Map<String, VersionGauges> gauges;
 
@@ -169,6 +179,9 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
 
         /** Key of the item that became a new step, else 0: live evaluation. */
         long target;
+
+        /** Key of the event's item. */
+        long itemKey;
 
         /** The user's history before this event (never written in place): for the checks. */
         long[] previousKeys;
@@ -245,6 +258,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         MetricGroup group = getMetricGroup();
         liveByVersion = new HashMap<>();
         baselineByVersion = new HashMap<>();
+        purchaseByVersion = new HashMap<>();
         gauges = new HashMap<>();
         trending =
                 new TrendingLists(
@@ -345,6 +359,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         volatile boolean serving;
         volatile LiveEvaluation live;
         volatile LiveEvaluation baseline;
+        volatile LiveEvaluation purchase;
     }
 
     /**
@@ -354,18 +369,23 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     private void registerVersions(ServingModels set) {
         Map<ServedModel, LiveEvaluation> byModel = new IdentityHashMap<>();
         Map<ServedModel, LiveEvaluation> baselines = new IdentityHashMap<>();
+        Map<ServedModel, LiveEvaluation> purchases = new IdentityHashMap<>();
         for (ServedModel model : set.models()) {
             LiveEvaluation live =
                     liveByVersion.computeIfAbsent(set.nameOf(model), v -> new LiveEvaluation());
             LiveEvaluation baseline =
                     baselineByVersion.computeIfAbsent(set.nameOf(model), v -> new LiveEvaluation());
+            LiveEvaluation purchase =
+                    purchaseByVersion.computeIfAbsent(set.nameOf(model), v -> new LiveEvaluation());
             byModel.put(model, live);
             baselines.put(model, baseline);
+            purchases.put(model, purchase);
             VersionGauges g = gauges.get(model.version());
             if (g == null) {
                 VersionGauges created = new VersionGauges();
                 created.live = live; // before the reporter can read them
                 created.baseline = baseline;
+                created.purchase = purchase;
                 MetricGroup byVersion = getMetricGroup().addGroup("model_version", model.version());
                 byVersion.gauge("model_loaded", () -> created.serving ? 1 : 0);
                 byVersion.gauge("live_hr_at_10", () -> created.live.hitRate());
@@ -373,15 +393,20 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                 byVersion.gauge("live_evaluated", () -> created.live.evaluated());
                 byVersion.gauge("live_baseline_hr_at_10", () -> created.baseline.hitRate());
                 byVersion.gauge("live_baseline_ndcg_at_10", () -> created.baseline.ndcg());
+                byVersion.gauge("live_purchase_hr_at_10", () -> created.purchase.hitRate());
+                byVersion.gauge("live_purchase_ndcg_at_10", () -> created.purchase.ndcg());
+                byVersion.gauge("live_purchase_evaluated", () -> created.purchase.evaluated());
                 gauges.put(model.version(), created);
                 g = created;
             }
             g.live = live;
             g.baseline = baseline;
+            g.purchase = purchase;
             g.serving = true;
         }
         liveByModel = byModel;
         baselineByModel = baselines;
+        purchaseByModel = purchases;
     }
 
     /** Between batches: switches to the set the poller has loaded, if any, and closes the rest. */
@@ -574,6 +599,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         for (Pending p : batch) {
             p.accepted = false;
             p.target = 0;
+            p.itemKey = 0;
             p.row = null;
             p.behaviors = null;
             p.trendingList = null;
@@ -590,6 +616,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
             p.model = serving.forUser(p.userId);
             ModelArtifact artifact = p.model.artifact;
             long key = StableHash.of(e.itemId());
+            p.itemKey = key;
             p.previousKeys = st.itemKeys;
             UserState.Transition transition =
                     st.apply(e.eventId(), key, e.eventType(), e.ts(), limits);
@@ -692,15 +719,19 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
             }
             UserState st = states.get(p.userId);
             ModelArtifact artifact = p.model.artifact;
+            int check = UserState.NO_CHECK;
             if (p.target != 0 && st.lastTopKeys != null && knowsAny(artifact, p.previousKeys)) {
                 // The last list was the model's (the user had an item it knows): counted for the
                 // model that serves the user now (the last list may be another version's right
                 // after a switch), beside what trending would have recommended instead.
-                liveByModel.get(p.model).record(st.lastTopKeys, p.target);
+                int rank = liveByModel.get(p.model).record(st.lastTopKeys, p.target);
                 baselineByModel
                         .get(p.model)
                         .record(trending.listFor(p.previousKeys, options.topK()).keys(), p.target);
+                check = rank == LiveEvaluation.MISS ? UserState.CHECK_MISSED : rank + 1;
             }
+            st = purchaseCheck(p, st, check);
+            states.put(p.userId, st);
             if (p.trendingList != null) {
                 TrendingLists.Ranked list = p.trendingList;
                 st = st.recommended(list.keys());
@@ -861,6 +892,43 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     }
 
     /** Whether {@code artifact} knows any of {@code keys}, newest first (usually the last). */
+    /** The live figures of bought items, summed over the versions served (as the gauges). */
+    LiveTotals purchaseTotals() {
+        return purchaseByVersion.values().stream()
+                .map(LiveEvaluation::totals)
+                .reduce(LiveTotals.NONE, LiveTotals::plus);
+    }
+
+    /**
+     * The live figures of bought items: a step's check counts there once the user buys the step's
+     * item, with the purchase that made the step or with one that follows it on the same item
+     * (view, cart, purchase are one step). Until then the state keeps the check's outcome; a new
+     * step replaces it. Returns the user's state after {@code p}.
+     *
+     * @param check the outcome of {@code p}'s own check, {@link UserState#NO_CHECK} if none
+     */
+    private UserState purchaseCheck(Pending p, UserState st, int check) {
+        boolean purchase = p.event.eventType() == EventType.PURCHASE;
+        int outcome;
+        if (p.target != 0) {
+            if (!purchase) {
+                return st.withNewestStepCheck(check);
+            }
+            outcome = check;
+        } else {
+            long[] keys = st.itemKeys;
+            if (!purchase || keys.length == 0 || keys[keys.length - 1] != p.itemKey) {
+                return st; // not a purchase of the newest step's item
+            }
+            outcome = st.newestStepCheck;
+        }
+        if (outcome != UserState.NO_CHECK) {
+            int rank = outcome == UserState.CHECK_MISSED ? LiveEvaluation.MISS : outcome - 1;
+            purchaseByModel.get(p.model).recordOutcome(rank);
+        }
+        return st.withNewestStepCheck(UserState.NO_CHECK);
+    }
+
     private static boolean knowsAny(ModelArtifact artifact, long[] keys) {
         for (int i = keys.length - 1; i >= 0; i--) {
             if (artifact.indexOf(keys[i]) != 0) {

@@ -29,6 +29,10 @@ import java.util.Arrays;
  *   <li>{@code newestTs}: newest event time seen; the reference for lateness.
  *   <li>{@code lastTopKeys}/{@code seq}: the item keys of the last emitted recommendations (for the
  *       live evaluation) and how many recommendations have been emitted.
+ *   <li>{@code newestStepCheck}: the outcome of the live check of the newest step, kept until the
+ *       user buys that item (the live figures of purchased items count it then) or turns to
+ *       another: {@link #NO_CHECK}, {@link #CHECK_MISSED}, or the rank of the hit plus one. A
+ *       snapshot from before the field restores it as {@link #NO_CHECK}.
  * </ul>
  *
  * <p><b>Never changed in place.</b> {@link #apply} and {@link #recommended} return a new value and
@@ -54,6 +58,13 @@ public class UserState {
     public long newestTs = Long.MIN_VALUE;
     public long[] lastTopKeys;
     public long seq;
+    public int newestStepCheck = NO_CHECK;
+
+    /** {@link #newestStepCheck}: no check of the newest step waits for a purchase. */
+    public static final int NO_CHECK = 0;
+
+    /** {@link #newestStepCheck}: the newest step was checked and missed. */
+    public static final int CHECK_MISSED = -1;
 
     public UserState() {}
 
@@ -221,6 +232,19 @@ public class UserState {
         return next;
     }
 
+    /**
+     * The state with {@link #newestStepCheck} set to {@code check}: {@link #NO_CHECK}, {@link
+     * #CHECK_MISSED}, or a hit's rank plus one.
+     */
+    public UserState withNewestStepCheck(int check) {
+        if (check == newestStepCheck) {
+            return this;
+        }
+        UserState next = copy();
+        next.newestStepCheck = check;
+        return next;
+    }
+
     /** A shallow copy: the arrays are shared, which is safe because none is written in place. */
     private UserState copy() {
         UserState c = new UserState();
@@ -233,6 +257,7 @@ public class UserState {
         c.newestTs = newestTs;
         c.lastTopKeys = lastTopKeys;
         c.seq = seq;
+        c.newestStepCheck = newestStepCheck;
         return c;
     }
 

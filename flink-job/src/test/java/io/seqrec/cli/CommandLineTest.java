@@ -7,6 +7,7 @@ import io.seqrec.TestPaths;
 import io.seqrec.config.ConfigException;
 import io.seqrec.config.JobOptions;
 import io.seqrec.config.Option;
+import io.seqrec.generator.GeneratorConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -135,6 +136,38 @@ class CommandLineTest {
                                     "tail", "--bootstrap-servers", "x:1", "--from", "middle"
                                 }))
                 .isEqualTo(2);
+    }
+
+    @Test
+    void funnelRatesOutsideZeroToOneAreRefusedNamingTheFlag() {
+        for (Command c :
+                List.of(GenerateCommand.COMMAND, ProduceCommand.COMMAND, DemoCommand.COMMAND)) {
+            for (Option<?> o : SharedOptions.FUNNEL) {
+                for (String bad : List.of("-0.1", "1.5", "often")) {
+                    Flags f = new Flags(c, new String[] {"--" + o.name(), bad});
+                    assertThatThrownBy(() -> f.get(o))
+                            .as(c.name() + " --" + o.name() + " " + bad)
+                            .isInstanceOf(ConfigException.class)
+                            .hasMessageStartingWith("--" + o.name() + " '" + bad + "': expected a");
+                }
+                Flags edge = new Flags(c, new String[] {"--" + o.name(), "1"});
+                assertThat(edge.get(o)).isEqualTo(1.0);
+            }
+            Flags given =
+                    new Flags(
+                            c,
+                            new String[] {
+                                "--view-to-click", "0.6",
+                                "--click-to-cart", "0.2",
+                                "--cart-to-purchase", "0.9",
+                                "--cart-return-rate", "0",
+                                "--consumable-share", "0.25"
+                            });
+            assertThat(SharedOptions.funnel(given))
+                    .isEqualTo(new GeneratorConfig.Funnel(0.6, 0.2, 0.9, 0, 0.25));
+        }
+        assertThat(SharedOptions.funnel(new Flags(GenerateCommand.COMMAND, new String[0])))
+                .isEqualTo(GeneratorConfig.Funnel.DEFAULT);
     }
 
     @Test

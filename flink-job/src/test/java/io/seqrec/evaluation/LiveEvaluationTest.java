@@ -1,6 +1,7 @@
 package io.seqrec.evaluation;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import org.junit.jupiter.api.Test;
@@ -20,6 +21,22 @@ class LiveEvaluationTest {
         assertThat(e.hitRate()).isEqualTo(0.75);
         assertThat(e.ndcg())
                 .isCloseTo((1 + 0.5 + 1 / (Math.log(3) / Math.log(2))) / 4, within(1e-12));
+    }
+
+    @Test
+    void aCheckRecordedAgainByItsOutcomeCountsTheSame() {
+        LiveEvaluation all = new LiveEvaluation();
+        LiveEvaluation subset = new LiveEvaluation();
+        String[] list = {"a", "b", "c"};
+        for (String target : new String[] {"a", "c", "z"}) {
+            subset.recordOutcome(all.record(list, target));
+        }
+        assertThat(subset.totals()).isEqualTo(all.totals());
+        assertThat(subset.ndcg()).isCloseTo((1 + 0.5) / 3, within(1e-12));
+        assertThat(all.record(new long[] {7, 8}, 9)).isEqualTo(LiveEvaluation.MISS);
+        assertThat(all.record(new long[] {7, 8}, 8)).isEqualTo(1);
+        assertThatThrownBy(() -> subset.recordOutcome(LiveEvaluation.CUTOFF))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

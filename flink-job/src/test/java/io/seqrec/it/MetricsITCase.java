@@ -177,13 +177,19 @@ class MetricsITCase {
                         "live_hr_at_10",
                         "live_ndcg_at_10",
                         "live_baseline_hr_at_10",
-                        "live_baseline_ndcg_at_10")) {
+                        "live_baseline_ndcg_at_10",
+                        "live_purchase_hr_at_10",
+                        "live_purchase_ndcg_at_10")) {
             List<Sample> g = named(samples, p + "model_version_" + gauge);
             assertThat(g).hasSize(PARALLELISM).allMatch(s -> s.value >= 0 && s.value <= 1);
             assertThat(g).allMatch(s -> version.equals(s.labels.get("model_version")));
         }
         assertThat(sum(samples, p + "model_version_live_evaluated")).isPositive();
         assertThat(sum(samples, p + "model_version_live_hr_at_10")).isPositive();
+        // The generator's users buy some of the items they turn to.
+        assertThat(sum(samples, p + "model_version_live_purchase_evaluated"))
+                .isPositive()
+                .isLessThan(sum(samples, p + "model_version_live_evaluated"));
         // Trending lists go to users the model knows none of the items of: a share, not all.
         assertThat(sum(samples, p + "recommendations_trending")).isBetween(0.0, accepted - 1);
         assertThat(named(samples, p + "model_version_model_loaded"))

@@ -167,7 +167,28 @@ class PackagedJarSmokeITCase {
         assertThat(demo.waitFor(180, TimeUnit.SECONDS)).as(Files.readString(log)).isTrue();
         assertThat(demo.exitValue()).as(Files.readString(log)).isZero();
         assertThat(Files.readString(log)).contains("SUMMARY events_in=2000");
+        // The SUMMARY's fields are those the README shows, in its order.
+        String summary =
+                Files.readAllLines(log).stream()
+                        .filter(l -> l.startsWith("SUMMARY "))
+                        .findFirst()
+                        .orElseThrow();
+        String documented =
+                Files.readAllLines(TestPaths.repoRoot().resolve("README.md")).stream()
+                        .filter(l -> l.startsWith("SUMMARY events_in=N accepted="))
+                        .findFirst()
+                        .orElseThrow();
+        assertThat(summaryKeys(summary)).isEqualTo(summaryKeys(documented));
+        assertThat(summary).containsPattern(" purchase_evaluated=[1-9][0-9]*$");
         assertNoWarningOrError(log);
+    }
+
+    private static List<String> summaryKeys(String line) {
+        List<String> keys = new ArrayList<>();
+        for (String field : line.substring("SUMMARY ".length()).split(" ")) {
+            keys.add(field.substring(0, field.indexOf('=')));
+        }
+        return keys;
     }
 
     @Test

@@ -15,6 +15,12 @@ final class Events {
         return event(user, item, EventType.VIEW, offsetMs, eventId);
     }
 
+    /** The same, in the argument order of the live-evaluation tests. */
+    static BehaviorEvent event(
+            String user, String item, long offsetMs, String eventId, EventType type) {
+        return event(user, item, type, offsetMs, eventId);
+    }
+
     static BehaviorEvent event(
             String user, String item, EventType type, long offsetMs, String eventId) {
         String json =

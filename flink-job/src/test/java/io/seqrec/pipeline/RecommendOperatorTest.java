@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.seqrec.TestModels;
 import io.seqrec.TestPaths;
 import io.seqrec.config.Device;
+import io.seqrec.evaluation.LiveTotals;
 import io.seqrec.event.BehaviorEvent;
 import io.seqrec.event.DeadLetter;
 import io.seqrec.event.DeadLetterReason;
@@ -218,6 +219,41 @@ class RecommendOperatorTest {
         for (int i = 1; i < last.scores().length; i++) {
             assertThat(last.scores()[i]).isLessThanOrEqualTo(last.scores()[i - 1]);
         }
+    }
+
+    @Test
+    void theCheckOfAStepCountsForPurchasesWhenTheUserBuysItsItem() throws Exception {
+        open(options(1, 1000, true), null);
+        RecommendOperator operator = (RecommendOperator) harness.getOperator();
+        push(event("u1", item(1), 0, "e1"));
+        assertThat(stored("u1").newestStepCheck).isEqualTo(UserState.NO_CHECK); // nothing before
+        String first = output().get(0).itemIds()[0];
+        String unlisted = item(1000);
+        assertThat(output().get(0).itemIds()).doesNotContain(unlisted);
+
+        // The user turns to the list's first item: a hit at rank 0, kept until they buy it.
+        push(event("u1", first, 10, "e2"));
+        assertThat(stored("u1").newestStepCheck).isEqualTo(1);
+        push(event("u1", first, 20, "e3", EventType.CART));
+        assertThat(stored("u1").newestStepCheck).isEqualTo(1);
+        assertThat(operator.purchaseTotals()).isEqualTo(LiveTotals.NONE);
+        push(event("u1", first, 30, "e4", EventType.PURCHASE));
+        assertThat(stored("u1").newestStepCheck).isEqualTo(UserState.NO_CHECK);
+        assertThat(operator.purchaseTotals()).isEqualTo(new LiveTotals(1, 1, 1.0, 1.0));
+        push(event("u1", first, 40, "e5", EventType.PURCHASE)); // bought again: counted once
+        assertThat(operator.purchaseTotals().evaluated()).isEqualTo(1);
+
+        // A step left for another is not counted; a purchase that is a step counts at once.
+        push(event("u1", unlisted, 50, "e6", EventType.VIEW));
+        assertThat(stored("u1").newestStepCheck).isEqualTo(UserState.CHECK_MISSED);
+        push(event("u1", item(1001), 60, "e7", EventType.PURCHASE));
+        assertThat(stored("u1").newestStepCheck).isEqualTo(UserState.NO_CHECK);
+        boolean listed = Arrays.asList(output().get(5).itemIds()).contains(item(1001));
+        // Back to a seen item, bought: a miss (seen items are not listed).
+        push(event("u1", unlisted, 70, "e8", EventType.PURCHASE));
+        LiveTotals purchases = operator.purchaseTotals();
+        assertThat(purchases.evaluated()).isEqualTo(3);
+        assertThat(purchases.hits()).isEqualTo(listed ? 2 : 1);
     }
 
     @Test
