@@ -43,9 +43,10 @@ _LAYOUT_NAMES = {BEHAVIOR_CODES[t]: n for t, n in
 
 def write_holdout(events_path: str, out_dir: str) -> Dict[str, int]:
     """The held-out-purchase layout of RetailRocket from project events (e.g. the synthetic
-    funnels): each user's last purchase with at least one event before it is held out
-    (``test_buy.csv``), the events before it are ``train.csv`` (``timestamp_ms``; behaviors view,
-    click, cart, buy), the user's events after it are dropped. Users without such a purchase
+    funnels): each user's last purchase is held out (``test_buy.csv``) with the run of events on
+    its item that led to it (its view, click, cart), if events of other items come before; those
+    are ``train.csv`` (``timestamp_ms``; behaviors view, click, cart, buy), the user's later
+    events are dropped (the purchase's own run counts among them). Users without such a purchase
     keep every event in ``train.csv``. Ratings have no place in the layout: dropped, counted."""
     data = load("events", events_path, repeats="all")
     assert data.behaviors is not None and data.times is not None
@@ -59,12 +60,21 @@ def write_holdout(events_path: str, out_dir: str) -> Dict[str, int]:
         test.write("user_id,item_id\n")
         for u, user in enumerate(data.user_ids):
             items, behaviors, times = data.sequences[u], data.behaviors[u], data.times[u]
-            bought = np.flatnonzero(behaviors[1:] == purchase) + 1
-            end = int(bought[-1]) if len(bought) else len(items)
+            bought = np.flatnonzero(behaviors == purchase)
+            end = len(items)
             if len(bought):
-                test.write(f"{user},{data.item_ids[items[end] - 1]}\n")
-                counts["held_out"] += 1
-                counts["dropped_after"] += len(items) - end - 1
+                last = int(bought[-1])
+                # the purchase and the run of events on its item that led to it (view, click,
+                # cart): the target is the next item bought, predicted before the user looks at
+                # it, as RetailRocket's held-out purchases are items absent from the history
+                start = last
+                while start > 0 and items[start - 1] == items[last]:
+                    start -= 1
+                if start > 0:
+                    end = start
+                    test.write(f"{user},{data.item_ids[items[last] - 1]}\n")
+                    counts["held_out"] += 1
+                    counts["dropped_after"] += len(items) - end - 1
             for j in range(end):
                 name = _LAYOUT_NAMES.get(int(behaviors[j]))
                 if name is None:

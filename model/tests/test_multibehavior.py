@@ -127,6 +127,7 @@ def test_holdout_writes_the_held_out_purchase_layout(tmp_path: Path) -> None:
     path.write_text("".join(json.dumps({"user_id": u, "item_id": i, "event_type": t, "ts": ts}) + "\n"
                             for u, i, t, ts in rows))  # fmt: skip
     assert main(["holdout", "--data", str(path), "--out", str(tmp_path / "out")]) == 0
+    # u1's last purchase (c) is held out; u2's only purchase has nothing of another item before
     assert (tmp_path / "out" / "test_buy.csv").read_text() == "user_id,item_id\nu1,c\n"
     assert (tmp_path / "out" / "train.csv").read_text().splitlines() == [
         "user_id,item_id,behavior,timestamp_ms",
@@ -138,6 +139,14 @@ def test_holdout_writes_the_held_out_purchase_layout(tmp_path: Path) -> None:
     assert [data.item_ids[i - 1] for i in data.sequences[u1]] == ["a", "a", "a", "b", "c"]
     assert data.behaviors[u1].tolist() == [1, 3, 4, 2, 4]
     assert data.times[u1][:4].tolist() == [1.0, 1.5, 2.0, 3.0]  # milliseconds read as such
+    # the run that led to the held-out purchase is held out with it
+    funnel = tmp_path / "funnel.jsonl"
+    funnel.write_text("".join(json.dumps({"user_id": "u", "item_id": i, "event_type": t, "ts": ts}) + "\n"
+                              for i, t, ts in (("a", "view", 1), ("b", "view", 2), ("b", "cart", 3),
+                                               ("b", "purchase", 4), ("c", "view", 5))))  # fmt: skip
+    assert main(["holdout", "--data", str(funnel), "--out", str(tmp_path / "f")]) == 0
+    assert (tmp_path / "f" / "test_buy.csv").read_text() == "user_id,item_id\nu,b\n"
+    assert (tmp_path / "f" / "train.csv").read_text().splitlines()[1:] == ["u,a,view,1"]
     assert held_out_purchases(data).targets.tolist() == [data.item_ids.index("c") + 1]
 
 
