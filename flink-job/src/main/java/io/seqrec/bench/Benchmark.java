@@ -120,10 +120,12 @@ public final class Benchmark {
         }
         System.out.println("bare inference (no Kafka, no Flink), same sequences and batch policy");
         double[] bareRuns = new double[settings.repeat()];
+        double[] bareCpu = new double[settings.repeat()];
         for (int r = 0; r < settings.repeat(); r++) {
             BareInference.Result bareRun =
                     BareInference.run(artifact, events, batched, probe.parallelism());
             bareRuns[r] = bareRun.eventsPerSecond();
+            bareCpu[r] = bareRun.cpuMicrosPerEvent();
             System.out.printf(
                     Locale.ROOT,
                     "  %.1f events/s, %.0f us CPU/event%n",
@@ -132,7 +134,7 @@ public final class Benchmark {
         }
         BenchReport.printPhases(phases, settings.repeat());
         System.out.println(
-                BenchReport.summary(phases, Phase.median(bareRuns))
+                BenchReport.summary(phases, Phase.median(bareRuns), Phase.median(bareCpu))
                         + (swap == null ? "" : " " + BenchReport.swapFields(swap)));
         return allReceived(phases, events.size()) ? 0 : 1;
     }

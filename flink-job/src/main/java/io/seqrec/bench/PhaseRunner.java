@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.kafka.clients.producer.ProducerConfig;
 
 /**
  * Runs one phase: the job on fresh topics and fresh state, every event sent at a rate (0 = as fast
@@ -28,6 +29,10 @@ import java.util.Properties;
  */
 final class PhaseRunner {
     static final int PARTITIONS = 2;
+
+    /** The client id of the bench's producer, so that its thread is told from the job's sink's. */
+    static final String BENCH_PRODUCER_ID = "bench-producer";
+
     private static final long STALL_MS = 60_000;
 
     private final Map<String, String> base;
@@ -115,15 +120,16 @@ final class PhaseRunner {
         long[] sent = new long[n];
         long actionAt = 0;
         long cpu;
+        ThreadCpu.Account byOwner;
         OutputProbe probe = new OutputProbe(config, n);
         try (probe) {
             long cpuStart = processCpuNanos();
+            ThreadCpu.Snapshot threadsAtStart = ThreadCpu.take();
+            Properties producer = new Properties();
+            producer.put(ProducerConfig.CLIENT_ID_CONFIG, BENCH_PRODUCER_ID);
             try (EventSender sender =
                     new EventSender(
-                            config.bootstrapServers(),
-                            new Properties(),
-                            config.inputTopic(),
-                            rate)) {
+                            config.bootstrapServers(), producer, config.inputTopic(), rate)) {
                 for (int i = 0; i < n; i++) {
                     if (halfway != null && i == n / 2) {
                         actionAt = System.nanoTime();
@@ -146,19 +152,14 @@ final class PhaseRunner {
                     sent[i] = System.nanoTime();
                     sender.send(e.userId(), json);
                 }
+                // The producer stays open until the CPU is counted: a closed producer's thread
+                // ends, and the kernel's count of its CPU with it.
+                awaitOutput(probe, n, job);
+                cpu = processCpuNanos() - cpuStart;
+                ThreadCpu.Snapshot threadsAtEnd = ThreadCpu.take();
+                byOwner = ThreadCpu.between(threadsAtStart, threadsAtEnd);
+                printOwners(byOwner, threadsAtStart, threadsAtEnd, probe.recommendations());
             }
-            int last = -1;
-            long lastProgress = System.currentTimeMillis();
-            while (probe.recommendations() + probe.deadLetters() < n
-                    && System.currentTimeMillis() - lastProgress < STALL_MS
-                    && !job.ended()) {
-                Thread.sleep(100);
-                if (probe.recommendations() != last) {
-                    last = probe.recommendations();
-                    lastProgress = System.currentTimeMillis();
-                }
-            }
-            cpu = processCpuNanos() - cpuStart;
         }
         if (probe.deadLetters() > 0) {
             System.out.println("  " + probe.deadLetters() + " events dead-lettered");
@@ -222,7 +223,8 @@ final class PhaseRunner {
                         throughput,
                         LatencyStats.percentile(latencies, 0.50) / 1e6,
                         LatencyStats.percentile(latencies, 0.99) / 1e6,
-                        l == 0 ? 0 : cpu / 1e3 / l);
+                        l == 0 ? 0 : cpu / 1e3 / l,
+                        l == 0 ? 0 : byOwner.jobWithShareOfJvm() / 1e3 / l);
         System.out.printf(
                 Locale.ROOT,
                 "  received %d/%d, %.1f events/s, latency p50 %.1f ms, p99 %.1f ms,"
@@ -268,6 +270,59 @@ final class PhaseRunner {
                     LatencyStats.percentile(got, 0.99) / 1e6,
                     m == 0 ? 0 : got[m - 1] / 1e6);
             from = to;
+        }
+    }
+
+    /** Waits until every event is answered, the output stalls for a minute, or the job ends. */
+    private static void awaitOutput(OutputProbe probe, int n, LocalJob job) throws Exception {
+        int last = -1;
+        long lastProgress = System.currentTimeMillis();
+        while (probe.recommendations() + probe.deadLetters() < n
+                && System.currentTimeMillis() - lastProgress < STALL_MS
+                && !job.ended()) {
+            Thread.sleep(100);
+            if (probe.recommendations() != last) {
+                last = probe.recommendations();
+                lastProgress = System.currentTimeMillis();
+            }
+        }
+    }
+
+    /**
+     * The phase's CPU by owner, per event; the threads nobody owns are named when they are more
+     * than a twentieth of the total, so that a thread the classification missed shows.
+     */
+    private static void printOwners(
+            ThreadCpu.Account account,
+            ThreadCpu.Snapshot start,
+            ThreadCpu.Snapshot end,
+            int events) {
+        if (events == 0) {
+            return;
+        }
+        StringBuilder line = new StringBuilder("  CPU us/event by owner:");
+        for (ThreadCpu.Owner owner : ThreadCpu.Owner.values()) {
+            line.append(
+                    String.format(
+                            Locale.ROOT,
+                            " %s %.1f",
+                            owner.toString().toLowerCase(Locale.ROOT),
+                            account.of(owner) / 1e3 / events));
+        }
+        line.append(
+                String.format(
+                        Locale.ROOT,
+                        "; job with its share of jvm %.1f",
+                        account.jobWithShareOfJvm() / 1e3 / events));
+        System.out.println(line);
+        if (account.of(ThreadCpu.Owner.OTHER) * 20 > account.total()) {
+            System.out.println(
+                    "  unowned threads (ms): "
+                            + ThreadCpu.groupsOf(ThreadCpu.Owner.OTHER, start, end)
+                                    .entrySet()
+                                    .stream()
+                                    .map(e -> e.getKey() + "=" + e.getValue() / 1_000_000)
+                                    .toList());
         }
     }
 

@@ -17,12 +17,12 @@ class PhaseTest {
 
     @Test
     void eachFigureIsItsOwnMedianAndReceivedIsTheSmallestCount() {
-        Phase fast = new Phase("batched-max", 0, 1000, 9000, 10, 40, 190);
-        Phase slow = new Phase("batched-max", 0, 998, 7000, 30, 20, 230);
-        Phase mid = new Phase("batched-max", 0, 1000, 8000, 20, 90, 200);
+        Phase fast = new Phase("batched-max", 0, 1000, 9000, 10, 40, 190, 150);
+        Phase slow = new Phase("batched-max", 0, 998, 7000, 30, 20, 230, 140);
+        Phase mid = new Phase("batched-max", 0, 1000, 8000, 20, 90, 200, 170);
 
         Phase m = Phase.median(List.of(fast, slow, mid));
 
-        assertThat(m).isEqualTo(new Phase("batched-max", 0, 998, 8000, 20, 40, 200));
+        assertThat(m).isEqualTo(new Phase("batched-max", 0, 998, 8000, 20, 40, 200, 150));
     }
 }

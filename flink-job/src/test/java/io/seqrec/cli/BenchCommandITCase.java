@@ -2,6 +2,7 @@ package io.seqrec.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import io.seqrec.TestPaths;
 import java.io.ByteArrayOutputStream;
@@ -32,7 +33,10 @@ class BenchCommandITCase {
                     "unbatched_eps",
                     "batched_vs_unbatched",
                     "naive_eps",
-                    "speedup_vs_naive");
+                    "speedup_vs_naive",
+                    "job_cpu_us_per_event",
+                    "bare_cpu_us_per_event",
+                    "job_vs_bare");
 
     @Test
     void tinyRunEndsWithAParsableSummaryOfPositiveNumbers() throws Exception {
@@ -54,6 +58,18 @@ class BenchCommandITCase {
         }
         assertThat(values.keySet()).containsExactlyElementsOf(SUMMARY_KEYS);
         assertThat(values.values()).allMatch(v -> v > 0 && Double.isFinite(v));
+        // The phase table's two CPU columns: the whole process (broker and the bench's clients
+        // too), and the job's threads with their share of GC and JIT, a part of it.
+        String max =
+                List.of(lines).stream()
+                        .filter(l -> l.startsWith("batched-max "))
+                        .reduce((a, b) -> b)
+                        .orElseThrow();
+        String[] columns = max.trim().split("\\s+");
+        double process = Double.parseDouble(columns[columns.length - 2]);
+        double job = Double.parseDouble(columns[columns.length - 1]);
+        assertThat(job).isEqualTo(values.get("job_cpu_us_per_event"), within(0.5));
+        assertThat(job).isPositive().isLessThan(process);
     }
 
     @Test
