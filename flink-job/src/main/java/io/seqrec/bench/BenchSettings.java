@@ -17,6 +17,7 @@ import java.time.Duration;
  * @param soak a soak run's duration, or {@code null} for the phases
  * @param rate the soak's rate in events per second
  * @param swap whether to add the phase that swaps the model halfway at 50 % load
+ * @param history the users' histories when the measured events arrive
  */
 public record BenchSettings(
         long events,
@@ -31,4 +32,37 @@ public record BenchSettings(
         int repeat,
         Duration soak,
         double rate,
-        boolean swap) {}
+        boolean swap,
+        History history) {
+
+    /** The same with another number of events. */
+    BenchSettings withEvents(long n) {
+        return new BenchSettings(
+                n,
+                source,
+                format,
+                users,
+                seed,
+                padding,
+                baselines,
+                warmup,
+                naiveModel,
+                repeat,
+                soak,
+                rate,
+                swap,
+                history);
+    }
+
+    /** The users' histories when the measured events arrive. */
+    public enum History {
+        /** Users start from their first event: most sequences are short. */
+        REPLAY,
+        /**
+         * Users have full histories: each measured user's first {@code --max-history} events are
+         * streamed through the job, unmeasured, before the measured ones (a job that has run for
+         * weeks).
+         */
+        WARM
+    }
+}

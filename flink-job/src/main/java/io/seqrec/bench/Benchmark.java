@@ -77,20 +77,21 @@ public final class Benchmark {
 
     /** Runs the benchmark (or the soak); returns the exit status: 0 if every event was answered. */
     public int run() throws Exception {
-        List<BenchEvent> events = BenchEvents.load(settings, artifact);
+        BenchEvents.Workload workload = BenchEvents.load(settings, artifact, probe.maxHistory());
+        List<BenchEvent> events = workload.measured();
         RecommendOptions configured = RecommendOptions.from(probe);
         RecommendOptions batched =
                 configured.withBatching(
                         configured.batchSize(), configured.batchTimeoutMs(), settings.padding());
         printSetup(events, batched);
         if (settings.soak() != null) {
-            return soak(batched, events);
+            return soak(batched, workload);
         }
         List<Phase> phases = new ArrayList<>();
         PhaseRunner.Measured swap = null;
         try (WorkDir work = WorkDir.create("seqrec-bench-");
                 EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(work.resolve("kafka"))) {
-            PhaseRunner runner = new PhaseRunner(withBroker(broker, work));
+            PhaseRunner runner = new PhaseRunner(withBroker(broker, work), workload.history());
             warmUp(runner, batched, events);
             phases.add(repeated(runner, 1, "batched-max", 0, batched, null, events));
             double half = phases.get(0).throughputEps() / 2;
@@ -204,7 +205,7 @@ public final class Benchmark {
         for (int i = 0; i < n; i++) {
             warm.add(events.get(i % events.size()));
         }
-        runner.run(0, "warm-up", 0, options, null, warm);
+        runner.withoutHistory().run(0, "warm-up", 0, options, null, warm);
     }
 
     /**
@@ -287,7 +288,8 @@ public final class Benchmark {
      * Only the batched job at a fixed rate for the soak's duration (or until the events run out),
      * with the process's resident memory printed every 30 s.
      */
-    private int soak(RecommendOptions batched, List<BenchEvent> events) throws Exception {
+    private int soak(RecommendOptions batched, BenchEvents.Workload workload) throws Exception {
+        List<BenchEvent> events = workload.measured();
         double rate = settings.rate();
         int n = (int) Math.min(events.size(), rate * settings.soak().toSeconds());
         if (n < events.size()) {
@@ -297,7 +299,7 @@ public final class Benchmark {
         Thread sampler = memorySampler(done);
         try (WorkDir work = WorkDir.create("seqrec-bench-");
                 EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(work.resolve("kafka"))) {
-            PhaseRunner runner = new PhaseRunner(withBroker(broker, work));
+            PhaseRunner runner = new PhaseRunner(withBroker(broker, work), workload.history());
             // Without it the first 10 s (a sixtieth of a 10-minute run, more than its 1 % tail)
             // measure the JIT, and with them the whole run's p99.
             warmUp(runner, batched, events);

@@ -28,6 +28,7 @@ final class OutputProbe implements AutoCloseable {
 
     private final AtomicInteger count = new AtomicInteger();
     private final AtomicInteger deadLetters = new AtomicInteger();
+    private final AtomicInteger unmeasured = new AtomicInteger();
     private final AtomicBoolean stop = new AtomicBoolean();
     private final Thread thread;
 
@@ -47,6 +48,11 @@ final class OutputProbe implements AutoCloseable {
         return deadLetters.get();
     }
 
+    /** Recommendations for events not numbered {@code eN}: the unmeasured history. */
+    int unmeasured() {
+        return unmeasured.get();
+    }
+
     private void consume(JobConfig config) {
         try (KafkaConsumer<byte[], byte[]> c = OutputConsumer.ofOutputAndDeadLetters(config)) {
             while (!stop.get()) {
@@ -57,7 +63,11 @@ final class OutputProbe implements AutoCloseable {
                         continue;
                     }
                     int i = (int) numberAfter(record.value(), EVENT_ID_KEY);
-                    if (i >= 0 && i < received.length && received[i] == 0) {
+                    if (i < 0) {
+                        unmeasured.incrementAndGet();
+                        continue;
+                    }
+                    if (i < received.length && received[i] == 0) {
                         received[i] = now;
                         emitted[i] = numberAfter(record.value(), EMITTED_KEY);
                         count.incrementAndGet();

@@ -36,12 +36,21 @@ final class PhaseRunner {
     private static final long STALL_MS = 60_000;
 
     private final Map<String, String> base;
+    private final List<BenchEvent> history;
 
     /**
      * @param base the job options every phase shares (broker, model, checkpoint directory)
+     * @param history events streamed through each phase's job before its measured events, and not
+     *     measured (users' earlier histories); empty for none
      */
-    PhaseRunner(Map<String, String> base) {
+    PhaseRunner(Map<String, String> base, List<BenchEvent> history) {
         this.base = base;
+        this.history = history;
+    }
+
+    /** The same phases without the unmeasured history (the JIT warm-up needs none). */
+    PhaseRunner withoutHistory() {
+        return new PhaseRunner(base, List.of());
     }
 
     /**
@@ -102,7 +111,7 @@ final class PhaseRunner {
                 System.currentTimeMillis());
         LocalJob job = LocalJob.start(config, options);
         try {
-            return measure(name, rate, config, events, job, halfway);
+            return measure(name, rate, config, history, events, job, halfway);
         } finally {
             job.cancel();
         }
@@ -112,6 +121,7 @@ final class PhaseRunner {
             String name,
             double rate,
             JobConfig config,
+            List<BenchEvent> history,
             List<BenchEvent> events,
             LocalJob job,
             Runnable halfway)
@@ -123,6 +133,7 @@ final class PhaseRunner {
         ThreadCpu.Account byOwner;
         OutputProbe probe = new OutputProbe(config, n);
         try (probe) {
+            streamHistory(config, history, probe, job);
             long cpuStart = processCpuNanos();
             ThreadCpu.Snapshot threadsAtStart = ThreadCpu.take();
             Properties producer = new Properties();
@@ -271,6 +282,57 @@ final class PhaseRunner {
                     m == 0 ? 0 : got[m - 1] / 1e6);
             from = to;
         }
+    }
+
+    /**
+     * Sends the users' earlier events as fast as the broker takes them and waits until the job has
+     * answered them all: the measured events then meet full histories.
+     */
+    private static void streamHistory(
+            JobConfig config, List<BenchEvent> history, OutputProbe probe, LocalJob job)
+            throws Exception {
+        if (history.isEmpty()) {
+            return;
+        }
+        long start = System.nanoTime();
+        Properties producer = new Properties();
+        producer.put(ProducerConfig.CLIENT_ID_CONFIG, BENCH_PRODUCER_ID);
+        try (EventSender sender =
+                new EventSender(config.bootstrapServers(), producer, config.inputTopic(), 0)) {
+            long ts = System.currentTimeMillis() - history.size();
+            for (int i = 0; i < history.size(); i++) {
+                BenchEvent e = history.get(i);
+                sender.send(
+                        e.userId(),
+                        EventCodec.toJson(
+                                new InputEvent(
+                                        "h" + i, e.userId(), e.itemId(), EventType.VIEW, ts + i)));
+            }
+        }
+        int last = -1;
+        long lastProgress = System.currentTimeMillis();
+        while (probe.unmeasured() + probe.deadLetters() < history.size()
+                && System.currentTimeMillis() - lastProgress < STALL_MS
+                && !job.ended()) {
+            Thread.sleep(100);
+            if (probe.unmeasured() != last) {
+                last = probe.unmeasured();
+                lastProgress = System.currentTimeMillis();
+            }
+        }
+        if (probe.unmeasured() < history.size()) {
+            throw new IllegalStateException(
+                    "the history was not answered: "
+                            + probe.unmeasured()
+                            + " of "
+                            + history.size()
+                            + " events");
+        }
+        System.out.printf(
+                Locale.ROOT,
+                "  history: %d events answered in %.1f s (unmeasured)%n",
+                history.size(),
+                (System.nanoTime() - start) / 1e9);
     }
 
     /** Waits until every event is answered, the output stalls for a minute, or the job ends. */

@@ -76,6 +76,14 @@ final class BenchCommand {
                     "Also a phase at 50 % load serving a model registry that swaps the model"
                             + " halfway.",
                     bool());
+    static final Option<BenchSettings.History> HISTORY =
+            new Option<>(
+                    "history",
+                    "replay",
+                    "replay|warm",
+                    "replay: users start from their first event; warm: each measured user's first"
+                            + " --max-history events go through the job unmeasured first.",
+                    oneOf(BenchSettings.History.class));
     static final Option<Integer> REPEAT =
             new Option<>(
                     "repeat",
@@ -102,13 +110,27 @@ final class BenchCommand {
                             WARMUP,
                             NAIVE_MODEL,
                             SWAP,
+                            HISTORY,
                             REPEAT),
                     true,
                     BenchCommand::run);
 
+    /**
+     * Without {@code --model} the bench measures the case its targets are stated for: a model of
+     * the ML-1M shape (max_len 200, hidden 64, 2 blocks, 3,416 items; seeded random weights,
+     * derived from no data, so they ship with the code) and the same weights with the textbook
+     * graph for the naive phase.
+     */
+    static final Path BENCH_MODEL = Path.of("model/artifacts/bench-ml1m");
+
+    static final Path BENCH_NAIVE_MODEL = Path.of("model/artifacts/bench-ml1m-full");
+
     static int run(Flags f) throws Exception {
         Map<String, String> jobOptions = f.jobOptions();
-        Main.defaultModel(jobOptions);
+        boolean benchModel = !jobOptions.containsKey("model");
+        if (benchModel) {
+            jobOptions.put("model", Main.underHome(BENCH_MODEL).toString());
+        }
         String source = f.get(SOURCE);
         if (source != null
                 && !source.equals("synthetic")
@@ -119,6 +141,9 @@ final class BenchCommand {
             throw new UsageException("--soak needs --rate EPS");
         }
         Path naiveModel = f.get(NAIVE_MODEL);
+        if (naiveModel == null && benchModel) {
+            naiveModel = Main.underHome(BENCH_NAIVE_MODEL);
+        }
         if (naiveModel != null) {
             checkNaiveModel(
                     naiveModel,
@@ -138,12 +163,13 @@ final class BenchCommand {
                         f.get(REPEAT),
                         f.get(SOAK),
                         f.get(RATE, 0.0),
-                        f.get(SWAP));
+                        f.get(SWAP),
+                        f.get(HISTORY));
         return new Benchmark(settings, jobOptions).run();
     }
 
     /** The naive phase must run the served model's weights, exported with the full graph. */
-    private static void checkNaiveModel(Path dir, Path servedDir) {
+    static void checkNaiveModel(Path dir, Path servedDir) {
         ModelArtifact served = ModelArtifact.load(servedDir);
         ModelArtifact naive = ModelArtifact.load(dir);
         if (naive.maxLen() != served.maxLen()

@@ -93,10 +93,21 @@ public final class Main {
             return;
         }
         java.nio.file.Path local = java.nio.file.Path.of(JobOptions.MODEL.defaultValue());
-        String home = System.getProperty("seqrec.home");
-        if (!java.nio.file.Files.isDirectory(local) && home != null) {
-            raw.put("model", java.nio.file.Path.of(home).resolve(local).toString());
+        if (!java.nio.file.Files.isDirectory(local)) {
+            raw.put("model", underHome(local).toString());
         }
+    }
+
+    /**
+     * A path of the repository: as given where it exists (run from the repository root), else under
+     * the launcher's {@code seqrec.home}.
+     */
+    static java.nio.file.Path underHome(java.nio.file.Path local) {
+        String home = System.getProperty("seqrec.home");
+        if (java.nio.file.Files.exists(local) || home == null) {
+            return local;
+        }
+        return java.nio.file.Path.of(home).resolve(local);
     }
 
     public static void main(String[] args) {

@@ -152,6 +152,23 @@ public record GeneratorConfig(
                 funnel);
     }
 
+    /** The same with a catalog of {@code size} items. */
+    public GeneratorConfig withItems(int size) {
+        return new GeneratorConfig(
+                size,
+                Math.min(categories, size),
+                users,
+                events,
+                seed,
+                catalogSeed,
+                startMs,
+                meanGapMs,
+                malformedFraction,
+                newItemsPerMinute,
+                driftHalfLifeMs,
+                funnel);
+    }
+
     /** The same with another funnel. */
     public GeneratorConfig withFunnel(Funnel other) {
         return new GeneratorConfig(

@@ -79,6 +79,14 @@ public final class SyntheticBehaviorGenerator implements Iterator<GeneratedRecor
         return String.format("item-%05d", i);
     }
 
+    /** The catalog index of an id made by {@link #itemId}. */
+    public static int itemIndex(String itemId) {
+        if (!itemId.startsWith("item-")) {
+            throw new IllegalArgumentException("not a generated item id: " + itemId);
+        }
+        return Integer.parseInt(itemId.substring("item-".length()));
+    }
+
     public static String userId(long seed, int u) {
         return "user-" + seed + "-" + u;
     }
