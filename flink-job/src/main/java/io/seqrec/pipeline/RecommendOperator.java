@@ -155,6 +155,17 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     private transient Counter recommendationsOut;
     private transient Counter trendingOut;
     private transient Counter freshItemsOut;
+    private transient Counter answersReused;
+
+    /** Recent users' last model lists: events that leave the model's input as it was reuse them. */
+    private transient LastAnswers lastAnswers;
+
+    /**
+     * Users whose last answer a subtask keeps: the users active in the last seconds to minutes at
+     * these rates; at most ~2 KB each (a 200-step row, its behaviors, the list).
+     */
+    static final int LAST_ANSWERS = 4096;
+
     private transient Counter blendOut;
     private transient Counter unknownItems;
     private transient Map<DeadLetterReason, Counter> deadLettered;
@@ -188,6 +199,9 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
 
         /** The trending list, for a user the model knows nothing of; else {@code null}. */
         TrendingLists.Ranked trendingList;
+
+        /** The user's last answer, when the model's input is what it was; else {@code null}. */
+        LastAnswers.Answer reused;
 
         boolean accepted;
 
@@ -256,6 +270,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
     public void open() throws Exception {
         super.open();
         MetricGroup group = getMetricGroup();
+        lastAnswers = new LastAnswers(LAST_ANSWERS);
         liveByVersion = new HashMap<>();
         baselineByVersion = new HashMap<>();
         purchaseByVersion = new HashMap<>();
@@ -478,6 +493,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         recommendationsOut = group.counter("recommendations_out");
         trendingOut = group.counter("recommendations_trending");
         freshItemsOut = group.counter("fresh_items_recommended");
+        answersReused = group.counter("recommendations_reused");
         blendOut = group.counter("recommendations_blend");
         unknownItems = group.counter("unknown_items");
         deadLettered = new HashMap<>();
@@ -603,6 +619,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
             p.row = null;
             p.behaviors = null;
             p.trendingList = null;
+            p.reused = null;
             UserState st = states.get(p.userId);
             if (st == null) {
                 setCurrentKey(p.userId);
@@ -666,6 +683,13 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                 TrendingLists.Ranked list = trending.listFor(st.itemKeys, options.topK());
                 if (list.size() == options.topK()) {
                     p.trendingList = list;
+                    continue;
+                }
+            }
+            if (answersReusable(p.row.length)) {
+                p.reused =
+                        lastAnswers.forInput(p.userId, p.model, p.row, p.behaviors, st.lastTopKeys);
+                if (p.reused != null) {
                     continue;
                 }
             }
@@ -748,6 +772,14 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                 trendingOut.inc();
                 continue;
             }
+            if (p.reused != null) {
+                LastAnswers.Answer a = p.reused;
+                st = st.recommended(a.keys());
+                states.put(p.userId, st);
+                emit(p, st, Recommendation.MODEL, a.ids(), a.keys(), a.scores(), a.because(), now);
+                answersReused.inc();
+                continue;
+            }
             int width = artifact.numItems() + 1;
             // Short histories (--blend-max-history) fuse the model's ranking with trending's.
             boolean blend =
@@ -800,6 +832,12 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
             st = st.recommended(keys);
             states.put(p.userId, st);
             String because = because(p, keys);
+            if (answersReusable(p.row.length)) {
+                lastAnswers.put(
+                        p.userId,
+                        new LastAnswers.Answer(
+                                p.model, p.row, p.behaviors, ids, keys, listScores, because));
+            }
             emit(
                     p,
                     st,
@@ -849,6 +887,16 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         if (e.producedTs() > 0) {
             latencyMs.update(now - e.producedTs());
         }
+    }
+
+    /**
+     * Whether a model list for a history of {@code rowLength} model steps depends on the model's
+     * input alone: not when trending items join it (a blend, fresh slots), as trending moves on
+     * between two events of a user.
+     */
+    private boolean answersReusable(int rowLength) {
+        boolean blend = options.blendMaxHistory() > 0 && rowLength <= options.blendMaxHistory();
+        return !blend && options.freshSlots() == 0;
     }
 
     /** A list's intra-list diversity by the serving model's item vectors; NaN without them. */

@@ -736,6 +736,79 @@ class RecommendOperatorTest {
         }
     }
 
+    /** The real model, counting the rows it scored. */
+    private static final class CountsRows implements SequenceScorer {
+        static final java.util.concurrent.atomic.AtomicInteger ROWS =
+                new java.util.concurrent.atomic.AtomicInteger();
+        private final OnnxSequenceModel model;
+
+        CountsRows(ModelArtifact artifact, InferenceOptions options) {
+            this.model = OnnxSequenceModel.load(artifact, options);
+        }
+
+        @Override
+        public float[] score(long[] input, int batch, int seqLen) {
+            ROWS.addAndGet(batch);
+            return model.score(input, batch, seqLen);
+        }
+
+        @Override
+        public void close() {
+            model.close();
+        }
+    }
+
+    @Test
+    void anEventThatLeavesTheModelsInputAsItWasGetsTheLastListAgainWithoutInference()
+            throws Exception {
+        open(new RecommendOperator(options(1, 0, true), CountsRows::new), null);
+        CountsRows.ROWS.set(0);
+        push(event("u1", item(1), 0, "e1"));
+        push(event("u1", item(2), 10, "e2"));
+        int scored = CountsRows.ROWS.get();
+
+        // A repeat of the item just seen (a view and then a cart of one item: under the model's
+        // "first" repeat rule the step is the view), and an item the model does not know.
+        push(event("u1", item(2), EventType.CART, 20, "e3"));
+        push(event("u1", "not-in-the-catalog", 30, "e4"));
+
+        assertThat(CountsRows.ROWS.get()).as("no row scored for e3 and e4").isEqualTo(scored);
+        Recommendation e2 = output().get(1);
+        for (Recommendation again : output().subList(2, 4)) {
+            assertThat(again.itemIds()).containsExactly(e2.itemIds());
+            assertThat(again.scores()).containsExactly(e2.scores());
+            assertThat(again.because()).isEqualTo(e2.because());
+            assertThat(again.strategy()).isEqualTo(Recommendation.MODEL);
+        }
+        assertThat(output()).extracting(Recommendation::seq).containsExactly(1L, 2L, 3L, 4L);
+
+        // A new step the model knows changes the input: scored again, and a new list.
+        push(event("u1", item(3), 40, "e5"));
+        assertThat(CountsRows.ROWS.get()).isEqualTo(scored + 1);
+        assertThat(output().get(4).itemIds()).doesNotContain(item(3));
+    }
+
+    @Test
+    void aRestoredOperatorComputesTheListItWouldHaveReused() throws Exception {
+        open(options(1, 0, true), null);
+        push(event("u1", item(1), 0, "e1"));
+        push(event("u1", item(2), 10, "e2"));
+        OperatorSubtaskState snapshot = harness.snapshot(1, 10);
+        push(event("u1", item(2), 20, "e3")); // reused
+        Recommendation reused = output().get(2);
+        harness.close();
+
+        // The answers are not state: after a restore the same event is scored, to the same list.
+        open(options(1, 0, true), snapshot);
+        push(event("u1", item(2), 20, "e3"));
+
+        Recommendation computed = output().get(0);
+        assertThat(computed.itemIds()).containsExactly(reused.itemIds());
+        assertThat(computed.scores()).containsExactly(reused.scores());
+        assertThat(computed.because()).isEqualTo(reused.because());
+        assertThat(computed.seq()).isEqualTo(reused.seq());
+    }
+
     @Test
     void inferenceFailureDeadLettersOnlyTheAffectedEventAndTheNextBatchSucceeds() throws Exception {
         int marked = 7;
