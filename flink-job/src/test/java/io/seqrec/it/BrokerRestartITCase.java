@@ -137,8 +137,9 @@ class BrokerRestartITCase {
         String dlq = "dlq-" + n;
         KAFKA.createJobTopics(PARALLELISM, in, out, dlq);
         // Clients that give up after a few seconds, so each attempt fails quickly while the
-        // broker is away: blocked sends and transaction set-up (max.block.ms), undelivered
-        // records (delivery.timeout.ms) and requests (request.timeout.ms).
+        // broker is away: the source's partition discovery (default.api.timeout.ms; what failed
+        // every attempt in the runs here), blocked sends and transaction set-up (max.block.ms),
+        // undelivered records (delivery.timeout.ms) and requests (request.timeout.ms).
         Path clientProperties = tmp.resolve("impatient-" + n + ".properties");
         Files.writeString(
                 clientProperties,
