@@ -51,6 +51,8 @@ public record JobConfig(
         Duration minPauseBetweenCheckpoints,
         String checkpointDir,
         int restartAttempts,
+        Duration restartBackoff,
+        Duration restartMaxBackoff,
         int maxRecordBytes,
         int maxFieldLength,
         Duration maxFutureSkew,
@@ -123,6 +125,8 @@ public record JobConfig(
                         r.get(MIN_PAUSE_BETWEEN_CHECKPOINTS),
                         r.get(CHECKPOINT_DIR),
                         r.get(RESTART_ATTEMPTS),
+                        r.get(RESTART_BACKOFF),
+                        r.get(RESTART_MAX_BACKOFF),
                         r.get(MAX_RECORD_BYTES),
                         r.get(MAX_FIELD_LENGTH),
                         r.get(MAX_FUTURE_SKEW),
@@ -167,6 +171,9 @@ public record JobConfig(
                                 + " --checkpoint-timeout, or open transactions expire before"
                                 + " they commit");
             }
+        }
+        if (restartMaxBackoff.compareTo(restartBackoff) < 0) {
+            throw new ConfigException("--restart-max-backoff must not be below --restart-backoff");
         }
         if (batchTimeout.compareTo(checkpointInterval) >= 0) {
             throw new ConfigException("--batch-timeout must be shorter than --checkpoint-interval");

@@ -20,6 +20,15 @@ import java.util.function.Function;
 public final class JobOptions {
     private JobOptions() {}
 
+    /** The value of {@code --restart-attempts} that sets no limit. */
+    public static final String UNLIMITED = "unlimited";
+
+    /**
+     * What {@code unlimited} stands for: Flink's own default of attempts before the backoff resets,
+     * which no outage exhausts.
+     */
+    public static final int UNLIMITED_RESTARTS = Integer.MAX_VALUE;
+
     private static final Function<String, Path> PATH = s -> Path.of(nonEmpty().apply(s));
 
     public static final Option<String> BOOTSTRAP_SERVERS =
@@ -296,10 +305,26 @@ public final class JobOptions {
     public static final Option<Integer> RESTART_ATTEMPTS =
             new Option<>(
                     "restart-attempts",
-                    "10",
-                    "N",
-                    "Restarts allowed (exponential backoff) before the job fails.",
-                    intInRange(0, 1_000_000));
+                    "unlimited",
+                    "N|unlimited",
+                    "Restarts in a row (exponential backoff) before the job fails for good;"
+                            + " unlimited keeps it trying through an outage of any length.",
+                    Values.intInRangeOr(UNLIMITED, UNLIMITED_RESTARTS, 0, 1_000_000));
+    public static final Option<Duration> RESTART_BACKOFF =
+            new Option<>(
+                    "restart-backoff",
+                    "500ms",
+                    "DURATION",
+                    "Wait before the first restart after a failure; doubles with each further one.",
+                    positiveDuration());
+    public static final Option<Duration> RESTART_MAX_BACKOFF =
+            new Option<>(
+                    "restart-max-backoff",
+                    "30s",
+                    "DURATION",
+                    "Cap of the doubling wait between restarts: during an outage the job retries"
+                            + " this often.",
+                    positiveDuration());
     public static final Option<Integer> MAX_RECORD_BYTES =
             new Option<>(
                     "max-record-bytes",
@@ -372,6 +397,8 @@ public final class JobOptions {
                     MIN_PAUSE_BETWEEN_CHECKPOINTS,
                     CHECKPOINT_DIR,
                     RESTART_ATTEMPTS,
+                    RESTART_BACKOFF,
+                    RESTART_MAX_BACKOFF,
                     MAX_RECORD_BYTES,
                     MAX_FIELD_LENGTH,
                     MAX_FUTURE_SKEW,

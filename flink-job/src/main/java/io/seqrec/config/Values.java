@@ -24,6 +24,21 @@ public final class Values {
         };
     }
 
+    /** Like {@link #intInRange}, and also accepts the word {@code word}, read as {@code value}. */
+    public static Function<String, Integer> intInRangeOr(String word, int value, int min, int max) {
+        Function<String, Integer> number = intInRange(min, max);
+        return s -> {
+            if (s.trim().equalsIgnoreCase(word)) {
+                return value;
+            }
+            try {
+                return number.apply(s);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(e.getMessage() + " or " + word);
+            }
+        };
+    }
+
     public static Function<String, Long> longInRange(long min, long max) {
         return s -> {
             long v;

@@ -1,7 +1,6 @@
 package io.seqrec.pipeline;
 
 import io.seqrec.config.JobConfig;
-import java.time.Duration;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExecutionOptions;
@@ -16,7 +15,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 /**
  * The Flink settings the job needs to keep its guarantees: RocksDB with incremental checkpoints,
  * exactly-once checkpoints at the configured interval, retained on cancellation (so {@code
- * --from-savepoint} can restore the latest), and a bounded restart strategy.
+ * --from-savepoint} can restore the latest), and a restart strategy whose backoff is capped and
+ * whose attempts are unlimited unless {@code --restart-attempts} bounds them.
  */
 public final class JobEnvironment {
     private JobEnvironment() {}
@@ -43,10 +43,10 @@ public final class JobEnvironment {
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "exponential-delay");
         conf.set(
                 RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_INITIAL_BACKOFF,
-                Duration.ofMillis(500));
+                c.restartBackoff());
         conf.set(
                 RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_MAX_BACKOFF,
-                Duration.ofSeconds(30));
+                c.restartMaxBackoff());
         conf.set(
                 RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_ATTEMPTS,
                 c.restartAttempts());

@@ -3,7 +3,10 @@ package io.seqrec.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.seqrec.pipeline.JobEnvironment;
 import java.time.Duration;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
 import org.junit.jupiter.api.Test;
 
 class JobConfigTest {
@@ -136,5 +139,65 @@ class JobConfigTest {
                 assertThat(o.parse(o.defaultValue())).as(o.name()).isNotNull();
             }
         }
+    }
+
+    @Test
+    void restartsAreUnlimitedByDefaultWithACappedBackoffAndANumberStillBoundsThem() {
+        JobConfig c = JobConfig.fromArgs(new String[] {"--bootstrap-servers", "k:1"});
+        assertThat(c.restartAttempts()).isEqualTo(JobOptions.UNLIMITED_RESTARTS);
+        assertThat(c.restartBackoff()).isEqualTo(Duration.ofMillis(500));
+        assertThat(c.restartMaxBackoff()).isEqualTo(Duration.ofSeconds(30));
+        Configuration flink = JobEnvironment.flinkConfiguration(c);
+        assertThat(flink.get(RestartStrategyOptions.RESTART_STRATEGY))
+                .isEqualTo("exponential-delay");
+        assertThat(flink.get(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_ATTEMPTS))
+                .isEqualTo(Integer.MAX_VALUE);
+        assertThat(flink.get(RestartStrategyOptions.RESTART_STRATEGY_EXPONENTIAL_DELAY_MAX_BACKOFF))
+                .isEqualTo(Duration.ofSeconds(30));
+
+        JobConfig bounded =
+                JobConfig.fromArgs(
+                        new String[] {
+                            "--bootstrap-servers", "k:1",
+                            "--restart-attempts", "10",
+                            "--restart-backoff", "50ms",
+                            "--restart-max-backoff", "200ms"
+                        });
+        assertThat(bounded.restartAttempts()).isEqualTo(10);
+        assertThat(
+                        JobEnvironment.flinkConfiguration(bounded)
+                                .get(
+                                        RestartStrategyOptions
+                                                .RESTART_STRATEGY_EXPONENTIAL_DELAY_INITIAL_BACKOFF))
+                .isEqualTo(Duration.ofMillis(50));
+        assertThat(
+                        JobConfig.fromArgs(
+                                        new String[] {
+                                            "--bootstrap-servers",
+                                            "k:1",
+                                            "--restart-attempts",
+                                            "UNLIMITED"
+                                        })
+                                .restartAttempts())
+                .isEqualTo(JobOptions.UNLIMITED_RESTARTS);
+        assertThatThrownBy(
+                        () ->
+                                JobConfig.fromArgs(
+                                        new String[] {
+                                            "--bootstrap-servers",
+                                            "k:1",
+                                            "--restart-attempts",
+                                            "forever"
+                                        }))
+                .hasMessageContaining("or unlimited");
+        assertThatThrownBy(
+                        () ->
+                                JobConfig.fromArgs(
+                                        new String[] {
+                                            "--bootstrap-servers", "k:1",
+                                            "--restart-backoff", "1m",
+                                            "--restart-max-backoff", "30s"
+                                        }))
+                .hasMessageContaining("--restart-max-backoff must not be below --restart-backoff");
     }
 }

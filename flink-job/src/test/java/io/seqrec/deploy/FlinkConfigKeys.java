@@ -25,6 +25,11 @@ import org.apache.flink.configuration.FallbackKey;
  * keyed under {@code metrics.reporter.<name>.}) and templated keys ({@code
  * external-resource.<resource_name>.amount}) become patterns.
  *
+ * <p>The options of the Flink Kubernetes Operator's autoscaler (keys {@code job.autoscaler.*},
+ * which a FlinkDeployment may set per job) come from its jar in a directory Maven fills, read
+ * through a class loader of its own; the operator's own keys it admits are listed ({@link
+ * #OPERATOR_KEYS}), as its jar is not on Maven Central.
+ *
  * <p>Two kinds of keys are not {@code ConfigOption}s in Flink and are admitted explicitly, each for
  * a stated reason: a reporter's own parameters (the {@code ARG_*} constants its factory reads, e.g.
  * the Prometheus reporter's {@code port}) under {@code metrics.reporter.<name>.}, and the few keys
@@ -53,26 +58,76 @@ final class FlinkConfigKeys {
 
     private FlinkConfigKeys() {}
 
+    /**
+     * Operator keys the deployment sets that no jar here defines. The operator's own options
+     * ({@code KubernetesOperatorConfigOptions}) live in its jar, which is not published on Maven
+     * Central; each kubernetes.operator key was read from that class in the operator's source at
+     * the tags release-1.10.0 and release-1.14.0, where all five are defined. The autoscaler's jar
+     * on Maven Central is 1.10.0 (none newer); its 1.14 keys are listed as well.
+     */
+    static final Set<String> OPERATOR_KEYS =
+            Set.of(
+                    "kubernetes.operator.job.restart.failed",
+                    "kubernetes.operator.snapshot.resource.enabled",
+                    "kubernetes.operator.periodic.savepoint.interval",
+                    "kubernetes.operator.savepoint.history.max.count",
+                    "kubernetes.operator.savepoint.history.max.age",
+                    // Autoscaler keys of 1.14 (which k8s/README.md installs) that replace the
+                    // 1.10 jar's job.autoscaler.target.utilization(.boundary), deprecated in 1.14;
+                    // read from AutoScalerOptions at the tag release-1.14.0.
+                    "job.autoscaler.utilization.target",
+                    "job.autoscaler.utilization.min",
+                    "job.autoscaler.utilization.max");
+
+    /**
+     * System property naming the directory Maven copies the operator's autoscaler jar to (pom.xml,
+     * execution operator-config-jars): its ConfigOptions are the {@code job.autoscaler.*} keys a
+     * FlinkDeployment may set.
+     */
+    static final String OPERATOR_JARS_PROPERTY = "seqrec.operator.config.jars";
+
     static FlinkConfigKeys scan() {
         FlinkConfigKeys k = new FlinkConfigKeys();
+        ClassLoader testLoader = FlinkConfigKeys.class.getClassLoader();
         for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
             String name = new File(entry).getName();
             if (name.startsWith("flink-") && name.endsWith(".jar") && !name.contains("tests")) {
-                k.scanJar(new File(entry));
+                k.scanJar(new File(entry), testLoader);
+            }
+        }
+        String operatorJars = System.getProperty(OPERATOR_JARS_PROPERTY);
+        if (operatorJars == null) {
+            throw new IllegalStateException(
+                    OPERATOR_JARS_PROPERTY + " is not set: run the test through Maven");
+        }
+        File[] jars = new File(operatorJars).listFiles((dir, n) -> n.endsWith(".jar"));
+        if (jars == null || jars.length == 0) {
+            throw new IllegalStateException("no operator jars in " + operatorJars);
+        }
+        for (File jar : jars) {
+            // Not on the class path: the autoscaler jar carries its own copies of some of
+            // flink-runtime's REST classes. A loader of its own sees only its option classes.
+            try {
+                k.scanJar(
+                        jar,
+                        new java.net.URLClassLoader(
+                                new java.net.URL[] {jar.toURI().toURL()}, testLoader));
+            } catch (java.net.MalformedURLException e) {
+                throw new IllegalStateException(e);
             }
         }
         k.patterns.add(template("external-resource.<name>." + KUBERNETES_EXTERNAL_RESOURCE_SUFFIX));
         return k;
     }
 
-    private void scanJar(File jar) {
+    private void scanJar(File jar, ClassLoader loader) {
         try (JarFile f = new JarFile(jar)) {
             for (Enumeration<JarEntry> e = f.entries(); e.hasMoreElements(); ) {
                 String n = e.nextElement().getName();
                 if (n.startsWith("org/apache/flink/")
                         && n.endsWith("Options.class")
                         && !n.contains("$")) {
-                    scanClass(n.substring(0, n.length() - 6).replace('/', '.'));
+                    scanClass(n.substring(0, n.length() - 6).replace('/', '.'), loader);
                 }
             }
         } catch (IOException e) {
@@ -80,10 +135,10 @@ final class FlinkConfigKeys {
         }
     }
 
-    private void scanClass(String className) {
+    private void scanClass(String className, ClassLoader loader) {
         Class<?> c;
         try {
-            c = Class.forName(className);
+            c = Class.forName(className, true, loader);
         } catch (Throwable notLoadable) {
             return; // optional dependencies of unrelated modules
         }
@@ -153,7 +208,7 @@ final class FlinkConfigKeys {
      * value of that reporter's factory.class).
      */
     boolean isKnown(String key, java.util.Map<String, String> config) {
-        if (keys.contains(key) || S3_FORWARDED.contains(key)) {
+        if (keys.contains(key) || S3_FORWARDED.contains(key) || OPERATOR_KEYS.contains(key)) {
             return true;
         }
         for (Pattern p : patterns) {

@@ -12,7 +12,9 @@ import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.openshift.api.model.monitoring.v1.PodMonitor;
+import io.fabric8.openshift.api.model.monitoring.v1.PrometheusRule;
 import io.seqrec.cli.CliContract;
 import io.seqrec.config.JobConfig;
 import io.strimzi.api.kafka.model.kafka.Kafka;
@@ -41,6 +43,10 @@ import org.junit.jupiter.api.io.TempDir;
 class KubernetesManifestsTest {
     private static final String CRD = "META-INF/fabric8/flinkdeployments.flink.apache.org-v1.yml";
 
+    /** The FlinkStateSnapshot CRD of the same operator-api jar (operator 1.10+). */
+    private static final String SNAPSHOT_CRD =
+            "META-INF/fabric8/flinkstatesnapshots.flink.apache.org-v1.yml";
+
     /**
      * The only change made to the operator-api 1.10.0 schema: its flinkVersion enum ends at v1_20
      * (the newest Maven Central serves here); Flink 2.x deployments need an operator that accepts
@@ -49,6 +55,7 @@ class KubernetesManifestsTest {
     private static final List<String> NEWER_FLINK_VERSIONS = List.of("v2_0", "v2_1", "v2_2");
 
     private static JsonNode flinkDeploymentSchema;
+    private static JsonNode flinkStateSnapshotSchema;
     private static FlinkConfigKeys flinkKeys;
     private static Map<String, List<ObjectNode>> overlays;
 
@@ -65,6 +72,7 @@ class KubernetesManifestsTest {
                 }
             }
         }
+        flinkStateSnapshotSchema = v1beta1Schema(SNAPSHOT_CRD);
         ArrayNode versions =
                 (ArrayNode)
                         flinkDeploymentSchema
@@ -83,12 +91,32 @@ class KubernetesManifestsTest {
         }
     }
 
+    private static JsonNode v1beta1Schema(String crdResource) throws java.io.IOException {
+        try (InputStream in =
+                KubernetesManifestsTest.class.getClassLoader().getResourceAsStream(crdResource)) {
+            assertThat(in).as(crdResource).isNotNull();
+            for (JsonNode version : Manifests.YAML.readTree(in).path("spec").path("versions")) {
+                if (version.path("name").asText().equals("v1beta1")) {
+                    return version.path("schema").path("openAPIV3Schema");
+                }
+            }
+        }
+        throw new AssertionError("no v1beta1 in " + crdResource);
+    }
+
     private static ObjectNode deployment(String overlay) {
+        return overlayObject(overlay, "FlinkDeployment");
+    }
+
+    private static ObjectNode overlayObject(String overlay, String kind) {
         List<ObjectNode> docs = overlays.get(overlay);
         assertThat(docs)
                 .extracting(d -> d.path("kind").asText())
-                .containsExactly("FlinkDeployment");
-        return docs.get(0);
+                .containsExactlyInAnyOrder("FlinkDeployment", "PodDisruptionBudget");
+        return docs.stream()
+                .filter(d -> d.path("kind").asText().equals(kind))
+                .findFirst()
+                .orElseThrow();
     }
 
     /** Files applied with kubectl apply -f, and the objects each overlay produces. */
@@ -124,6 +152,9 @@ class KubernetesManifestsTest {
                         });
         assertThat(kinds)
                 .containsEntry("FlinkDeployment", 2)
+                .containsEntry("PodDisruptionBudget", 2)
+                .containsEntry("PrometheusRule", 1)
+                .containsEntry("FlinkStateSnapshot", 1)
                 .containsEntry("KafkaTopic", 3)
                 .containsEntry("Secret", 2)
                 .containsEntry("Job", 3)
@@ -142,13 +173,7 @@ class KubernetesManifestsTest {
         String apiVersion = doc.path("apiVersion").asText();
         switch (kind) {
             case "FlinkDeployment" -> {
-                assertThat(apiVersion).as(where).isEqualTo("flink.apache.org/v1beta1");
-                StrictTypes.bind(doc.path("metadata"), ObjectMeta.class, where + " metadata");
-                ObjectNode body = doc.deepCopy();
-                body.remove(List.of("apiVersion", "kind", "metadata"));
-                assertThat(OpenApiValidator.validate(flinkDeploymentSchema, body))
-                        .as(where)
-                        .isEmpty();
+                validateFlinkResource(doc, flinkDeploymentSchema, where);
                 // The pod templates are core PodTemplateSpecs: check them against the real type
                 // too.
                 JsonNode spec = doc.path("spec");
@@ -172,6 +197,13 @@ class KubernetesManifestsTest {
             case "CronJob" -> StrictTypes.bind(doc, CronJob.class, where);
             case "ConfigMap" -> StrictTypes.bind(doc, ConfigMap.class, where);
             case "PodMonitor" -> StrictTypes.bind(doc, PodMonitor.class, where);
+            case "PrometheusRule" -> StrictTypes.bind(doc, PrometheusRule.class, where);
+            case "PodDisruptionBudget" -> {
+                assertThat(apiVersion).as(where).isEqualTo("policy/v1");
+                StrictTypes.bind(doc, PodDisruptionBudget.class, where);
+            }
+            case "FlinkStateSnapshot" ->
+                    validateFlinkResource(doc, flinkStateSnapshotSchema, where);
             default -> throw new AssertionError(where + ": no validator for kind " + kind);
         }
         if (kind.startsWith("Kafka")) {
@@ -182,6 +214,15 @@ class KubernetesManifestsTest {
                     .as(where)
                     .isEqualTo("seqrec");
         }
+    }
+
+    /** A custom resource of the operator: its metadata by type, the rest by its CRD's schema. */
+    private static void validateFlinkResource(ObjectNode doc, JsonNode schema, String where) {
+        assertThat(doc.path("apiVersion").asText()).as(where).isEqualTo("flink.apache.org/v1beta1");
+        StrictTypes.bind(doc.path("metadata"), ObjectMeta.class, where + " metadata");
+        ObjectNode body = doc.deepCopy();
+        body.remove(List.of("apiVersion", "kind", "metadata"));
+        assertThat(OpenApiValidator.validate(schema, body)).as(where).isEmpty();
     }
 
     @Test
@@ -322,7 +363,9 @@ class KubernetesManifestsTest {
                 .contains(
                         "org.apache.flink.configuration.CheckpointingOptions",
                         "org.apache.flink.configuration.MetricOptions",
-                        "org.apache.flink.configuration.ExternalResourceOptions");
+                        "org.apache.flink.configuration.ExternalResourceOptions",
+                        // the operator's autoscaler (pom.xml, operator-config-jars)
+                        "org.apache.flink.autoscaler.config.AutoScalerOptions");
         // Placeholders for "whatever the plugin reads": not accepted as patterns (see isKnown).
         assertThat(flinkKeys.wildcards())
                 .containsExactlyInAnyOrder(
@@ -345,6 +388,9 @@ class KubernetesManifestsTest {
         assertThat(flinkKeys.isKnown("execution.checkpointing.interval", none)).isTrue();
         assertThat(flinkKeys.isKnown("state.checkpoints.dir", none)).isTrue(); // deprecated key
         assertThat(flinkKeys.isKnown("execution.checkpointing.intervall", none)).isFalse();
+        assertThat(flinkKeys.isKnown("job.autoscaler.vertex.max-parallelism", none)).isTrue();
+        assertThat(flinkKeys.isKnown("job.autoscaler.vertex.max-paralelism", none)).isFalse();
+        assertThat(flinkKeys.isKnown("kubernetes.operator.job.restart.failed", none)).isTrue();
         assertThat(flinkKeys.isKnown("metrics.reporter.prom.port", none)).isFalse(); // no factory
         assertThat(
                         flinkKeys.isKnown(
@@ -707,6 +753,212 @@ class KubernetesManifestsTest {
                                 .path("flinkConfiguration")
                                 .path("metrics.reporter.prom.port")
                                 .asText());
+    }
+
+    /**
+     * One budget over all of the job's pods (the labels native mode gives them, which the
+     * PodMonitor also selects), letting one go at a time: a drain proceeds, one restart per pod.
+     */
+    @Test
+    void aDisruptionBudgetLetsOnePodOfTheJobGoAtATime() {
+        for (String overlay : overlays.keySet()) {
+            PodDisruptionBudget pdb =
+                    StrictTypes.bind(
+                            overlayObject(overlay, "PodDisruptionBudget"),
+                            PodDisruptionBudget.class,
+                            overlay + " pdb");
+            assertThat(pdb.getSpec().getMaxUnavailable().getIntVal()).isEqualTo(1);
+            assertThat(pdb.getSpec().getMinAvailable()).isNull();
+            assertThat(pdb.getSpec().getSelector().getMatchLabels())
+                    .containsExactlyInAnyOrderEntriesOf(
+                            Map.of(
+                                    "app",
+                                    deployment(overlay).path("metadata").path("name").asText(),
+                                    "type",
+                                    "flink-native-kubernetes"));
+        }
+    }
+
+    /**
+     * The job restarts without limit, with a capped backoff (its own strategy, which overrides any
+     * restart-strategy key of the cluster's), and the operator redeploys a job that ends FAILED.
+     */
+    @Test
+    void theJobNeverGivesUpAndTheOperatorRestartsAFailedOne() {
+        for (String overlay : overlays.keySet()) {
+            JsonNode spec = deployment(overlay).path("spec");
+            JobConfig config = JobConfig.fromArgs(jobArgs(args(spec)));
+            assertThat(config.restartAttempts())
+                    .isEqualTo(io.seqrec.config.JobOptions.UNLIMITED_RESTARTS);
+            assertThat(config.restartMaxBackoff())
+                    .isLessThanOrEqualTo(java.time.Duration.ofMinutes(5));
+            JsonNode conf = spec.path("flinkConfiguration");
+            assertThat(conf.path("kubernetes.operator.job.restart.failed").asText())
+                    .isEqualTo("true");
+            conf.fieldNames()
+                    .forEachRemaining(
+                            key ->
+                                    assertThat(key)
+                                            .as(overlay)
+                                            .doesNotStartWith("restart-strategy"));
+        }
+    }
+
+    /**
+     * Savepoints are FlinkStateSnapshot resources (operator 1.10+), periodic and on demand; the
+     * deprecated savepointTriggerNonce is gone from k8s/ and the docs.
+     */
+    @Test
+    void savepointsAreFlinkStateSnapshotsOfTheDeployment() throws Exception {
+        JsonNode snapshot = Manifests.single(Manifests.k8s().resolve("jobs/savepoint.yaml"));
+        JsonNode conf = deployment("cpu").path("spec").path("flinkConfiguration");
+        assertThat(snapshot.path("spec").path("jobReference").path("kind").asText())
+                .isEqualTo("FlinkDeployment");
+        assertThat(snapshot.path("spec").path("jobReference").path("name").asText())
+                .isEqualTo(deployment("cpu").path("metadata").path("name").asText());
+        // Into the deployment's savepoint directory, kept when the resource is deleted.
+        assertThat(snapshot.path("spec").path("savepoint").has("path")).isFalse();
+        assertThat(snapshot.path("spec").path("savepoint").path("disposeOnDelete").asBoolean(true))
+                .isFalse();
+        assertThat(conf.path("kubernetes.operator.snapshot.resource.enabled").asText())
+                .isEqualTo("true");
+        assertThat(conf.path("kubernetes.operator.periodic.savepoint.interval").asText())
+                .isNotEmpty();
+        Path root = io.seqrec.TestPaths.repoRoot();
+        List<Path> texts = new ArrayList<>(Manifests.yamlFiles(Manifests.k8s()));
+        texts.add(Manifests.k8s().resolve("README.md"));
+        try (var docs = Files.walk(root.resolve("docs"))) {
+            docs.filter(f -> f.toString().endsWith(".md")).forEach(texts::add);
+        }
+        texts.add(root.resolve("README.md"));
+        texts.add(Manifests.docker().resolve("README.md"));
+        for (Path text : texts) {
+            // Mentioned as deprecated is fine; set (a YAML key or a JSON patch) is not.
+            assertThat(Manifests.read(text))
+                    .as(text.toString())
+                    .doesNotContainPattern("savepointTriggerNonce\"?\\s*:");
+        }
+    }
+
+    /**
+     * The autoscaler may move each operator between one subtask and as many as the input topic has
+     * partitions: more source subtasks than partitions would idle.
+     */
+    @Test
+    void theAutoscalerStaysWithinTheInputTopicsPartitions() {
+        Map<String, Integer> partitions = new HashMap<>();
+        for (ObjectNode t : Manifests.documents(Manifests.k8s().resolve("kafka/topics.yaml"))) {
+            partitions.put(
+                    t.path("metadata").path("name").asText(),
+                    t.path("spec").path("partitions").asInt());
+        }
+        for (String overlay : overlays.keySet()) {
+            JsonNode spec = deployment(overlay).path("spec");
+            JsonNode conf = spec.path("flinkConfiguration");
+            JobConfig config = JobConfig.fromArgs(jobArgs(args(spec)));
+            int inputPartitions = partitions.get(config.inputTopic());
+            assertThat(conf.path("job.autoscaler.enabled").asText()).isEqualTo("true");
+            assertThat(conf.path("job.autoscaler.vertex.max-parallelism").asInt())
+                    .isEqualTo(inputPartitions);
+            assertThat(conf.path("job.autoscaler.vertex.min-parallelism").asInt())
+                    .isBetween(1, inputPartitions);
+            assertThat(spec.path("job").path("parallelism").asInt()).isBetween(1, inputPartitions);
+            double target = conf.path("job.autoscaler.utilization.target").asDouble();
+            assertThat(target)
+                    .isStrictlyBetween(
+                            conf.path("job.autoscaler.utilization.min").asDouble(),
+                            conf.path("job.autoscaler.utilization.max").asDouble());
+            assertThat(conf.path("job.autoscaler.utilization.max").asDouble())
+                    .isLessThanOrEqualTo(1.0);
+            // The job's state is spread over key groups fixed by its max parallelism: changing
+            // it would make every checkpoint unrestorable, so the autoscaler bound is not that.
+            assertThat(conf.has("pipeline.max-parallelism")).isFalse();
+        }
+    }
+
+    /**
+     * kube-prometheus-stack's Prometheus selects PodMonitors and PrometheusRules by its Helm
+     * release's label, and its Grafana loads ConfigMaps labelled grafana_dashboard=1.
+     */
+    @Test
+    void monitoringObjectsCarryTheLabelsKubePrometheusStackSelects() {
+        JsonNode podMonitor =
+                Manifests.single(Manifests.k8s().resolve("monitoring/podmonitor.yaml"));
+        JsonNode rule = Manifests.single(Manifests.k8s().resolve("monitoring/prometheusrule.yaml"));
+        JsonNode dashboard =
+                Manifests.single(Manifests.k8s().resolve("monitoring/grafana-dashboard.yaml"));
+        String release = podMonitor.path("metadata").path("labels").path("release").asText();
+        assertThat(release).isNotEmpty();
+        assertThat(rule.path("metadata").path("labels").path("release").asText())
+                .isEqualTo(release);
+        assertThat(dashboard.path("metadata").path("labels").path("grafana_dashboard").asText())
+                .isEqualTo("1");
+        assertThat(Manifests.read(Manifests.k8s().resolve("README.md")))
+                .contains("release: " + release)
+                .contains("helm install " + release + " ");
+    }
+
+    /**
+     * An alert for each failure the issue names, each with a runbook section in k8s/README.md,
+     * reading only metrics the README documents (MetricsITCase checks each against a scrape).
+     */
+    @Test
+    void everyAlertHasARunbookAndReadsOnlyDocumentedMetrics() {
+        String k8sReadme = Manifests.read(Manifests.k8s().resolve("README.md"));
+        String readme = Manifests.read(Manifests.k8s().resolve("../README.md"));
+        String metricsSection =
+                readme.substring(
+                        readme.indexOf("\n## Metrics"),
+                        readme.indexOf("\n## ", readme.indexOf("\n## Metrics") + 1));
+        JsonNode rule = Manifests.single(Manifests.k8s().resolve("monitoring/prometheusrule.yaml"));
+        List<String> alerts = new ArrayList<>();
+        for (JsonNode group : rule.path("spec").path("groups")) {
+            for (JsonNode r : group.path("rules")) {
+                String alert = r.path("alert").asText();
+                alerts.add(alert);
+                String runbook = r.path("annotations").path("runbook_url").asText();
+                assertThat(runbook).as(alert).isEqualTo("k8s/README.md#" + alert.toLowerCase());
+                assertThat(k8sReadme).as(alert + " runbook").contains("\n### " + alert + "\n");
+                assertThat(r.path("labels").path("severity").asText())
+                        .as(alert)
+                        .isIn("warning", "critical");
+            }
+        }
+        assertThat(alerts)
+                .containsExactlyInAnyOrder(
+                        "SeqrecJobRestarting",
+                        "SeqrecCheckpointsFailing",
+                        "SeqrecCheckpointsStale",
+                        "SeqrecConsumerLagGrowing",
+                        "SeqrecDeadLetterRateHigh",
+                        "SeqrecInferenceLatencyHigh",
+                        "SeqrecModelBelowPopularityBaseline",
+                        "SeqrecModelLoadFailures");
+        List<MonitoringQueries.Query> queries = MonitoringQueries.all();
+        assertThat(MonitoringQueries.dashboard()).hasSizeGreaterThanOrEqualTo(10);
+        for (MonitoringQueries.Query q : queries) {
+            assertThat(MonitoringQueries.metricNames(q.expr())).as(q.where()).isNotEmpty();
+            for (String name : MonitoringQueries.metricNames(q.expr())) {
+                assertThat(metricsSection)
+                        .as(q.where() + " reads " + name)
+                        .contains("`" + name + "`");
+            }
+        }
+    }
+
+    @Test
+    void metricNamesAreReadFromPromQl() {
+        assertThat(
+                        MonitoringQueries.metricNames(
+                                "sum by (job_name, reason)"
+                                    + " (rate(a_total{reason=\"x\",job=~\"$job\"}[5m])) / on"
+                                    + " (job_name) group_left sum without (tm_id)"
+                                    + " (rate(b:c[$__rate_interval])) > 0.01 and"
+                                    + " max(d{quantile=\"0.99\"}) > 5e4 unless count(e offset 1h)"
+                                    + " == bool 0"))
+                .containsExactly("a_total", "b:c", "d", "e");
+        assertThat(MonitoringQueries.metricNames("histogram_quantile(0.99, f)"))
+                .containsExactly("f");
     }
 
     @Test

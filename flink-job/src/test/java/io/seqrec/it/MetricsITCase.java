@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.seqrec.TestPaths;
 import io.seqrec.config.JobConfig;
+import io.seqrec.deploy.MonitoringQueries;
 import io.seqrec.generator.GeneratedRecord;
 import io.seqrec.generator.GeneratorConfig;
 import io.seqrec.generator.SyntheticBehaviorGenerator;
@@ -138,6 +139,17 @@ class MetricsITCase {
             assertThat(samples)
                     .as(name)
                     .anyMatch(s -> s.name.equals(name) || s.name.equals(name + "_count"));
+        }
+
+        // Every alert rule and dashboard panel in k8s/monitoring/ reads only scraped metrics.
+        List<MonitoringQueries.Query> queries = MonitoringQueries.all();
+        assertThat(queries).hasSizeGreaterThanOrEqualTo(18);
+        for (MonitoringQueries.Query q : queries) {
+            for (String name : MonitoringQueries.metricNames(q.expr())) {
+                assertThat(samples)
+                        .as(q.where() + " reads " + name)
+                        .anyMatch(s -> s.name.equals(name));
+            }
         }
 
         String p = "flink_taskmanager_job_task_operator_";
