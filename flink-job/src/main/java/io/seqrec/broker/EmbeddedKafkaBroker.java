@@ -47,6 +47,12 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     /** Name of the listener behind {@link #bootstrapServers()}, for listener-scoped settings. */
     public static final String CLIENT_LISTENER = KraftNode.CLIENT_LISTENER;
 
+    /**
+     * Name of the listener behind {@link #secondBootstrapServers()}: PLAINTEXT unless {@code
+     * listener.security.protocol.map} names it, for a second security protocol on one broker.
+     */
+    public static final String SECOND_CLIENT_LISTENER = KraftNode.SECOND_CLIENT_LISTENER;
+
     /** Name of the PLAINTEXT listener for inter-broker and administrative traffic. */
     public static final String INTERNAL_LISTENER = KraftNode.INTERNAL_LISTENER;
 
@@ -139,6 +145,11 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     /** {@code host:port} of the client listener, for {@code bootstrap.servers}. */
     public String bootstrapServers() {
         return KraftNode.bootstrap(ports);
+    }
+
+    /** {@code host:port} of the {@value #SECOND_CLIENT_LISTENER} listener. */
+    public String secondBootstrapServers() {
+        return KraftNode.secondBootstrap(ports);
     }
 
     /**

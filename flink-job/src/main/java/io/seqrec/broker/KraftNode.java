@@ -57,6 +57,13 @@ final class KraftNode {
 
     static final String CONTROLLER_LISTENER = "CONTROLLER";
 
+    /**
+     * A second client listener, PLAINTEXT unless {@code listener.security.protocol.map} names it:
+     * lets one broker offer two security protocols at once (e.g. SSL with client certificates and
+     * SASL_SSL). A protocol map that leaves it out gets it appended as PLAINTEXT.
+     */
+    static final String SECOND_CLIENT_LISTENER = "CLIENT2";
+
     /** The broker decides these; letting callers override them would break bootstrapServers(). */
     private static final Set<String> OWNED_KEYS =
             Set.of(
@@ -80,7 +87,7 @@ final class KraftNode {
 
     private KraftNode() {}
 
-    record Ports(int client, int internal, int controller) {}
+    record Ports(int client, int internal, int controller, int secondClient) {}
 
     static void checkExtraProperties(Map<String, String> extra) {
         List<String> owned = extra.keySet().stream().filter(OWNED_KEYS::contains).sorted().toList();
@@ -91,18 +98,18 @@ final class KraftNode {
     }
 
     /**
-     * Finds three free loopback ports. The ports must be known before start-up because the
+     * Finds four free loopback ports. The ports must be known before start-up because the
      * controller's address is part of the quorum configuration and the child process must keep its
      * ports across restarts; a port taken in between shows up as a bind failure.
      */
     static Ports freePorts() {
-        int[] ports = new int[3];
+        int[] ports = new int[4];
         synchronized (ISSUED_PORTS) {
             List<ServerSocket> held = new ArrayList<>();
             try {
                 int found = 0;
                 while (found < ports.length) {
-                    // Holding all sockets open until the end keeps the three ports distinct.
+                    // Holding all sockets open until the end keeps the ports distinct.
                     ServerSocket socket = new ServerSocket();
                     held.add(socket);
                     socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
@@ -119,7 +126,7 @@ final class KraftNode {
                 ISSUED_PORTS.remove(ISSUED_PORTS.iterator().next());
             }
         }
-        return new Ports(ports[0], ports[1], ports[2]);
+        return new Ports(ports[0], ports[1], ports[2], ports[3]);
     }
 
     /** Broker + controller on one node, tuned for one node; {@code extra} wins over defaults. */
@@ -138,13 +145,15 @@ final class KraftNode {
                         ",",
                         CLIENT_LISTENER + "://" + host + ":" + ports.client(),
                         INTERNAL_LISTENER + "://" + host + ":" + ports.internal(),
+                        SECOND_CLIENT_LISTENER + "://" + host + ":" + ports.secondClient(),
                         CONTROLLER_LISTENER + "://" + host + ":" + ports.controller()));
         p.put(
                 "advertised.listeners",
                 String.join(
                         ",",
                         CLIENT_LISTENER + "://" + host + ":" + ports.client(),
-                        INTERNAL_LISTENER + "://" + host + ":" + ports.internal()));
+                        INTERNAL_LISTENER + "://" + host + ":" + ports.internal(),
+                        SECOND_CLIENT_LISTENER + "://" + host + ":" + ports.secondClient()));
         p.put("inter.broker.listener.name", INTERNAL_LISTENER);
         p.put(
                 "listener.security.protocol.map",
@@ -153,6 +162,8 @@ final class KraftNode {
                         + INTERNAL_LISTENER
                         + ":PLAINTEXT,"
                         + CONTROLLER_LISTENER
+                        + ":PLAINTEXT,"
+                        + SECOND_CLIENT_LISTENER
                         + ":PLAINTEXT");
         p.put("log.dirs", dataDir.toAbsolutePath().toString());
 
@@ -174,6 +185,13 @@ final class KraftNode {
         p.put("log.cleaner.dedupe.buffer.size", Integer.toString(16 * 1024 * 1024));
 
         p.putAll(extra);
+        String protocols = p.get("listener.security.protocol.map");
+        if (Arrays.stream(protocols.split(","))
+                .noneMatch(entry -> entry.trim().startsWith(SECOND_CLIENT_LISTENER + ":"))) {
+            p.put(
+                    "listener.security.protocol.map",
+                    protocols + "," + SECOND_CLIENT_LISTENER + ":PLAINTEXT");
+        }
         Properties props = new Properties();
         props.putAll(p);
         return props;
@@ -207,6 +225,10 @@ final class KraftNode {
 
     static String bootstrap(Ports ports) {
         return "127.0.0.1:" + ports.client();
+    }
+
+    static String secondBootstrap(Ports ports) {
+        return "127.0.0.1:" + ports.secondClient();
     }
 
     static String internalBootstrap(Ports ports) {

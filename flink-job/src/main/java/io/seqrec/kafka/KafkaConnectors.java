@@ -123,7 +123,7 @@ public final class KafkaConnectors {
                         .setKafkaProducerConfig(props)
                         .setRecordSerializer(serializer)
                         .setDeliveryGuarantee(guarantee)
-                        .setTransactionalIdPrefix(config.transactionalIdPrefix() + "-" + role)
+                        .setTransactionalIdPrefix(JobAcls.transactionalIdPrefix(config) + role)
                         // The connector's default, stated: one transaction per transactional id,
                         // which CommitOnceKafkaSink's check relies on.
                         .setTransactionNamingStrategy(TransactionNamingStrategy.INCREMENTING)

@@ -153,6 +153,11 @@ public final class KafkaBrokerProcess implements AutoCloseable {
         return KraftNode.bootstrap(ports);
     }
 
+    /** {@code host:port} of the second client listener (see {@code EmbeddedKafkaBroker}). */
+    public String secondBootstrapServers() {
+        return KraftNode.secondBootstrap(ports);
+    }
+
     /**
      * {@code host:port} of the always-PLAINTEXT internal listener, as {@link
      * EmbeddedKafkaBroker#internalBootstrapServers()}; unchanged across restarts.

@@ -17,10 +17,19 @@ import io.fabric8.openshift.api.model.monitoring.v1.PodMonitor;
 import io.fabric8.openshift.api.model.monitoring.v1.PrometheusRule;
 import io.seqrec.cli.CliContract;
 import io.seqrec.config.JobConfig;
+import io.seqrec.kafka.JobAcls;
 import io.strimzi.api.kafka.model.kafka.Kafka;
 import io.strimzi.api.kafka.model.nodepool.KafkaNodePool;
 import io.strimzi.api.kafka.model.topic.KafkaTopic;
 import io.strimzi.api.kafka.model.user.KafkaUser;
+import io.strimzi.api.kafka.model.user.KafkaUserAuthorizationSimple;
+import io.strimzi.api.kafka.model.user.acl.AclResourcePatternType;
+import io.strimzi.api.kafka.model.user.acl.AclRule;
+import io.strimzi.api.kafka.model.user.acl.AclRuleGroupResource;
+import io.strimzi.api.kafka.model.user.acl.AclRuleResource;
+import io.strimzi.api.kafka.model.user.acl.AclRuleTopicResource;
+import io.strimzi.api.kafka.model.user.acl.AclRuleTransactionalIdResource;
+import io.strimzi.api.kafka.model.user.acl.AclRuleType;
 import java.io.InputStream;
 import java.net.URI;
 import java.nio.file.Files;
@@ -31,6 +40,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.resource.PatternType;
+import org.apache.kafka.common.resource.ResourceType;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -156,7 +168,8 @@ class KubernetesManifestsTest {
                 .containsEntry("PrometheusRule", 1)
                 .containsEntry("FlinkStateSnapshot", 1)
                 .containsEntry("KafkaTopic", 3)
-                .containsEntry("Secret", 2)
+                .containsEntry("Secret", 3)
+                .containsEntry("KafkaUser", 2)
                 .containsEntry("Job", 3)
                 .containsEntry("CronJob", 2)
                 .containsKeys(
@@ -474,7 +487,7 @@ class KubernetesManifestsTest {
         String properties =
                 secrets.get(secretName).path("stringData").path(item.path("key").asText()).asText();
         assertThat(properties).contains("SCRAM-SHA-512").contains("username=\"seqrec\"");
-        JsonNode user = Manifests.single(Manifests.k8s().resolve("kafka/user.yaml"));
+        JsonNode user = kafkaUserDocument("seqrec");
         JsonNode ref =
                 user.path("spec")
                         .path("authentication")
@@ -502,6 +515,99 @@ class KubernetesManifestsTest {
                                 .filter(n -> n.contains("s3"))
                                 .findFirst()
                                 .orElseThrow());
+    }
+
+    /**
+     * Least privilege: the job's KafkaUser holds exactly the rules {@link JobAcls} derives from
+     * every overlay's job arguments (KafkaAclITCase runs the job on a broker granting no more), on
+     * a cluster that enforces ACLs; the tool Jobs (produce, tail, the retraining export) run as a
+     * user of their own.
+     */
+    @Test
+    void theJobsKafkaUserHoldsExactlyTheAclsTheJobNeeds() throws Exception {
+        KafkaUser user =
+                StrictTypes.bind(kafkaUserDocument("seqrec"), KafkaUser.class, "kafka/user.yaml");
+        KafkaUserAuthorizationSimple authorization =
+                (KafkaUserAuthorizationSimple) user.getSpec().getAuthorization();
+        List<JobAcls.Grant> declared = new ArrayList<>();
+        for (AclRule rule : authorization.getAcls()) {
+            assertThat(rule.getType()).as("allow rules only").isIn(null, AclRuleType.ALLOW);
+            assertThat(rule.getHost()).as("from any host").isIn(null, "*");
+            rule.getOperations().forEach(op -> declared.add(grant(rule.getResource(), op)));
+        }
+        for (String overlay : overlays.keySet()) {
+            JobConfig config = JobConfig.fromArgs(jobArgs(args(deployment(overlay).path("spec"))));
+            assertThat(declared)
+                    .as(overlay)
+                    .containsExactlyInAnyOrderElementsOf(JobAcls.of(config));
+        }
+        JsonNode kafka =
+                Manifests.documents(Manifests.k8s().resolve("kafka/kafka.yaml")).stream()
+                        .filter(d -> d.path("kind").asText().equals("Kafka"))
+                        .findFirst()
+                        .orElseThrow();
+        assertThat(kafka.path("spec").path("kafka").path("authorization").path("type").asText())
+                .isEqualTo("simple");
+        // The tool Jobs log in as seqrec-tools, whose password comes from the Secret they mount.
+        Map<String, JsonNode> secrets = new HashMap<>();
+        Manifests.documents(Manifests.k8s().resolve("secrets.yaml"))
+                .forEach(s -> secrets.put(s.path("metadata").path("name").asText(), s));
+        JsonNode tools = kafkaUserDocument("seqrec-tools");
+        JsonNode ref =
+                tools.path("spec")
+                        .path("authentication")
+                        .path("password")
+                        .path("valueFrom")
+                        .path("secretKeyRef");
+        JsonNode toolSecret = secrets.get(ref.path("name").asText()).path("stringData");
+        assertThat(toolSecret.path("client.properties").asText())
+                .contains("username=\"seqrec-tools\"")
+                .contains(
+                        "password=\"" + toolSecret.path(ref.path("key").asText()).asText() + "\"");
+        for (String file : List.of("produce.yaml", "tail.yaml", "retrain.yaml")) {
+            assertThat(Files.readString(Manifests.k8s().resolve("jobs/" + file)))
+                    .as(file)
+                    .contains("secretName: " + ref.path("name").asText() + "\n");
+        }
+    }
+
+    private static JsonNode kafkaUserDocument(String name) {
+        List<ObjectNode> users =
+                Manifests.documents(Manifests.k8s().resolve("kafka/user.yaml")).stream()
+                        .filter(d -> d.path("metadata").path("name").asText().equals(name))
+                        .toList();
+        assertThat(users).as("KafkaUser " + name).hasSize(1);
+        return users.get(0);
+    }
+
+    /** A Strimzi ACL rule's resource and one of its operations, as a {@link JobAcls.Grant}. */
+    private static JobAcls.Grant grant(
+            AclRuleResource resource, io.strimzi.api.kafka.model.user.acl.AclOperation operation) {
+        String name;
+        AclResourcePatternType pattern;
+        ResourceType type;
+        if (resource instanceof AclRuleTopicResource t) {
+            type = ResourceType.TOPIC;
+            name = t.getName();
+            pattern = t.getPatternType();
+        } else if (resource instanceof AclRuleGroupResource g) {
+            type = ResourceType.GROUP;
+            name = g.getName();
+            pattern = g.getPatternType();
+        } else if (resource instanceof AclRuleTransactionalIdResource x) {
+            type = ResourceType.TRANSACTIONAL_ID;
+            name = x.getName();
+            pattern = x.getPatternType();
+        } else {
+            throw new AssertionError("the job needs no rule on " + resource.getType());
+        }
+        return new JobAcls.Grant(
+                type,
+                name,
+                pattern == AclResourcePatternType.PREFIX
+                        ? PatternType.PREFIXED
+                        : PatternType.LITERAL,
+                AclOperation.valueOf(operation.name()));
     }
 
     /**

@@ -18,11 +18,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.ScramCredentialInfo;
-import org.apache.kafka.clients.admin.ScramMechanism;
-import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -66,60 +62,17 @@ class KafkaAuthITCase {
     @BeforeAll
     static void createTopicsAndUser() throws Exception {
         KAFKA.createJobTopics(2, IN, OUT, DLQ);
-        Properties admin = new Properties();
-        admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.internalBootstrapServers());
-        try (Admin a = Admin.create(admin)) {
-            a.alterUserScramCredentials(
-                            List.of(
-                                    new UserScramCredentialUpsertion(
-                                            USER,
-                                            new ScramCredentialInfo(
-                                                    ScramMechanism.SCRAM_SHA_256, 4096),
-                                            PASSWORD)))
-                    .all()
-                    .get(30, TimeUnit.SECONDS);
-        }
-        awaitCredentialsServed();
+        Properties probe = clientProperties(PASSWORD);
+        probe.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers());
+        KafkaTestSupport.addScramUser(KAFKA.internalBootstrapServers(), USER, PASSWORD, probe);
     }
 
     private static Properties clientProperties(String password) {
-        Properties p = new Properties();
-        p.setProperty("security.protocol", "SASL_PLAINTEXT");
-        p.setProperty("sasl.mechanism", "SCRAM-SHA-256");
-        p.setProperty(
-                "sasl.jaas.config",
-                "org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
-                        + USER
-                        + "\" password=\""
-                        + password
-                        + "\";");
-        return p;
-    }
-
-    /** The controller has committed the credential; wait until the broker has applied it too. */
-    private static void awaitCredentialsServed() throws InterruptedException {
-        Properties p = clientProperties(PASSWORD);
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KAFKA.bootstrapServers());
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (true) {
-            try (Admin a = Admin.create(p)) {
-                a.describeCluster().nodes().get(10, TimeUnit.SECONDS);
-                return;
-            } catch (Exception e) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("SCRAM credentials never accepted", e);
-                }
-            }
-            Thread.sleep(100); // back-off between attempts, bounded by the deadline
-        }
+        return KafkaTestSupport.scramClient("SASL_PLAINTEXT", USER, password);
     }
 
     private static Path propertiesFile(String name, String password) throws Exception {
-        Path file = tmp.resolve(name);
-        try (var out = Files.newBufferedWriter(file)) {
-            clientProperties(password).store(out, null);
-        }
-        return file;
+        return KafkaTestSupport.writeProperties(tmp.resolve(name), clientProperties(password));
     }
 
     /** INFO for every logger, so whatever the job and its Kafka clients log is checked. */

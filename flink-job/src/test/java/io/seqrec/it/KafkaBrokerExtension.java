@@ -93,6 +93,16 @@ public final class KafkaBrokerExtension implements BeforeAllCallback, AfterAllCa
     }
 
     /**
+     * {@code host:port} of the second client listener, for a second security protocol on the same
+     * broker (see {@link EmbeddedKafkaBroker#SECOND_CLIENT_LISTENER}).
+     */
+    public String secondBootstrapServers() {
+        return childProcess
+                ? process().secondBootstrapServers()
+                : embedded().secondBootstrapServers();
+    }
+
+    /**
      * {@code host:port} of the always-PLAINTEXT internal listener: for test clients and
      * administration when the client listener requires authentication.
      */

@@ -1,11 +1,21 @@
 package io.seqrec.it;
 
+import java.io.IOException;
+import java.io.Writer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ScramCredentialInfo;
+import org.apache.kafka.clients.admin.ScramMechanism;
+import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -131,5 +141,67 @@ public final class KafkaTestSupport {
     public static String header(ConsumerRecord<byte[], byte[]> r, String key) {
         var h = r.headers().lastHeader(key);
         return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Client settings for SASL/SCRAM-SHA-256 as {@code user}; {@code protocol} is SASL_PLAINTEXT or
+     * SASL_SSL (then add the truststore).
+     */
+    public static Properties scramClient(String protocol, String user, String password) {
+        Properties p = new Properties();
+        p.setProperty("security.protocol", protocol);
+        p.setProperty("sasl.mechanism", "SCRAM-SHA-256");
+        p.setProperty(
+                "sasl.jaas.config",
+                "org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
+                        + user
+                        + "\" password=\""
+                        + password
+                        + "\";");
+        return p;
+    }
+
+    /**
+     * Creates SCRAM-SHA-256 credentials for {@code user} through the broker's unauthenticated
+     * {@code adminBootstrap} listener, and returns once a client with {@code client}'s settings
+     * (bootstrap servers included) is accepted: the controller commits the credential before the
+     * broker has applied it.
+     */
+    public static void addScramUser(
+            String adminBootstrap, String user, String password, Properties client)
+            throws Exception {
+        Properties admin = new Properties();
+        admin.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, adminBootstrap);
+        try (Admin a = Admin.create(admin)) {
+            a.alterUserScramCredentials(
+                            List.of(
+                                    new UserScramCredentialUpsertion(
+                                            user,
+                                            new ScramCredentialInfo(
+                                                    ScramMechanism.SCRAM_SHA_256, 4096),
+                                            password)))
+                    .all()
+                    .get(30, TimeUnit.SECONDS);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            try (Admin a = Admin.create(client)) {
+                a.describeCluster().nodes().get(10, TimeUnit.SECONDS);
+                return;
+            } catch (Exception e) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("SCRAM credentials never accepted", e);
+                }
+            }
+            Thread.sleep(100); // back-off between attempts, bounded by the deadline
+        }
+    }
+
+    /** Writes client settings to a file for {@code --kafka-properties}. */
+    public static Path writeProperties(Path file, Properties settings) throws IOException {
+        try (Writer out = Files.newBufferedWriter(file)) {
+            settings.store(out, null);
+        }
+        return file;
     }
 }
