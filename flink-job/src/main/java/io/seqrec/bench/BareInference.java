@@ -33,9 +33,15 @@ final class BareInference {
     /** Events per second over all workers, and the workers' CPU time per event. */
     record Result(double eventsPerSecond, double cpuMicrosPerEvent) {}
 
-    /** Runs every event once, after a warm-up pass over a few batches per worker. */
+    /**
+     * Runs every event once, after a warm-up pass over a few batches per worker.
+     *
+     * @param history events applied to the users' sequences first and not scored (the phases'
+     *     unmeasured history), so that the measured events meet the same sequences as in the job
+     */
     static Result run(
             ModelArtifact artifact,
+            List<BenchEvent> history,
             List<BenchEvent> events,
             RecommendOptions options,
             int parallelism)
@@ -47,6 +53,15 @@ final class BareInference {
         }
         Map<String, UserState> states = new HashMap<>();
         UserState.Limits limits = options.stateLimits();
+        for (int i = 0; i < history.size(); i++) {
+            BenchEvent e = history.get(i);
+            long ts = i - (long) history.size();
+            states.put(
+                    e.userId(),
+                    states.getOrDefault(e.userId(), new UserState())
+                            .apply("h" + i, StableHash.of(e.itemId()), EventType.VIEW, ts, limits)
+                            .state());
+        }
         for (int i = 0; i < events.size(); i++) {
             BenchEvent e = events.get(i);
             UserState st =

@@ -124,7 +124,8 @@ public final class Benchmark {
         double[] bareCpu = new double[settings.repeat()];
         for (int r = 0; r < settings.repeat(); r++) {
             BareInference.Result bareRun =
-                    BareInference.run(artifact, events, batched, probe.parallelism());
+                    BareInference.run(
+                            artifact, workload.history(), events, batched, probe.parallelism());
             bareRuns[r] = bareRun.eventsPerSecond();
             bareCpu[r] = bareRun.cpuMicrosPerEvent();
             System.out.printf(
