@@ -26,6 +26,12 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * {@code main} plugs in Kafka; tests plug in bounded sources and collecting sinks.
  */
 public final class RecommenderJob {
+    /**
+     * The uid of the keyed operator that holds every user's state: savepoints map its state by this
+     * name, so it never changes.
+     */
+    public static final String RECOMMEND_UID = "recommend";
+
     private final Source<RawRecord, ?, ?> source;
     private final Sink<Recommendation> recommendations;
     private final Sink<DeadLetter> deadLetters;
@@ -69,7 +75,7 @@ public final class RecommenderJob {
                                 "recommend",
                                 TypeInformation.of(Recommendation.class),
                                 new RecommendOperator(options))
-                        .uid("recommend");
+                        .uid(RECOMMEND_UID);
 
         recommended.sinkTo(recommendations).uid("recommendations-sink").name("recommendations");
         events.getSideOutput(ParseEvents.DEAD_LETTERS)
