@@ -11,6 +11,9 @@ package io.seqrec.event;
  *
  * @param forget a deletion request for {@code userId} ({@code "event_type":"forget"}): {@code
  *     itemId} and {@code eventType} are then {@code null}, {@code ts} is 0 if the record had none
+ * @param stateKey what the job keys the user's state by: {@code userId}, or its pseudonym ({@code
+ *     Pseudonyms}, {@code --pseudonymize-key-file}); {@code userId} is then only carried to name
+ *     the user in the output, never stored
  */
 public record BehaviorEvent(
         String userId,
@@ -22,7 +25,8 @@ public record BehaviorEvent(
         long producedTs,
         byte[] rawKey,
         byte[] rawValue,
-        boolean forget) {
+        boolean forget,
+        String stateKey) {
 
     /** A deletion request for {@code userId}. */
     public static BehaviorEvent forget(
@@ -34,6 +38,35 @@ public record BehaviorEvent(
             byte[] rawKey,
             byte[] rawValue) {
         return new BehaviorEvent(
-                userId, null, null, ts, eventId, source, producedTs, rawKey, rawValue, true);
+                userId,
+                null,
+                null,
+                ts,
+                eventId,
+                source,
+                producedTs,
+                rawKey,
+                rawValue,
+                true,
+                userId);
+    }
+
+    /**
+     * The same record keyed by {@code pseudonym}; named in the output by {@code outputId} (the
+     * user's id, or the pseudonym with {@code --emit-pseudonym}).
+     */
+    public BehaviorEvent pseudonymized(String pseudonym, String outputId) {
+        return new BehaviorEvent(
+                outputId,
+                itemId,
+                eventType,
+                ts,
+                eventId,
+                source,
+                producedTs,
+                rawKey,
+                rawValue,
+                forget,
+                pseudonym);
     }
 }

@@ -178,7 +178,8 @@ public final class EventParser implements Serializable {
                 record.timestamp(),
                 record.key(),
                 value,
-                false);
+                false,
+                userId);
     }
 
     private String readId(JsonParser p, JsonToken v, String field)

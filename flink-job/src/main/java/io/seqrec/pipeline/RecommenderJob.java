@@ -18,7 +18,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * The recommender's dataflow, independent of where events come from and go to:
  *
  * <pre>
- * source ─▶ parse ─▶ keyBy(user_id) ─▶ recommend (state + batched inference) ─▶ recommendations
+ * source ─▶ parse ─▶ keyBy(user) ─▶ recommend (state + batched inference) ─▶ recommendations
  *             │                              │
  *             └──────── dead letters ◀───────┘
  * </pre>
@@ -38,6 +38,8 @@ public final class RecommenderJob {
     private final EventParser parser;
     private final RecommendOptions options;
     private final Duration maxOutOfOrderness;
+    private Pseudonyms pseudonyms;
+    private boolean emitPseudonyms;
 
     public RecommenderJob(
             Source<RawRecord, ?, ?> source,
@@ -54,6 +56,16 @@ public final class RecommenderJob {
         this.maxOutOfOrderness = maxOutOfOrderness;
     }
 
+    /**
+     * Keys users' state by their pseudonyms ({@code --pseudonymize-key-file}); the output names
+     * users by their ids, or with {@code emitPseudonyms} by the pseudonyms.
+     */
+    public RecommenderJob pseudonymized(Pseudonyms pseudonyms, boolean emitPseudonyms) {
+        this.pseudonyms = pseudonyms;
+        this.emitPseudonyms = emitPseudonyms;
+        return this;
+    }
+
     /** Adds the dataflow to {@code env}. */
     public void build(StreamExecutionEnvironment env) {
         // Timestamps are the Kafka record times (per partition); each event then carries its own
@@ -67,10 +79,12 @@ public final class RecommenderJob {
                 env.fromSource(source, watermarks, "behavior-events").uid("source").name("source");
 
         SingleOutputStreamOperator<BehaviorEvent> events =
-                raw.process(new ParseEvents(parser)).uid("parse").name("parse");
+                raw.process(new ParseEvents(parser, pseudonyms, emitPseudonyms))
+                        .uid("parse")
+                        .name("parse");
 
         SingleOutputStreamOperator<Recommendation> recommended =
-                events.keyBy(BehaviorEvent::userId)
+                events.keyBy(BehaviorEvent::stateKey)
                         .transform(
                                 "recommend",
                                 TypeInformation.of(Recommendation.class),

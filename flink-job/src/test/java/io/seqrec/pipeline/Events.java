@@ -43,7 +43,8 @@ final class Events {
                 T0 + offsetMs,
                 user.getBytes(StandardCharsets.UTF_8),
                 json.getBytes(StandardCharsets.UTF_8),
-                false);
+                false,
+                user);
     }
 
     /** A deletion request for {@code user}, as the parser makes it. */
