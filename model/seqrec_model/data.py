@@ -11,12 +11,12 @@ from __future__ import annotations
 import csv
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from seqrec_model.events import EVENT_TYPES, InvalidEvent, parse_event
+from seqrec_model.events import EVENT_TYPES, FORGET, InvalidEvent, parse_event
 
 FORMATS = ("events", "ml-1m", "movielens-csv", "pairs", "retailrocket")
 
@@ -56,6 +56,8 @@ class InteractionData:
     skipped_lines: int = 0
     duplicate_events: int = 0
     skipped_by_reason: Dict[str, int] = field(default_factory=dict)  # events: the job's reasons
+    # events: records left out because their user asked to be forgotten (events and requests)
+    forgotten_records: int = 0
     # Timed formats: times[u][j] = time of sequences[u][j] in epoch seconds (float64); None for
     # formats without timestamps (ml-1m, pairs).
     times: Optional[List[np.ndarray]] = None
@@ -274,7 +276,9 @@ def read_events(
     ``ts`` is epoch milliseconds; events are ordered by ``ts`` (ties keep file order): the job's
     lateness and future-skew rules depend on arrival and Kafka time, which a file does not have.
     An event repeating an ``event_id`` of the same user (at-least-once delivery) is dropped and
-    counted in ``duplicate_events``, as the job drops it. Each step keeps its behavior type
+    counted in ``duplicate_events``, as the job drops it. A user with a deletion request
+    (``"event_type":"forget"``) anywhere in the file is left out entirely, as ``seqrec
+    export-events`` leaves them out (``forgotten_records`` counts their lines). Each step keeps its behavior type
     (``behaviors``); consecutive events of a user on the same item (the view, click, cart funnel)
     become steps by the ``repeats`` rule (:data:`REPEAT_RULES`; ``first`` = one step, as the
     streaming job counted them before behavior types). ``event_types`` restricts which event types
@@ -284,6 +288,8 @@ def read_events(
     wanted = set(event_types) if event_types is not None else None
     errors = _LineErrors(path, skip_malformed)
     builder = _Builder(time_scale=1e-3)  # ts is epoch milliseconds
+    forgotten = _forgotten_users(path)
+    forgotten_records = 0
     seen_ids: set = set()
     duplicates = 0
     for number, line in _record_lines(path):
@@ -293,6 +299,9 @@ def read_events(
             event = parse_event(line)
         except InvalidEvent as e:
             errors.handle(DataFormatError(path, number, f"{e.detail} [{e.reason}]", e.reason))
+            continue
+        if event.user_id in forgotten:
+            forgotten_records += 1
             continue
         if event.event_id is not None:
             key = (event.user_id, event.event_id)  # the job remembers event ids per user
@@ -304,9 +313,25 @@ def read_events(
             continue
         builder.add(event.user_id, event.item_id, float(event.ts), BEHAVIOR_CODES[event.event_type])
     errors.report()
-    return builder.build(
+    data = builder.build(
         name or default_name(path), "events", True, errors, duplicates, repeats=repeats, typed=True
     )
+    return replace(data, forgotten_records=forgotten_records)
+
+
+def _forgotten_users(path: str) -> set:
+    """Users with a deletion request in the file. Only lines that can hold one are parsed: those
+    naming ``forget``, or with an escape that might spell it."""
+    users = set()
+    for _, line in _record_lines(path):
+        if FORGET.encode() in line or b"\\u" in line:
+            try:
+                event = parse_event(line)
+            except InvalidEvent:
+                continue
+            if event.event_type == FORGET:
+                users.add(event.user_id)
+    return users
 
 
 def read_ml1m_sequences(

@@ -26,6 +26,8 @@ MAX_RECORD_BYTES = 65536
 #: UTF-16 code units (Java's ``String.length()``: a character outside the BMP counts twice).
 MAX_FIELD_LENGTH = 256
 EVENT_TYPES = ("view", "click", "cart", "purchase", "rate")
+#: The ``event_type`` of a deletion request: the user asks to be forgotten. Not a behavior.
+FORGET = "forget"
 
 # The job's JSON limits (EventParser's StreamReadConstraints; the name limit is Jackson's default).
 _MAX_NESTING_DEPTH = 16
@@ -51,12 +53,14 @@ _INVALID_ID_CHAR = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 @dataclass(frozen=True)
 class Event:
     """A record the job accepts. ``event_id`` is None when the record carries none (the job then
-    derives ``topic-partition-offset``, unique per record)."""
+    derives ``topic-partition-offset``, unique per record). A deletion request (``event_type``
+    :data:`FORGET`) has no ``item_id`` (one in the record is checked, then ignored) and its ``ts``
+    is None when absent."""
 
     user_id: str
-    item_id: str
+    item_id: Optional[str]
     event_type: str
-    ts: int
+    ts: Optional[int]
     event_id: Optional[str]
 
 
@@ -119,6 +123,8 @@ class _Record:
             raise InvalidEvent("invalid_json", "trailing content after the object")
         if self.user_id is None:
             raise _missing("user_id")
+        if self.event_type == FORGET:
+            return Event(self.user_id, None, FORGET, self.ts, self.event_id)
         if self.item_id is None:
             raise _missing("item_id")
         if self.ts is None:
@@ -145,10 +151,11 @@ class _Record:
                 return
             if kind != "string":
                 raise InvalidEvent("wrong_type", f"field 'event_type' must be a string, got {kind}")
-            if value not in EVENT_TYPES:
+            if value not in EVENT_TYPES and value != FORGET:
                 raise InvalidEvent(
                     "unknown_event_type",
-                    f"field 'event_type' is {value!r}, not one of {'|'.join(EVENT_TYPES)}",
+                    f"field 'event_type' is {value!r}, not one of "
+                    f"{'|'.join(EVENT_TYPES + (FORGET,))}",
                 )
             self.event_type = str(value)
         elif name == "ts":

@@ -11,7 +11,7 @@ from typing import List, Optional
 import pytest
 
 from seqrec_model.data import read_events
-from seqrec_model.events import InvalidEvent, parse_event
+from seqrec_model.events import FORGET, InvalidEvent, parse_event
 
 CONTRACT = Path(__file__).resolve().parents[2] / "contracts" / "behavior-events.jsonl"
 CASES = [json.loads(line) for line in CONTRACT.read_text(encoding="utf-8").split("\n") if line]
@@ -57,14 +57,17 @@ def test_record_gets_the_jobs_verdict(case: dict, tmp_path: Path) -> None:
     value = record_bytes(case["value"])
     try:
         event = parse_event(value)
-        verdict, fields = "accepted", dataclasses.asdict(event)
+        verdict = "forget" if event.event_type == FORGET else "accepted"
+        fields = dataclasses.asdict(event)
     except InvalidEvent as e:
         verdict, fields = e.reason, None
     assert (verdict, fields) == (case["expect"], case.get("event"))
 
     # the same record as a line of a file: read, or skipped and counted by that reason
     data, _ = read_lines(tmp_path, case)
-    if verdict == "accepted":
+    if verdict == "forget":
+        assert (data.num_interactions, data.forgotten_records) == (0, 1)
+    elif verdict == "accepted":
         assert (data.user_ids, data.item_ids) == ([event.user_id], [event.item_id])
         assert data.skipped_by_reason == {}
     else:
@@ -85,6 +88,21 @@ def test_repeated_event_id_of_a_user_is_dropped_as_the_job_drops_it(
         assert case["expect"] == "accepted"
         assert data.duplicate_events == 0
         assert last.item_id in read[last.user_id]
+
+
+def test_a_forgotten_user_is_left_out_before_and_after_the_request(tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    lines = [
+        '{"user_id":"a","item_id":"i1","ts":1}',
+        '{"user_id":"b","item_id":"i1","ts":2}',
+        '{"user_id":"a","event_type":"forget","ts":3}',
+        '{"user_id":"a","item_id":"i2","ts":4}',
+        '{"user_id":"b","item_id":"i2","ts":5}',
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    data = read_events(str(path))
+    assert (data.user_ids, data.forgotten_records) == (["b"], 3)
+    assert data.item_ids == ["i1", "i2"]
 
 
 @pytest.mark.parametrize("case", cases("kafka", "arrival_order"))

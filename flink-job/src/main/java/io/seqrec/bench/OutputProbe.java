@@ -62,6 +62,9 @@ final class OutputProbe implements AutoCloseable {
                         deadLetters.incrementAndGet();
                         continue;
                     }
+                    if (record.value() == null) {
+                        continue; // a tombstone: a deletion request, not a list
+                    }
                     int i = (int) numberAfter(record.value(), EVENT_ID_KEY);
                     if (i < 0) {
                         unmeasured.incrementAndGet();

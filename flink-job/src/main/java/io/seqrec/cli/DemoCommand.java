@@ -313,6 +313,9 @@ final class DemoCommand {
                         seen.deadLetters.incrementAndGet();
                         continue;
                     }
+                    if (record.value() == null) {
+                        continue; // a tombstone: a deletion request, not a list
+                    }
                     Recommendation r = RecommendationCodec.fromJson(record.value());
                     seen.recommendations.incrementAndGet();
                     seen.byEventId.put(r.eventId(), r);

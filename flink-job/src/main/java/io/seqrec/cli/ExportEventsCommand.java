@@ -113,8 +113,16 @@ final class ExportEventsCommand {
                         out,
                         c -> System.err.printf("  read %d, exported %d%n", c.read(), c.written()));
         System.out.printf(
-                "exported %d events of %d records to %s%s%n",
-                done.written(), done.read(), out, leftOut(done.rejected()));
+                "exported %d events of %d records to %s%s%s%n",
+                done.written(),
+                done.read(),
+                out,
+                leftOut(done.rejected()),
+                done.forgotten() == 0
+                        ? ""
+                        : " (left out as their users asked to be forgotten: "
+                                + done.forgotten()
+                                + ")");
         return 0;
     }
 

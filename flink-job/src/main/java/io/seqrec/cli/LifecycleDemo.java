@@ -352,6 +352,9 @@ final class LifecycleDemo {
             while (!stop.get()) {
                 for (ConsumerRecord<byte[], byte[]> record :
                         consumer.poll(Duration.ofMillis(200))) {
+                    if (record.value() == null) {
+                        continue; // a tombstone: a deletion request, not a list
+                    }
                     Recommendation r = RecommendationCodec.fromJson(record.value());
                     seen.recommendations.incrementAndGet();
                     String v2 = seen.v2ModelVersion;

@@ -7,6 +7,7 @@ import io.seqrec.config.Option;
 import io.seqrec.config.Values;
 import io.seqrec.event.Recommendation;
 import io.seqrec.event.RecommendationCodec;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
@@ -71,7 +72,10 @@ final class TailCommand {
             while (shown < max) {
                 for (ConsumerRecord<byte[], byte[]> record :
                         consumer.poll(Duration.ofMillis(500))) {
-                    System.out.println(format(RecommendationCodec.fromJson(record.value())));
+                    System.out.println(
+                            record.value() == null
+                                    ? forgotten(record.key())
+                                    : format(RecommendationCodec.fromJson(record.value())));
                     if (++shown >= max) {
                         break;
                     }
@@ -79,6 +83,12 @@ final class TailCommand {
             }
         }
         return 0;
+    }
+
+    /** A tombstone: the job forgot the user (a deletion request), the key is all there is. */
+    static String forgotten(byte[] key) {
+        return (key == null ? "(no key)" : new String(key, StandardCharsets.UTF_8))
+                + " forgotten (tombstone)";
     }
 
     static String format(Recommendation r) {

@@ -56,6 +56,8 @@ public record JobConfig(
         int maxRecordBytes,
         int maxFieldLength,
         Duration maxFutureSkew,
+        Path pseudonymizeKeyFile,
+        boolean emitPseudonym,
         String fromSavepoint,
         String jobName)
         implements Serializable {
@@ -130,6 +132,8 @@ public record JobConfig(
                         r.get(MAX_RECORD_BYTES),
                         r.get(MAX_FIELD_LENGTH),
                         r.get(MAX_FUTURE_SKEW),
+                        r.get(PSEUDONYMIZE_KEY_FILE),
+                        r.get(EMIT_PSEUDONYM),
                         r.get(FROM_SAVEPOINT),
                         r.get(JOB_NAME));
         config.checkConsistency();
@@ -152,6 +156,11 @@ public record JobConfig(
                             + " must leave the model at least one of --top-k "
                             + topK
                             + " positions");
+        }
+        if (pseudonymizeKeyFile != null) {
+            KeyFile.read(pseudonymizeKeyFile);
+        } else if (emitPseudonym) {
+            throw new ConfigException("--emit-pseudonym needs --pseudonymize-key-file");
         }
         if (kafkaProperties != null && !kafkaProperties.toFile().isFile()) {
             throw new ConfigException("--kafka-properties '" + kafkaProperties + "': no such file");

@@ -346,6 +346,23 @@ public final class JobOptions {
                     "DURATION",
                     "Events whose ts lies further ahead of their Kafka timestamp are rejected.",
                     nonNegativeDuration());
+    public static final Option<Path> PSEUDONYMIZE_KEY_FILE =
+            new Option<>(
+                    "pseudonymize-key-file",
+                    null,
+                    "FILE",
+                    "Key state and checkpoints by HMAC-SHA256(key, user_id), the key being this"
+                            + " file's bytes (at least 32; on every task manager); the output stays"
+                            + " keyed by user_id. docs/PRIVACY.md.",
+                    PATH);
+    public static final Option<Boolean> EMIT_PSEUDONYM =
+            new Option<>(
+                    "emit-pseudonym",
+                    "false",
+                    "BOOL",
+                    "With --pseudonymize-key-file: name users in the output (key and user_id) by"
+                            + " their pseudonyms instead.",
+                    bool());
     public static final Option<String> FROM_SAVEPOINT =
             new Option<>(
                     "from-savepoint",
@@ -402,6 +419,8 @@ public final class JobOptions {
                     MAX_RECORD_BYTES,
                     MAX_FIELD_LENGTH,
                     MAX_FUTURE_SKEW,
+                    PSEUDONYMIZE_KEY_FILE,
+                    EMIT_PSEUDONYM,
                     FROM_SAVEPOINT,
                     JOB_NAME);
 

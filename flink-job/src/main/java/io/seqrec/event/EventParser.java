@@ -22,6 +22,12 @@ public final class EventParser implements Serializable {
     private static final long serialVersionUID = 1L;
     private static final int MAX_NESTING_DEPTH = 16;
 
+    /**
+     * The {@code event_type} of a deletion request: not an {@link EventType} (no behavior, never in
+     * a history), so it is decided here and carried as {@link BehaviorEvent#forget()}.
+     */
+    public static final String FORGET = "forget";
+
     private final int maxRecordBytes;
     private final int maxFieldLength;
     private final long maxFutureSkewMs;
@@ -62,6 +68,7 @@ public final class EventParser implements Serializable {
         String itemId = null;
         String eventId = null;
         EventType eventType = null;
+        boolean forget = false;
         long ts = 0;
         boolean hasTs = false;
         JsonParser p;
@@ -90,7 +97,10 @@ public final class EventParser implements Serializable {
                         eventId = v == JsonToken.VALUE_NULL ? null : readId(p, v, field);
                         break;
                     case "event_type":
-                        eventType = readEventType(p, v);
+                        forget = v == JsonToken.VALUE_STRING && FORGET.equals(p.getText());
+                        if (!forget) {
+                            eventType = readEventType(p, v);
+                        }
                         break;
                     case "ts":
                         ts = readTimestamp(p, v);
@@ -133,6 +143,15 @@ public final class EventParser implements Serializable {
         if (userId == null) {
             throw missing("user_id");
         }
+        if (eventId == null) {
+            eventId = record.source().derivedEventId();
+        }
+        if (forget) {
+            // A deletion request names a user and nothing else it needs: no item, and its time
+            // (if given, checked as any ts) is not needed to order it, the partition does that.
+            return BehaviorEvent.forget(
+                    userId, ts, eventId, record.source(), record.timestamp(), record.key(), value);
+        }
         if (itemId == null) {
             throw missing("item_id");
         }
@@ -149,9 +168,6 @@ public final class EventParser implements Serializable {
                             + " ms after the record time "
                             + record.timestamp());
         }
-        if (eventId == null) {
-            eventId = record.source().derivedEventId();
-        }
         return new BehaviorEvent(
                 userId,
                 itemId,
@@ -161,7 +177,9 @@ public final class EventParser implements Serializable {
                 record.source(),
                 record.timestamp(),
                 record.key(),
-                value);
+                value,
+                false,
+                userId);
     }
 
     private String readId(JsonParser p, JsonToken v, String field)
@@ -225,7 +243,8 @@ public final class EventParser implements Serializable {
                     DeadLetterReason.UNKNOWN_EVENT_TYPE,
                     "event_type '"
                             + abbreviate(p.getText())
-                            + "' is not one of view|click|cart|purchase|rate");
+                            + "' is not one of view|click|cart|purchase|rate|"
+                            + FORGET);
         }
         return type;
     }

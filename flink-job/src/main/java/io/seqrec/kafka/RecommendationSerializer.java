@@ -8,7 +8,9 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
  * Recommendations keyed by {@code user_id}: one partition per user keeps a user's records in {@code
- * seq} order, and on a compacted topic the latest per user is what survives.
+ * seq} order, and on a compacted topic the latest per user is what survives. A {@link
+ * Recommendation#isTombstone() tombstone} is written as the key with a null value: compaction then
+ * removes the user's last list, and after {@code delete.retention.ms} the tombstone itself.
  */
 public final class RecommendationSerializer
         implements KafkaRecordSerializationSchema<Recommendation> {
@@ -27,6 +29,6 @@ public final class RecommendationSerializer
                 null,
                 r.emittedTs(),
                 r.userId().getBytes(StandardCharsets.UTF_8),
-                RecommendationCodec.toJson(r));
+                r.isTombstone() ? null : RecommendationCodec.toJson(r));
     }
 }

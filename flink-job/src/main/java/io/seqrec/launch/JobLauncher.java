@@ -7,6 +7,7 @@ import io.seqrec.model.InferenceOptions;
 import io.seqrec.model.ModelArtifact;
 import io.seqrec.model.ModelVerifier;
 import io.seqrec.model.OnnxSequenceModel;
+import io.seqrec.pipeline.Pseudonyms;
 import io.seqrec.pipeline.RecommendOptions;
 import io.seqrec.pipeline.RecommenderJob;
 import io.seqrec.registry.ModelRegistry;
@@ -62,6 +63,11 @@ public final class JobLauncher {
                                 config.maxFutureSkew().toMillis()),
                         options,
                         config.maxOutOfOrderness())
+                .pseudonymized(
+                        config.pseudonymizeKeyFile() == null
+                                ? null
+                                : new Pseudonyms(config.pseudonymizeKeyFile()),
+                        config.emitPseudonym())
                 .build(env);
         return artifact;
     }

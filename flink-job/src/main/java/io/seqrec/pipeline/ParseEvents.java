@@ -26,11 +26,25 @@ public class ParseEvents extends ProcessFunction<RawRecord, BehaviorEvent> {
     public static final OutputTag<DeadLetter> DEAD_LETTERS = new OutputTag<>("invalid-input") {};
 
     private final EventParser parser;
+    private final Pseudonyms pseudonyms;
+    private final boolean emitPseudonyms;
     private transient Counter eventsIn;
     private transient Map<DeadLetterReason, Counter> deadLettered;
 
     public ParseEvents(EventParser parser) {
+        this(parser, null, false);
+    }
+
+    /**
+     * @param pseudonyms if not {@code null}, events are keyed by their user's pseudonym, and the
+     *     user id goes on only to name the user in the output
+     * @param emitPseudonyms name users in the output by their pseudonyms too: the user id does not
+     *     leave this operator
+     */
+    public ParseEvents(EventParser parser, Pseudonyms pseudonyms, boolean emitPseudonyms) {
         this.parser = parser;
+        this.pseudonyms = pseudonyms;
+        this.emitPseudonyms = emitPseudonyms;
     }
 
     @Override
@@ -56,7 +70,12 @@ public class ParseEvents extends ProcessFunction<RawRecord, BehaviorEvent> {
     public void processElement(RawRecord record, Context ctx, Collector<BehaviorEvent> out) {
         eventsIn.inc();
         try {
-            out.collect(parser.parse(record));
+            BehaviorEvent e = parser.parse(record);
+            if (pseudonyms != null) {
+                String pseudonym = pseudonyms.of(e.userId());
+                e = e.pseudonymized(pseudonym, emitPseudonyms ? pseudonym : e.userId());
+            }
+            out.collect(e);
         } catch (InvalidRecordException e) {
             deadLettered.get(e.reason()).inc();
             ctx.output(DEAD_LETTERS, DeadLetter.of(record, e.reason(), e.getMessage()));

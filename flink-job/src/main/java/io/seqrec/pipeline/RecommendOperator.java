@@ -62,8 +62,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Contract.</b> Every input event leaves exactly once: as a recommendation on the main
  * output, or as a {@link DeadLetter} on {@link #DEAD_LETTERS} (late, duplicate event id, or a
- * failed inference). Per user, recommendations are emitted in input order with {@code seq}
- * increasing by one.
+ * failed inference); every deletion request as a tombstone on the main output. Per user,
+ * recommendations are emitted in input order with {@code seq} increasing by one.
  *
  * <p><b>Inference failures.</b> If the model throws on a batch, nothing of that batch is applied or
  * emitted; its events are then processed again one at a time, so only the events the model fails on
@@ -85,6 +85,11 @@ import org.slf4j.LoggerFactory;
  * model knows and, for a type-aware model, their steps' behaviors by its repeat rule (the first or
  * the strongest behavior of a run of events on one item; the state keeps both). So the state does
  * not depend on the model that wrote it.
+ *
+ * <p><b>Deletion requests.</b> A {@link BehaviorEvent#forget() forget} request clears its user's
+ * keyed state (the {@link UserState}: history, dedupe window, last list, pending live check; the
+ * operator keeps nothing else per user) once the events before it are processed, and emits a {@link
+ * Recommendation#isTombstone() tombstone} for the user (docs/PRIVACY.md).
  *
  * <p><b>Model lifecycle.</b> The model is loaded in {@link #open()} (one predictor per subtask) and
  * closed in {@link #close()}.
@@ -168,6 +173,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
 
     private transient Counter blendOut;
     private transient Counter unknownItems;
+    private transient Counter usersForgotten;
     private transient Map<DeadLetterReason, Counter> deadLettered;
     private transient Histogram batchSizes;
     private transient Histogram inferenceMicros;
@@ -327,10 +333,20 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         behaviorRows = new int[options.batchSize()][];
         limits = options.stateLimits();
 
+        userState = getRuntimeContext().getState(userStateDescriptor(options.stateTtlMs()));
+        pending = new ArrayList<>(options.batchSize());
+        registerMetrics(group);
+    }
+
+    /**
+     * The users' state as this operator declares it, {@code stateTtlMs} its time to live: what a
+     * reader of its checkpoints (Flink's State Processor API) must declare to read them.
+     */
+    public static ValueStateDescriptor<UserState> userStateDescriptor(long stateTtlMs) {
         ValueStateDescriptor<UserState> descriptor =
                 new ValueStateDescriptor<>(STATE_NAME, UserState.class);
         descriptor.enableTimeToLive(
-                StateTtlConfig.newBuilder(Duration.ofMillis(options.stateTtlMs()))
+                StateTtlConfig.newBuilder(Duration.ofMillis(stateTtlMs))
                         .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
                         .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
                         // Expired users are removed, not just hidden: by RocksDB compaction in
@@ -338,9 +354,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                         .cleanupInRocksdbCompactFilter(1000)
                         .cleanupIncrementally(10, true)
                         .build());
-        userState = getRuntimeContext().getState(descriptor);
-        pending = new ArrayList<>(options.batchSize());
-        registerMetrics(group);
+        return descriptor;
     }
 
     /** A loaded model made ready to serve: its batch scorer, warmed up on every batch shape. */
@@ -496,6 +510,7 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
         answersReused = group.counter("recommendations_reused");
         blendOut = group.counter("recommendations_blend");
         unknownItems = group.counter("unknown_items");
+        usersForgotten = group.counter("users_forgotten");
         deadLettered = new HashMap<>();
         for (DeadLetterReason r :
                 List.of(
@@ -523,6 +538,10 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
 
     @Override
     public void processElement(StreamRecord<BehaviorEvent> element) throws Exception {
+        if (element.getValue().forget()) {
+            forget(element.getValue());
+            return;
+        }
         pending.add(new Pending((String) getCurrentKey(), element.getValue()));
         if (pending.size() >= options.batchSize() || options.batchTimeoutMs() == 0) {
             flush();
@@ -532,6 +551,32 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                     getProcessingTimeService()
                             .registerTimer(now + options.batchTimeoutMs(), t -> flushTimer());
         }
+    }
+
+    /**
+     * A deletion request: the events that arrived before it are processed first (the buffer is
+     * flushed, so they cannot write the user's state back afterwards), then the user's keyed state
+     * is cleared and a tombstone goes to the output, through the same sink and transaction as the
+     * user's lists. The key's state is gone from the next checkpoint on; a later event of the user
+     * starts an empty history with {@code seq} 1.
+     */
+    private void forget(BehaviorEvent request) throws Exception {
+        Object key = getCurrentKey();
+        flush();
+        setCurrentKey(key);
+        userState.clear();
+        // The last list and the history it came from are the user's data too.
+        lastAnswers.remove((String) key);
+        output.collect(
+                new StreamRecord<>(
+                        Recommendation.tombstone(
+                                request.userId(),
+                                request.eventId(),
+                                request.ts(),
+                                System.currentTimeMillis(),
+                                request.producedTs()),
+                        request.producedTs()));
+        usersForgotten.inc();
     }
 
     private void flushTimer() throws Exception {

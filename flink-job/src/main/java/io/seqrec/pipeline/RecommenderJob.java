@@ -18,7 +18,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * The recommender's dataflow, independent of where events come from and go to:
  *
  * <pre>
- * source ─▶ parse ─▶ keyBy(user_id) ─▶ recommend (state + batched inference) ─▶ recommendations
+ * source ─▶ parse ─▶ keyBy(user) ─▶ recommend (state + batched inference) ─▶ recommendations
  *             │                              │
  *             └──────── dead letters ◀───────┘
  * </pre>
@@ -26,12 +26,20 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * {@code main} plugs in Kafka; tests plug in bounded sources and collecting sinks.
  */
 public final class RecommenderJob {
+    /**
+     * The uid of the keyed operator that holds every user's state: savepoints map its state by this
+     * name, so it never changes.
+     */
+    public static final String RECOMMEND_UID = "recommend";
+
     private final Source<RawRecord, ?, ?> source;
     private final Sink<Recommendation> recommendations;
     private final Sink<DeadLetter> deadLetters;
     private final EventParser parser;
     private final RecommendOptions options;
     private final Duration maxOutOfOrderness;
+    private Pseudonyms pseudonyms;
+    private boolean emitPseudonyms;
 
     public RecommenderJob(
             Source<RawRecord, ?, ?> source,
@@ -48,6 +56,16 @@ public final class RecommenderJob {
         this.maxOutOfOrderness = maxOutOfOrderness;
     }
 
+    /**
+     * Keys users' state by their pseudonyms ({@code --pseudonymize-key-file}); the output names
+     * users by their ids, or with {@code emitPseudonyms} by the pseudonyms.
+     */
+    public RecommenderJob pseudonymized(Pseudonyms pseudonyms, boolean emitPseudonyms) {
+        this.pseudonyms = pseudonyms;
+        this.emitPseudonyms = emitPseudonyms;
+        return this;
+    }
+
     /** Adds the dataflow to {@code env}. */
     public void build(StreamExecutionEnvironment env) {
         // Timestamps are the Kafka record times (per partition); each event then carries its own
@@ -61,15 +79,17 @@ public final class RecommenderJob {
                 env.fromSource(source, watermarks, "behavior-events").uid("source").name("source");
 
         SingleOutputStreamOperator<BehaviorEvent> events =
-                raw.process(new ParseEvents(parser)).uid("parse").name("parse");
+                raw.process(new ParseEvents(parser, pseudonyms, emitPseudonyms))
+                        .uid("parse")
+                        .name("parse");
 
         SingleOutputStreamOperator<Recommendation> recommended =
-                events.keyBy(BehaviorEvent::userId)
+                events.keyBy(BehaviorEvent::stateKey)
                         .transform(
                                 "recommend",
                                 TypeInformation.of(Recommendation.class),
                                 new RecommendOperator(options))
-                        .uid("recommend");
+                        .uid(RECOMMEND_UID);
 
         recommended.sinkTo(recommendations).uid("recommendations-sink").name("recommendations");
         events.getSideOutput(ParseEvents.DEAD_LETTERS)

@@ -4,10 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.seqrec.pipeline.JobEnvironment;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class JobConfigTest {
     @Test
@@ -199,5 +202,46 @@ class JobConfigTest {
                                             "--restart-max-backoff", "30s"
                                         }))
                 .hasMessageContaining("--restart-max-backoff must not be below --restart-backoff");
+    }
+
+    private static JobConfig withKeyFile(Path key, String... more) {
+        String[] base = {
+            "--bootstrap-servers", "k:9092", "--pseudonymize-key-file", key.toString()
+        };
+        String[] args = new String[base.length + more.length];
+        System.arraycopy(base, 0, args, 0, base.length);
+        System.arraycopy(more, 0, args, base.length, more.length);
+        return JobConfig.fromArgs(args);
+    }
+
+    @Test
+    void aMissingOrShortPseudonymKeyIsRefusedWithoutShowingIt(@TempDir Path tmp) throws Exception {
+        assertThatThrownBy(() -> withKeyFile(tmp.resolve("absent.key")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("absent.key")
+                .hasMessageContaining("no such file");
+        Path shortKey =
+                Files.writeString(tmp.resolve("short.key"), "secret-31-bytes-long-xxxxxxxxxx");
+        assertThatThrownBy(() -> withKeyFile(shortKey))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("31 bytes, at least 32")
+                .hasMessageNotContaining("secret");
+        Path key = Files.write(tmp.resolve("good.key"), new byte[32]);
+        assertThat(withKeyFile(key, "--emit-pseudonym", "true").emitPseudonym()).isTrue();
+    }
+
+    @Test
+    void emittingPseudonymsNeedsAKey() {
+        assertThatThrownBy(
+                        () ->
+                                JobConfig.fromArgs(
+                                        new String[] {
+                                            "--bootstrap-servers",
+                                            "k:9092",
+                                            "--emit-pseudonym",
+                                            "true"
+                                        }))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("--pseudonymize-key-file");
     }
 }

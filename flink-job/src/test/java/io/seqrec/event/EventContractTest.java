@@ -79,6 +79,11 @@ class EventContractTest {
             RawRecord raw = new RawRecord(null, bytes(values.get(i)), source, kafkaTimestamp);
             try {
                 event = parser.parse(raw);
+                if (event.forget()) {
+                    users.remove(event.userId());
+                    verdict = "forget";
+                    continue;
+                }
                 UserState.Transition t =
                         users.getOrDefault(event.userId(), new UserState())
                                 .apply(
@@ -98,7 +103,7 @@ class EventContractTest {
         }
 
         assertThat(verdict).as(name).isEqualTo(c.required("expect").asText());
-        if (verdict.equals("accepted")) {
+        if (verdict.equals("accepted") || verdict.equals("forget")) {
             assertThat(Fields.of(event)).as(name).isEqualTo(Fields.of(c.required("event"), source));
         }
     }
@@ -146,11 +151,19 @@ class EventContractTest {
     }
 
     /** The parsed fields a case names, comparable with a parsed event. */
-    private record Fields(String userId, String itemId, String eventType, long ts, String eventId) {
+    private record Fields(String userId, String itemId, String eventType, Long ts, String eventId) {
 
+        /** A deletion request's absent {@code ts} is 0 in the job, {@code null} in the case. */
         static Fields of(BehaviorEvent e) {
-            return new Fields(
-                    e.userId(), e.itemId(), e.eventType().wireName(), e.ts(), e.eventId());
+            return e.forget()
+                    ? new Fields(
+                            e.userId(),
+                            null,
+                            EventParser.FORGET,
+                            e.ts() == 0 ? null : e.ts(),
+                            e.eventId())
+                    : new Fields(
+                            e.userId(), e.itemId(), e.eventType().wireName(), e.ts(), e.eventId());
         }
 
         /** A case's {@code event}; an event_id of null is the one the job derives. */
@@ -158,9 +171,9 @@ class EventContractTest {
             JsonNode eventId = event.required("event_id");
             return new Fields(
                     event.required("user_id").asText(),
-                    event.required("item_id").asText(),
+                    event.required("item_id").isNull() ? null : event.get("item_id").asText(),
                     event.required("event_type").asText(),
-                    event.required("ts").asLong(),
+                    event.required("ts").isNull() ? null : event.get("ts").asLong(),
                     eventId.isNull() ? source.derivedEventId() : eventId.asText());
         }
     }

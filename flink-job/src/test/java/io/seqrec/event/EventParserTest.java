@@ -44,6 +44,33 @@ class EventParserTest {
         assertThat(e.eventId()).isEqualTo("in-1-42");
     }
 
+    @Test
+    void readsADeletionRequestWithoutItemOrTime() throws Exception {
+        BehaviorEvent e = parser.parse(record("{\"user_id\":\"u1\",\"event_type\":\"forget\"}"));
+        assertThat(e.forget()).isTrue();
+        assertThat(e.userId()).isEqualTo("u1");
+        assertThat(e.itemId()).isNull();
+        assertThat(e.eventType()).isNull();
+        assertThat(e.eventId()).isEqualTo("in-1-42");
+    }
+
+    @Test
+    void aDeletionRequestNeedsAUserAndAValidTimeIfItHasOne() {
+        assertThatThrownBy(() -> parser.parse(record("{\"event_type\":\"forget\"}")))
+                .isInstanceOfSatisfying(
+                        InvalidRecordException.class,
+                        e -> assertThat(e.reason()).isEqualTo(DeadLetterReason.MISSING_FIELD));
+        assertThatThrownBy(
+                        () ->
+                                parser.parse(
+                                        record(
+                                                "{\"user_id\":\"u\",\"event_type\":\"forget\","
+                                                        + "\"ts\":-1}")))
+                .isInstanceOfSatisfying(
+                        InvalidRecordException.class,
+                        e -> assertThat(e.reason()).isEqualTo(DeadLetterReason.INVALID_TIMESTAMP));
+    }
+
     static Stream<Arguments> badRecords() {
         String ok = "\"item_id\":\"i\",\"ts\":5";
         return Stream.of(

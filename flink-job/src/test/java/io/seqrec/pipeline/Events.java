@@ -42,6 +42,26 @@ final class Events {
                 new SourcePosition("behavior-events", 0, offsetMs),
                 T0 + offsetMs,
                 user.getBytes(StandardCharsets.UTF_8),
+                json.getBytes(StandardCharsets.UTF_8),
+                false,
+                user);
+    }
+
+    /** A deletion request for {@code user}, as the parser makes it. */
+    static BehaviorEvent forget(String user, long offsetMs, String eventId) {
+        String json =
+                "{\"user_id\":\""
+                        + user
+                        + "\",\"event_type\":\"forget\",\"ts\":"
+                        + (T0 + offsetMs)
+                        + "}";
+        return BehaviorEvent.forget(
+                user,
+                T0 + offsetMs,
+                eventId,
+                new SourcePosition("behavior-events", 0, offsetMs),
+                T0 + offsetMs,
+                user.getBytes(StandardCharsets.UTF_8),
                 json.getBytes(StandardCharsets.UTF_8));
     }
 

@@ -313,6 +313,37 @@ class RecommendOperatorTest {
     }
 
     @Test
+    void forgetClearsTheUsersStateAfterTheirEarlierEventsAndEmitsATombstone() throws Exception {
+        open(options(100, 60_000, true), null);
+        push(event("u1", item(1), 0, "e1"));
+        push(event("u2", item(1), 0, "e2"));
+        push(event("u1", item(2), 10, "e3"));
+        // the buffered events come first, the request after them: nothing writes u1 back
+        push(Events.forget("u1", 20, "f1"));
+        assertThat(output())
+                .extracting(Recommendation::eventId)
+                .containsExactly("e1", "e2", "e3", "f1");
+        Recommendation tombstone = output().get(3);
+        assertThat(tombstone.isTombstone()).isTrue();
+        assertThat(tombstone.userId()).isEqualTo("u1");
+        assertThat(stored("u1")).isNull();
+        assertThat(stored("u2").itemKeys).containsExactly(keys(item(1)));
+        assertKeyedEntries(1);
+
+        // a checkpoint holds no trace of u1; a restore and a new event start u1 afresh
+        harness.prepareSnapshotPreBarrier(1);
+        OperatorSubtaskState snapshot = harness.snapshot(1, 1);
+        harness.close();
+        open(options(1, 60_000, true), snapshot);
+        assertKeyedEntries(1);
+        push(event("u1", item(2), 30, "e4"));
+        Recommendation fresh = output().get(0);
+        assertThat(fresh.seq()).isEqualTo(1);
+        // item(1) is no longer seen: the old history is gone, the list may hold it again
+        assertThat(stored("u1").itemKeys).containsExactly(keys(item(2)));
+    }
+
+    @Test
     void sameUserTwiceInOneBatchIsAppliedInOrder() throws Exception {
         open(options(2, 60_000, true), null);
         push(event("u1", item(1), 0, "e1"));
