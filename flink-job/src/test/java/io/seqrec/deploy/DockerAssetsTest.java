@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -19,7 +18,6 @@ import java.util.regex.Pattern;
 import org.apache.kafka.server.config.AbstractKafkaConfig;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.yaml.snakeyaml.Yaml;
 
 /**
  * docker/ checked by reading it (no Docker engine here): image versions against the pom, what the
@@ -32,10 +30,7 @@ class DockerAssetsTest {
 
     @BeforeAll
     static void load() {
-        // SnakeYAML resolves the compose file's anchors and merge keys as Docker Compose does.
-        Object tree =
-                new Yaml().load(Manifests.read(Manifests.docker().resolve("docker-compose.yml")));
-        compose = Manifests.YAML.valueToTree(tree);
+        compose = Manifests.compose();
         flinkKeys = FlinkConfigKeys.scan();
     }
 
@@ -250,23 +245,8 @@ class DockerAssetsTest {
                 .contains("docker compose down");
     }
 
-    /** FLINK_PROPERTIES of a service, split like the image's entrypoint does (first colon). */
     private static Map<String, String> flinkProperties(String service) {
-        String props =
-                compose.path("services")
-                        .path(service)
-                        .path("environment")
-                        .path("FLINK_PROPERTIES")
-                        .asText();
-        assertThat(props).as(service).isNotBlank();
-        Map<String, String> out = new LinkedHashMap<>();
-        for (String line : props.split("\n")) {
-            if (!line.isBlank()) {
-                int colon = line.indexOf(':');
-                out.put(line.substring(0, colon).trim(), line.substring(colon + 1).trim());
-            }
-        }
-        return out;
+        return Manifests.flinkProperties(compose, service);
     }
 
     private static List<String> strings(JsonNode array) {

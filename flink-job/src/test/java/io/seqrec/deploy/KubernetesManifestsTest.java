@@ -359,7 +359,9 @@ class KubernetesManifestsTest {
                                     "external-resources",
                                     "external-resource.gpu.amount",
                                     "external-resource.gpu.driver-factory.class",
-                                    "external-resource.gpu.kubernetes.config-key"));
+                                    "external-resource.gpu.kubernetes.config-key",
+                                    // the task manager's shape: CUDA's host memory on top
+                                    "taskmanager.memory.task.off-heap.size"));
             ArrayNode jobArgs = (ArrayNode) s.path("job").path("args");
             if (jobArgs.get(jobArgs.size() - 1).asText().equals("gpu")) {
                 jobArgs.remove(jobArgs.size() - 1);

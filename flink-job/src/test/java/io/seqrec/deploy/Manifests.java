@@ -73,6 +73,36 @@ final class Manifests {
         }
     }
 
+    /** docker/docker-compose.yml, anchors and merge keys resolved by SnakeYAML as Compose does. */
+    static JsonNode compose() {
+        Object tree =
+                new org.yaml.snakeyaml.Yaml().load(read(docker().resolve("docker-compose.yml")));
+        return YAML.valueToTree(tree);
+    }
+
+    /**
+     * FLINK_PROPERTIES of a compose service, split like the image's entrypoint does (first colon).
+     */
+    static java.util.Map<String, String> flinkProperties(JsonNode compose, String service) {
+        String props =
+                compose.path("services")
+                        .path(service)
+                        .path("environment")
+                        .path("FLINK_PROPERTIES")
+                        .asText();
+        if (props.isBlank()) {
+            throw new AssertionError(service + ": no FLINK_PROPERTIES");
+        }
+        java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+        for (String line : props.split("\n")) {
+            if (!line.isBlank()) {
+                int colon = line.indexOf(':');
+                out.put(line.substring(0, colon).trim(), line.substring(colon + 1).trim());
+            }
+        }
+        return out;
+    }
+
     static String kindAndName(JsonNode doc) {
         return doc.path("kind").asText() + "/" + doc.path("metadata").path("name").asText();
     }
