@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -261,7 +261,8 @@ def clipped_gradient_sum(
     norms: List[Tensor] = []
     losses: List[Tensor] = []
     for start in range(0, inputs.shape[0], chunk):
-        grads, loss = per_user(params, inputs[start : start + chunk], targets[start : start + chunk])
+        end = start + chunk
+        grads, loss = per_user(params, inputs[start:end], targets[start:end])
         squared = sum(g.reshape(g.shape[0], -1).pow(2).sum(dim=1) for g in grads.values())
         norm = squared.sqrt()
         factor = (clip / (norm + 1e-12)).clamp(max=1.0)
@@ -269,8 +270,12 @@ def clipped_gradient_sum(
             sums[name] += torch.tensordot(factor, g, dims=1)
         norms.append(norm)
         losses.append(loss.detach())
-    cat = (lambda ts: torch.cat(ts)) if norms else (lambda ts: torch.zeros(0))
-    return {k[len("model.") :]: v for k, v in sums.items()}, cat(norms), cat(losses)
+    empty = torch.zeros(0)
+    return (
+        {k[len("model.") :]: v for k, v in sums.items()},
+        torch.cat(norms) if norms else empty,
+        torch.cat(losses) if losses else empty,
+    )
 
 
 def noisy_mean(

@@ -474,7 +474,11 @@ def train(
         # is num_batches Poisson-sampled steps, num_batches * q = one pass in expectation.
         assert cfg.dp_epsilon is not None
         dp_plan = dp.plan(
-            cfg.dp_epsilon, cfg.dp_delta, cfg.dp_clip, len(inputs), cfg.batch_size,
+            cfg.dp_epsilon,
+            cfg.dp_delta,
+            cfg.dp_clip,
+            len(inputs),
+            cfg.batch_size,
             cfg.epochs * num_batches,
         )
         say(dp.describe(dp_plan))
