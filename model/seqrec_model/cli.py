@@ -175,6 +175,16 @@ def _add_train_args(p: argparse.ArgumentParser) -> None:
     add("--threads", "0 = all available cores", type=int)
     add("--max-batches-per-epoch", "for smoke tests", type=int)
     add(
+        "--dp-epsilon",
+        "user-level DP-SGD: the noise is calibrated before training so that the run spends at"
+        " most this epsilon (RDP accountant, Poisson sampling of users at rate --batch-size /"
+        " users, --epochs fixed; the last weights are kept)",
+        type=float,
+    )
+    add("--dp-delta", "with --dp-epsilon; keep it below 1 / users", type=float)
+    add("--dp-clip", "with --dp-epsilon: L2 bound on each user's gradient", type=float)
+    add("--dp-chunk", "with --dp-epsilon: users per per-sample-gradient call (memory)", type=int)
+    add(
         "--eval-target",
         "what a --target-behavior model is asked for in validation and test",
         choices=EVAL_TARGETS,
@@ -254,6 +264,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         from seqrec_model import warmstart
 
         previous = warmstart.prepare(args.init_from, args)  # fixes the model shape in args
+    if args.dp_epsilon is None:
+        stray = [f for f in ("dp_delta", "dp_clip", "dp_chunk") if getattr(args, f) is not None]
+        if stray:
+            flags = ", ".join("--" + f.replace("_", "-") for f in stray)
+            raise ValueError(f"{flags} only apply with --dp-epsilon")
     data = _load_data(args)
     preset, why, model_cfg, train_cfg = resolve_configs(args, data)
     used = {k: v for k, v in PRESETS[preset].items() if getattr(args, k, None) is None}

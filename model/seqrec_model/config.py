@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import asdict, dataclass, fields
@@ -111,6 +112,12 @@ class TrainConfig:
     # Appended in issue 16: the behavior a target-behavior model is asked for in validation and
     # test ("any", or an event type: "purchase" for RetailRocket's held-out purchases)
     eval_target: str = "any"
+    # Appended in issue 17: user-level DP-SGD (None = off). The noise is calibrated so that the
+    # whole run (epochs x steps per epoch, fixed in advance) spends at most dp_epsilon.
+    dp_epsilon: Optional[float] = None
+    dp_delta: float = 1e-5
+    dp_clip: float = 1.0  # L2 bound on each user's gradient
+    dp_chunk: int = 32  # users per vmap call (memory: each per-user gradient is dense)
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
@@ -148,6 +155,36 @@ class TrainConfig:
             raise ValueError("gbce_t must be in [0, 1]")
         if self.eval_target not in EVAL_TARGETS:
             raise ValueError(f"eval_target must be one of {EVAL_TARGETS}, got {self.eval_target!r}")
+        self._check_dp()
+
+    def _check_dp(self) -> None:
+        """DP needs its parameters in range and a number of steps known before training: no
+        time budget, nothing that reads the validation data or the item counts."""
+        if not 0.0 < self.dp_delta < 1.0:
+            raise ValueError(f"dp_delta must be in (0, 1), got {self.dp_delta}")
+        if not self.dp_clip > 0.0 or not math.isfinite(self.dp_clip):
+            raise ValueError(f"dp_clip must be a finite number > 0, got {self.dp_clip}")
+        if self.dp_chunk < 1:
+            raise ValueError(f"dp_chunk must be >= 1, got {self.dp_chunk}")
+        if self.dp_epsilon is None:
+            return
+        if not self.dp_epsilon > 0.0 or not math.isfinite(self.dp_epsilon):
+            raise ValueError(f"dp_epsilon must be a finite number > 0, got {self.dp_epsilon}")
+        if self.time_budget is not None:
+            raise ValueError(
+                "dp_epsilon needs a fixed number of steps (the noise is calibrated for them "
+                "before training): no time budget (the sparse preset sets one: --preset dense)"
+            )
+        if self.lr_schedule == "plateau":
+            raise ValueError(
+                "dp_epsilon: the plateau schedule reads the validation data; use constant or "
+                "cosine (the sparse preset sets plateau: --preset dense)"
+            )
+        if self.loss != "ce":
+            raise ValueError(
+                "dp_epsilon needs --loss ce (full softmax: sampled negatives would need their "
+                "own argument, popularity negatives are a release of item counts)"
+            )
 
     def resolved_threads(self) -> int:
         """Number of intra-op threads to use (0 means every core this process may run on)."""

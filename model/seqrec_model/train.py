@@ -36,6 +36,7 @@ from seqrec_model.evaluate import (
     headline,
     round_metrics,
 )
+from seqrec_model import dp
 from seqrec_model.sasrec import MASK_VALUE, SASRec
 
 CHECKPOINT_FORMAT = 1
@@ -201,6 +202,33 @@ def batch_loss(
     logits = torch.cat([pos, neg], dim=1)
     zeros = torch.zeros(len(y), dtype=torch.long)
     return F.cross_entropy(logits, zeros), int(y.numel())
+
+
+def _dp_step(
+    model: SASRec,
+    inputs: np.ndarray,
+    targets: np.ndarray,
+    plan: dp.DpPlan,
+    noise: torch.Generator,
+    chunk: int,
+) -> tuple[Tensor, int]:
+    """Set ``.grad`` of every parameter to the DP-SGD gradient of one Poisson batch (users'
+    gradients clipped, summed, noised, divided by the expected batch size); returns the batch's
+    mean loss (for the log only) and its number of target positions. An empty batch still gets
+    its noise: the accountant assumes a step happens whatever was sampled."""
+    positions = int((targets != 0).sum())
+    if len(inputs):
+        x, y = _trim(inputs, targets)
+        sums, _, losses = dp.clipped_gradient_sum(model, x, y, plan.clip, chunk)
+        loss = losses.mean()
+    else:
+        sums = {name: torch.zeros_like(p) for name, p in model.named_parameters()}
+        loss = torch.tensor(0.0)
+    grads = dp.noisy_mean(sums, plan.noise_multiplier, plan.clip, plan.expected_batch, noise)
+    grads["item_emb.weight"][0] = 0.0  # the padding row stays zero (public, never used)
+    for name, p in model.named_parameters():
+        p.grad = grads[name]
+    return loss, positions
 
 
 class LearningRate:
@@ -375,6 +403,9 @@ def train(
         assert split.train_behaviors is not None
         in_beh, tgt_beh = behavior_arrays(split.train, split.train_behaviors, model_config.max_len)
     asked = BEHAVIOR_CODES[cfg.eval_target] if cfg.eval_target != "any" else 0
+    private = cfg.dp_epsilon is not None
+    if private and typed:
+        raise ValueError("dp_epsilon: behavior-aware models are not supported with DP-SGD yet")
     if len(inputs) == 0:
         raise ValueError("no user has 2 or more training interactions; nothing to train on")
     if len(split.validation) == 0:
@@ -437,6 +468,27 @@ def train(
     if cfg.max_batches_per_epoch is not None:
         num_batches = min(num_batches, cfg.max_batches_per_epoch)
     schedule = LearningRate(cfg, num_batches)
+    dp_plan: Optional[dp.DpPlan] = None
+    if private:
+        # One training row per user (training_arrays): the row is the privacy unit. An "epoch"
+        # is num_batches Poisson-sampled steps, num_batches * q = one pass in expectation.
+        assert cfg.dp_epsilon is not None
+        dp_plan = dp.plan(
+            cfg.dp_epsilon,
+            cfg.dp_delta,
+            cfg.dp_clip,
+            len(inputs),
+            cfg.batch_size,
+            cfg.epochs * num_batches,
+        )
+        say(dp.describe(dp_plan))
+        if cfg.dp_delta >= 1.0 / len(inputs):
+            say(f"warning: delta {cfg.dp_delta:g} >= 1/users: a weak guarantee")
+        say(
+            "DP: the model is the last step's (no selection or early stop on validation data);"
+            " the printed losses and validation figures are not covered by the guarantee"
+        )
+    noise_gen = torch.Generator().manual_seed(cfg.seed + 3)
     step = 0
     eval_seconds = 0.0  # duration of the last evaluation (for the time budget's estimate)
     stop_reason = "epoch_cap"
@@ -453,7 +505,13 @@ def train(
             lr = schedule.at(step)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            if in_beh is None or tgt_beh is None:
+            if dp_plan is not None:
+                idx = dp.poisson_batch(rng, len(inputs), dp_plan.sample_rate)
+                loss, positions = _dp_step(
+                    model, inputs[idx], targets[idx], dp_plan, noise_gen, cfg.dp_chunk
+                )
+                optimizer.step()
+            elif in_beh is None or tgt_beh is None:
                 x, y = _trim(inputs[idx], targets[idx])
                 loss, positions = batch_loss(model, x, y, sampler)
             else:
@@ -467,9 +525,10 @@ def train(
                 loss, positions = batch_loss(
                     model, x, y, sampler, xb if model_config.behaviors else None, asked_b
                 )
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            if dp_plan is None:
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
             step += 1
             total_loss += float(loss) * positions
             total_positions += positions
@@ -516,6 +575,9 @@ def train(
             new_best, significant = stopping.update(score)
             if schedule.evaluated(significant):
                 line += f" lr -> {schedule.at(step):.2e}"
+            if private:
+                # the validation items must not choose the released weights: the last ones
+                new_best, stopping.evals_without_gain = epoch == cfg.epochs, 0
             if new_best:
                 best_score, best_epoch, best_val = score, epoch, val
                 best_state = copy.deepcopy(model.state_dict())
@@ -564,6 +626,32 @@ def train(
 
     train_seconds = clock() - start
     epochs_trained = epoch
+    dp_metrics: Dict[str, Any] = {}
+    if dp_plan is not None:
+        spent, order = dp_plan.spent(step)
+        say(
+            f"privacy spent: epsilon {spent:.4f}, delta {dp_plan.delta:g} (RDP order {order:g}) "
+            f"after {step} steps; target epsilon {dp_plan.target_epsilon:g}"
+        )
+        dp_metrics = {
+            "dp": {
+                "epsilon": round(spent, 6),
+                "delta": dp_plan.delta,
+                "target_epsilon": dp_plan.target_epsilon,
+                "rdp_order": order,
+                "noise_multiplier": round(dp_plan.noise_multiplier, 6),
+                "clip": dp_plan.clip,
+                "sample_rate": round(dp_plan.sample_rate, 8),
+                "expected_batch": round(dp_plan.expected_batch, 3),
+                "users": dp_plan.users,
+                "steps": step,
+                "unit": "user",
+                "sampling": "poisson",
+                "accountant": "RDP of the sampled Gaussian mechanism (Mironov et al. 2019), "
+                "Balle et al. 2020 conversion",
+                "released_weights": "last step",
+            }
+        }
     model.load_state_dict(best_state)
     model.eval()
 
@@ -585,6 +673,7 @@ def train(
         "final_lr": float(f"{schedule.at(max(0, step - 1)):.6g}"),
         **(extra_metrics or {}),
         **(init_info or {}),
+        **dp_metrics,
     }
     if out_dir:
         save_checkpoint(
