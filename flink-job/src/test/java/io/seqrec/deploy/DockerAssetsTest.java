@@ -153,7 +153,10 @@ class DockerAssetsTest {
         Map<String, String> jm = flinkProperties("jobmanager");
         assertThat(flinkProperties("taskmanager")).isEqualTo(jm);
         assertThat(jm.keySet()).allMatch(k -> flinkKeys.isKnown(k, jm), "a Flink option");
-        assertThat(jm.get("env.java.opts.all")).contains("-Dai.djl.offline=true");
+        assertThat(jm.get("env.java.opts.jobmanager")).contains("-Dai.djl.offline=true");
+        assertThat(jm.get("env.java.opts.taskmanager")).contains("-Dai.djl.offline=true");
+        // The image keeps Flink's Java 17 module options in env.java.opts.all: not to be replaced.
+        assertThat(jm).doesNotContainKey("env.java.opts.all");
         assertThat(jm.get("metrics.reporter.prom.factory.class"))
                 .isEqualTo(
                         org.apache.flink.metrics.prometheus.PrometheusReporterFactory.class
