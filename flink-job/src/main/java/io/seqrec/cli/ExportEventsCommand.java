@@ -72,7 +72,8 @@ final class ExportEventsCommand {
                             JobOptions.MAX_FIELD_LENGTH,
                             JobOptions.MAX_FUTURE_SKEW,
                             JobOptions.ALLOWED_LATENESS,
-                            JobOptions.DEDUPE_WINDOW),
+                            JobOptions.DEDUPE_WINDOW,
+                            JobOptions.MAX_EVENTS_PER_USER_PER_SECOND),
                     false,
                     ExportEventsCommand::run);
 
@@ -105,7 +106,8 @@ final class ExportEventsCommand {
                         new UserState.Limits(
                                 f.get(JobOptions.ALLOWED_LATENESS).toMillis(),
                                 1,
-                                f.get(JobOptions.DEDUPE_WINDOW)));
+                                f.get(JobOptions.DEDUPE_WINDOW),
+                                f.get(JobOptions.MAX_EVENTS_PER_USER_PER_SECOND)));
         EventExport.Counts done =
                 export.run(
                         fromMs,

@@ -252,6 +252,14 @@ public final class JobOptions {
                     "Event ids remembered per user to apply a redelivered event only once"
                             + " (0 = off).",
                     intInRange(0, 10_000));
+    public static final Option<Integer> MAX_EVENTS_PER_USER_PER_SECOND =
+            new Option<>(
+                    "max-events-per-user-per-second",
+                    "0",
+                    "N",
+                    "A user's events beyond N in one second of event time (ts) go to the"
+                            + " dead-letter topic as rate_limited, unscored; 0 = off.",
+                    intInRange(0, 1_000_000));
     public static final Option<DeliveryGuarantee> DELIVERY_GUARANTEE =
             new Option<>(
                     "delivery-guarantee",
@@ -399,6 +407,7 @@ public final class JobOptions {
                     STATE_TTL,
                     MAX_HISTORY,
                     DEDUPE_WINDOW,
+                    MAX_EVENTS_PER_USER_PER_SECOND,
                     TRENDING_HALF_LIFE,
                     TRENDING_CAPACITY,
                     FRESH_SLOTS,

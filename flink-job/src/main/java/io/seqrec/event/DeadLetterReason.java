@@ -39,7 +39,9 @@ public enum DeadLetterReason {
     /** The event id was already applied to this user's sequence. */
     DUPLICATE_EVENT_ID,
     /** The model failed on the batch holding this event. */
-    INFERENCE_FAILED;
+    INFERENCE_FAILED,
+    /** The user's events beyond {@code --max-events-per-user-per-second} (by event time). */
+    RATE_LIMITED;
 
     public String wireName() {
         return name().toLowerCase(Locale.ROOT);

@@ -79,15 +79,20 @@ public final class EventExport {
     /**
      * @param consumer client settings (bootstrap servers, security); deserializers, offsets and
      *     isolation are set here
-     * @param limits the job's per-user limits (allowed lateness, dedupe window); the history length
-     *     is not needed and kept at one step
+     * @param limits the job's per-user limits (allowed lateness, dedupe window, rate limit); the
+     *     history length is not needed and kept at one step
      */
     public EventExport(
             Properties consumer, String topic, EventParser parser, UserState.Limits limits) {
         this.consumer = consumer;
         this.topic = topic;
         this.parser = parser;
-        this.limits = new UserState.Limits(limits.allowedLatenessMs(), 1, limits.dedupeWindow());
+        this.limits =
+                new UserState.Limits(
+                        limits.allowedLatenessMs(),
+                        1,
+                        limits.dedupeWindow(),
+                        limits.maxEventsPerSecond());
     }
 
     /** Exports records with Kafka timestamps from {@code fromMs} on (to {@code untilMs}). */
@@ -283,6 +288,8 @@ public final class EventExport {
                 return DeadLetterReason.LATE;
             case DUPLICATE:
                 return DeadLetterReason.DUPLICATE_EVENT_ID;
+            case RATE_LIMITED:
+                return DeadLetterReason.RATE_LIMITED;
             default:
                 users.put(e.userId(), t.state());
                 writer.write(

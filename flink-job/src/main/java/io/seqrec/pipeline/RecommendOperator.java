@@ -61,9 +61,9 @@ import org.slf4j.LoggerFactory;
  * accepted event, running the model on micro-batches of requests from many users.
  *
  * <p><b>Contract.</b> Every input event leaves exactly once: as a recommendation on the main
- * output, or as a {@link DeadLetter} on {@link #DEAD_LETTERS} (late, duplicate event id, or a
- * failed inference); every deletion request as a tombstone on the main output. Per user,
- * recommendations are emitted in input order with {@code seq} increasing by one.
+ * output, or as a {@link DeadLetter} on {@link #DEAD_LETTERS} (late, duplicate event id, over the
+ * per-user rate limit, or a failed inference); every deletion request as a tombstone on the main
+ * output. Per user, recommendations are emitted in input order with {@code seq} increasing by one.
  *
  * <p><b>Inference failures.</b> If the model throws on a batch, nothing of that batch is applied or
  * emitted; its events are then processed again one at a time, so only the events the model fails on
@@ -516,7 +516,8 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                 List.of(
                         DeadLetterReason.LATE,
                         DeadLetterReason.DUPLICATE_EVENT_ID,
-                        DeadLetterReason.INFERENCE_FAILED)) {
+                        DeadLetterReason.INFERENCE_FAILED,
+                        DeadLetterReason.RATE_LIMITED)) {
             deadLettered.put(
                     r, group.addGroup("reason", r.wireName()).counter("events_dead_lettered"));
         }
@@ -700,6 +701,16 @@ public class RecommendOperator extends AbstractStreamOperator<Recommendation>
                                     e,
                                     DeadLetterReason.DUPLICATE_EVENT_ID,
                                     "event_id already applied for this user"));
+                    continue;
+                case RATE_LIMITED:
+                    // Decided before the history changes: the state is as it was, and the event
+                    // never reaches the model (a flooding user's excess costs no inference).
+                    rejected.add(
+                            DeadLetter.of(
+                                    e,
+                                    DeadLetterReason.RATE_LIMITED,
+                                    "more than --max-events-per-user-per-second events of this"
+                                            + " user in one second of event time"));
                     continue;
                 default:
                     if (artifact.indexOf(key) == 0) {

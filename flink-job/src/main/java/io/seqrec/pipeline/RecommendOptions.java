@@ -27,6 +27,7 @@ public record RecommendOptions(
         long stateTtlMs,
         int maxHistory,
         int dedupeWindow,
+        int maxEventsPerUserPerSecond,
         TrendingSettings trending,
         int freshSlots,
         int blendMaxHistory,
@@ -55,6 +56,7 @@ public record RecommendOptions(
                 stateTtlMs,
                 maxHistory,
                 dedupeWindow,
+                maxEventsPerUserPerSecond,
                 trending,
                 freshSlots,
                 blendMaxHistory,
@@ -81,6 +83,7 @@ public record RecommendOptions(
                 stateTtlMs,
                 maxHistory,
                 dedupeWindow,
+                maxEventsPerUserPerSecond,
                 trending,
                 freshSlots,
                 blendMaxHistory,
@@ -92,7 +95,8 @@ public record RecommendOptions(
 
     /** The bounds of each user's state. */
     public UserState.Limits stateLimits() {
-        return new UserState.Limits(allowedLatenessMs, maxHistory, dedupeWindow);
+        return new UserState.Limits(
+                allowedLatenessMs, maxHistory, dedupeWindow, maxEventsPerUserPerSecond);
     }
 
     public static RecommendOptions from(JobConfig c) {
@@ -110,6 +114,7 @@ public record RecommendOptions(
                 c.stateTtl().toMillis(),
                 c.maxHistory(),
                 c.dedupeWindow(),
+                c.maxEventsPerUserPerSecond(),
                 new TrendingSettings(c.trendingCapacity(), c.trendingHalfLife().toMillis()),
                 c.freshSlots(),
                 c.blendMaxHistory(),

@@ -33,6 +33,11 @@ import java.util.Arrays;
  *       user buys that item (the live figures of purchased items count it then) or turns to
  *       another: {@link #NO_CHECK}, {@link #CHECK_MISSED}, or the rank of the hit plus one. A
  *       snapshot from before the field restores it as {@link #NO_CHECK}.
+ *   <li>{@code rateSecond}/{@code rateCount}: with {@code --max-events-per-user-per-second}, the
+ *       event-time second ({@code ts / 1000}) of the user's newest accepted event and how many
+ *       events were accepted in it ({@link Applied#RATE_LIMITED}). Untouched (0) without the limit;
+ *       a snapshot from before the fields restores them as 0, which opens a new second at the next
+ *       event.
  * </ul>
  *
  * <p><b>Never changed in place.</b> {@link #apply} and {@link #recommended} return a new value and
@@ -59,6 +64,8 @@ public class UserState {
     public long[] lastTopKeys;
     public long seq;
     public int newestStepCheck = NO_CHECK;
+    public long rateSecond;
+    public int rateCount;
 
     /** {@link #newestStepCheck}: no check of the newest step waits for a purchase. */
     public static final int NO_CHECK = 0;
@@ -68,9 +75,19 @@ public class UserState {
 
     public UserState() {}
 
-    /** The bounds {@link #apply} keeps a user's state within (job options). */
-    public record Limits(long allowedLatenessMs, int maxHistory, int dedupeWindow)
-            implements Serializable {}
+    /**
+     * The bounds {@link #apply} keeps a user's state within (job options); {@code
+     * maxEventsPerSecond} 0 is no rate limit.
+     */
+    public record Limits(
+            long allowedLatenessMs, int maxHistory, int dedupeWindow, int maxEventsPerSecond)
+            implements Serializable {
+
+        /** Without a rate limit. */
+        public Limits(long allowedLatenessMs, int maxHistory, int dedupeWindow) {
+            this(allowedLatenessMs, maxHistory, dedupeWindow, 0);
+        }
+    }
 
     /** What {@link #apply} made of an event: its outcome, and the user's state after it. */
     public record Transition(Applied outcome, UserState state) {}
@@ -88,7 +105,13 @@ public class UserState {
         /** Accepted; the history did not change (a repeat, or too old to fit). */
         UNCHANGED,
         LATE,
-        DUPLICATE
+        DUPLICATE,
+        /**
+         * Beyond {@code maxEventsPerSecond} accepted events in the event-time second of the user's
+         * newest accepted event: the state is left as it was (the event costs no history, no dedupe
+         * entry and no inference).
+         */
+        RATE_LIMITED
     }
 
     /**
@@ -105,7 +128,22 @@ public class UserState {
         if (newestTs != Long.MIN_VALUE && ts < newestTs - limits.allowedLatenessMs()) {
             return new Transition(Applied.LATE, this);
         }
+        int maxPerSecond = limits.maxEventsPerSecond();
+        // By event time, not the wall clock: a replay after a restore (exactly-once) meets the
+        // same events in the same order per user and makes the same decisions. An event of an
+        // earlier second than the newest accepted (out of order, within the lateness) counts
+        // against the newest second, so back-dating does not get around the limit; a flood
+        // dated ahead is bounded by --max-future-skew (the parser rejects it beyond that).
+        long second = maxPerSecond > 0 ? Math.floorDiv(ts, 1000L) : 0;
+        boolean newSecond = second > rateSecond;
+        if (maxPerSecond > 0 && !newSecond && rateCount >= maxPerSecond) {
+            return new Transition(Applied.RATE_LIMITED, this);
+        }
         UserState next = copy();
+        if (maxPerSecond > 0) {
+            next.rateSecond = newSecond ? second : rateSecond;
+            next.rateCount = newSecond ? 1 : rateCount + 1;
+        }
         next.remember(hash, window);
         next.newestTs = Math.max(newestTs, ts);
         int n = itemKeys.length;
@@ -258,6 +296,8 @@ public class UserState {
         c.lastTopKeys = lastTopKeys;
         c.seq = seq;
         c.newestStepCheck = newestStepCheck;
+        c.rateSecond = rateSecond;
+        c.rateCount = rateCount;
         return c;
     }
 

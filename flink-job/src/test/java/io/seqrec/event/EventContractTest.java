@@ -115,6 +115,8 @@ class EventContractTest {
                 return DeadLetterReason.LATE.wireName();
             case DUPLICATE:
                 return DeadLetterReason.DUPLICATE_EVENT_ID.wireName();
+            case RATE_LIMITED: // off at the defaults every case is read with
+                return DeadLetterReason.RATE_LIMITED.wireName();
             default:
                 return "accepted";
         }

@@ -207,6 +207,72 @@ class UserStateTest {
     }
 
     @Test
+    void eventsBeyondTheRateLimitOfAnEventTimeSecondLeaveTheStateAsItWas() {
+        UserState.Limits limits = new UserState.Limits(LATENESS, 200, 4, 3);
+        UserState s = new UserState();
+        List<Applied> outcomes = new ArrayList<>();
+        // five events in second 10 (ts 10_000..10_400), then one in second 11
+        for (int i = 0; i < 6; i++) {
+            long ts = i < 5 ? 10_000 + 100 * i : 11_000;
+            UserState.Transition t = s.apply("e" + i, keys(i)[0], EventType.VIEW, ts, limits);
+            if (t.outcome() == Applied.RATE_LIMITED) {
+                assertThat(t.state()).as("a rate-limited event writes nothing").isSameAs(s);
+            }
+            s = t.state();
+            outcomes.add(t.outcome());
+        }
+        assertThat(outcomes)
+                .containsExactly(
+                        Applied.APPENDED,
+                        Applied.APPENDED,
+                        Applied.APPENDED,
+                        Applied.RATE_LIMITED,
+                        Applied.RATE_LIMITED,
+                        Applied.APPENDED);
+        assertThat(s.itemKeys).containsExactly(keys(0, 1, 2, 5));
+        assertThat(s.recentEventHashes).doesNotContain(StableHash.of("e3"), StableHash.of("e4"));
+        assertThat(s.rateSecond).isEqualTo(11);
+        assertThat(s.rateCount).isEqualTo(1);
+        // Back-dated into second 10 (within the lateness): counted against second 11, the newest.
+        for (int i = 6; i < 8; i++) {
+            s = s.apply("e" + i, keys(i)[0], EventType.VIEW, 10_900, limits).state();
+        }
+        assertThat(s.rateCount).isEqualTo(3);
+        assertThat(s.apply("e8", keys(8)[0], EventType.VIEW, 10_950, limits).outcome())
+                .isEqualTo(Applied.RATE_LIMITED);
+        // Off (0): nothing is counted.
+        UserState unlimited =
+                new UserState().apply("x", keys(1)[0], EventType.VIEW, 10_000, limits(10)).state();
+        assertThat(unlimited.rateSecond).isZero();
+        assertThat(unlimited.rateCount).isZero();
+    }
+
+    /**
+     * A flood (a bot: 10,000 events, every one a new item, all in one millisecond) costs no more
+     * state than a user with a full history: {@code --max-history} steps and a {@code
+     * --dedupe-window} ring.
+     */
+    @Test
+    void aFloodingUsersStateStaysAtItsBounds() throws Exception {
+        TypeSerializer<UserState> serializer =
+                TypeInformation.of(UserState.class).createSerializer(new SerializerConfigImpl());
+        UserState.Limits limits = new UserState.Limits(LATENESS, 200, 32);
+        UserState s = new UserState();
+        int[] sizes = new int[2];
+        for (int i = 1; i <= 10_000; i++) {
+            s = s.apply("e" + i, StableHash.of("i" + i), EventType.VIEW, 5_000, limits).state();
+            if (i == 200 || i == 10_000) {
+                DataOutputSerializer out = new DataOutputSerializer(8192);
+                serializer.serialize(s, out);
+                sizes[i == 200 ? 0 : 1] = out.length();
+            }
+        }
+        assertThat(s.itemKeys).hasSize(200);
+        assertThat(s.recentEventHashes).hasSize(32);
+        assertThat(sizes[1]).isEqualTo(sizes[0]);
+    }
+
+    @Test
     void eventOlderThanAFullHistoryDoesNotEnter() {
         User s = new User();
         apply(s, "a", "i1", 500, 2);
@@ -218,8 +284,9 @@ class UserStateTest {
 
     /**
      * What a user costs in state (docs/BENCHMARKS.md, "Model-independent state: cost"): with a full
-     * dedupe ring of 32 and a top-10, 395 bytes (with the newest step's check) and 18 a step (key
-     * 8, first type 1, strongest type 1, time 8).
+     * dedupe ring of 32 and a top-10, 409 bytes (with the newest step's check and the rate limit's
+     * second and count, 14 bytes with their null flags, there whether the limit is on or not) and
+     * 18 a step (key 8, first type 1, strongest type 1, time 8).
      */
     @Test
     void serializedSizeIsAFixedPartAnd18BytesAStep() throws Exception {
@@ -238,7 +305,7 @@ class UserStateTest {
             assertThat(s.recentEventHashes).hasSize(32).doesNotContain(0L);
             DataOutputSerializer out = new DataOutputSerializer(4096);
             serializer.serialize(s, out);
-            assertThat(out.length()).as("%d steps", steps).isEqualTo(395 + 18 * steps);
+            assertThat(out.length()).as("%d steps", steps).isEqualTo(409 + 18 * steps);
         }
     }
 
