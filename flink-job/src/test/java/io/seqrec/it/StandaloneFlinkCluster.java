@@ -118,8 +118,12 @@ final class StandaloneFlinkCluster implements AutoCloseable {
         all.put("taskmanager.bind-host", "localhost");
         // Small processes: five JVMs (three Flink, the CLI, the test) share 2 cores here.
         all.put("jobmanager.memory.process.size", "1024m");
-        all.put("taskmanager.memory.process.size", "1536m");
+        all.put("taskmanager.memory.process.size", "2048m");
         all.putAll(settings);
+        // The deployment reserves ONNX Runtime's native memory for 4 GiB task managers serving a
+        // registry (up to 4 sessions a slot); these serve one --model: 34 MB + 2 sessions of at
+        // most 56 MB (k8s/README.md, "Memory") fit in 192m, and leave the task heap ~345 MB.
+        all.put("taskmanager.memory.task.off-heap.size", "192m");
         StringBuilder yaml = new StringBuilder();
         // Flat keys, quoted values: Flink's YAML parser reads both as it reads the operator's.
         all.forEach(
